@@ -1,0 +1,27 @@
+# mailbot as a service. Build: docker build -t mailbot .
+# Run:  docker run -v /srv/mailbot/config:/app/config:ro -v /srv/mailbot/storage:/app/storage \
+#           -e MAILBOT_SECRET=... -e MAILBOT_IMAP_PASSWORD=... -e MAILBOT_SMTP_PASSWORD=... mailbot
+# The steps below are the ones tests/integration/test_install.py runs in CI (no Docker engine there).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MAILBOT_CONFIG=/app/config/mailbot.yaml
+
+RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin mailbot
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY mailbot ./mailbot
+RUN pip install . && rm -rf /app/mailbot /app/build
+COPY templates ./templates
+COPY config/mailbot.example.yaml ./config/mailbot.example.yaml
+RUN mkdir -p /app/storage && chown mailbot:mailbot /app/storage && chmod 0700 /app/storage
+
+USER mailbot
+VOLUME ["/app/config", "/app/storage"]
+
+# Creates or upgrades the database (idempotent), then runs the daemon; SIGTERM finishes the current message.
+CMD ["sh", "-c", "mailbot db upgrade && exec mailbot run"]

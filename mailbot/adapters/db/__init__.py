@@ -1,0 +1,1 @@
+"""Database adapter: schema, engine set-up and migrations."""

@@ -1,0 +1,163 @@
+"""The `mailbot` command: parse arguments, build the app, call one service, map errors to exit codes.
+
+Exit codes (a contract: planeación's scripts rely on them):
+    0   done / valid
+    1   the thing checked has problems (e.g. `config check` found errors)
+    2   the input cannot be used: bad arguments, missing or invalid configuration file
+    3   the storage (database, archive folder) cannot be used
+    75  a temporary failure (a server is down): try again later
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from mailbot import __version__
+from mailbot.app import App
+from mailbot.config import MailbotConfig, load_config, resolve_config_path
+from mailbot.domain.money import format_pesos
+from mailbot.errors import ConfigError, ConfigNotFoundError, MailbotError, StorageError, TemporaryError
+from mailbot.log import configure_logging, get_logger
+from mailbot.services import setup
+
+EXIT_PROBLEMS = 1
+EXIT_UNUSABLE = 2
+EXIT_STORAGE = 3
+EXIT_TEMPORARY = 75
+
+log = get_logger("mailbot.cli")
+
+
+@dataclass
+class CliState:
+    config_path: Path
+    _config: MailbotConfig | None = field(default=None, init=False)
+
+    def config(self) -> MailbotConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def app(self) -> App:
+        return App(self.config())
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"mailbot: {message}", err=True)
+    raise SystemExit(code)
+
+
+class MailbotGroup(click.Group):
+    """Turns mailbot's own errors into one readable line and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_UNUSABLE)
+        except StorageError as exc:
+            _fail(str(exc), EXIT_STORAGE)
+        except TemporaryError as exc:
+            _fail(f"{exc} (temporary: try again later)", EXIT_TEMPORARY)
+        except MailbotError as exc:
+            _fail(str(exc), EXIT_PROBLEMS)
+
+
+@click.group(cls=MailbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Configuration file. Default: $MAILBOT_CONFIG, else config/mailbot.yaml.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    show_default=True,
+    help="auto: a readable console on a terminal, JSON lines otherwise.",
+)
+@click.version_option(__version__, prog_name="mailbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str, log_format: str) -> None:
+    """mailbot runs the E-DE-F-010 action-plan process of a municipality by e-mail."""
+    configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    ctx.obj = CliState(resolve_config_path(config_path))
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the configuration."""
+
+
+@config_group.command("check")
+@pass_state
+def config_check(state: CliState) -> None:
+    """Validate the configuration file and what it points at; exit 1 when something is wrong."""
+    try:
+        config = state.config()
+    except ConfigNotFoundError as exc:
+        _fail(str(exc), EXIT_UNUSABLE)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_PROBLEMS)
+    report = setup.check_configuration(config)
+    m = config.municipality
+    budget = sum(d.budget.total for d in config.dependencias)
+    click.echo(f"{state.config_path}: {m.name} (DANE {m.dane_code}), plan {config.development_plan.name}")
+    click.echo(f"  dependencias: {len(config.dependencias)}, available budget {format_pesos(budget)}")
+    click.echo(
+        f"  imap: {config.imap.user or '-'} at {config.imap.host}:{config.imap.effective_port} "
+        f"({config.imap.security}), folder {config.imap.folder}"
+    )
+    click.echo(
+        f"  smtp: {config.smtp.host}:{config.smtp.effective_port} ({config.smtp.security}), "
+        f"from {config.smtp.from_address}"
+    )
+    click.echo(f"  storage: {config.storage.database_url}, archive {config.storage.archive_dir}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
+    for problem in report.problems:
+        click.echo(f"  error: {problem}", err=True)
+    if not report.ok:
+        raise SystemExit(EXIT_PROBLEMS)
+    click.echo("configuration OK")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Manage the database."""
+
+
+@db_group.command("upgrade")
+@pass_state
+def db_upgrade(state: CliState) -> None:
+    """Create the database and the archive folder, or bring them to this version. Safe to repeat."""
+    app = state.app()
+    try:
+        result = setup.upgrade_storage(app)
+    finally:
+        app.close()
+    if result.changed:
+        click.echo(f"database upgraded from {result.before or 'empty'} to {result.after}")
+        log.info("database_upgraded", before=result.before, after=result.after)
+    else:
+        click.echo(f"database already at {result.after}: nothing to do")
+    click.echo(f"archive folder: {result.archive_dir}")
+
+
+def main() -> None:
+    cli(prog_name="mailbot")

@@ -1,0 +1,524 @@
+"""The YAML configuration: its schema (every field documented where it is defined) and its loader.
+
+The loader keeps the line of every key so that an error reads `mailbot.yaml:42: imap.port: ...`, substitutes
+`${ENV_VAR}` (or `${ENV_VAR:-default}`) in text values so that no password has to sit in the file, and rejects
+unknown and duplicated keys: a typo must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import types
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mailbot.domain.addresses import domain_of, normalize_address
+from mailbot.errors import ConfigError, ConfigNotFoundError
+
+DEFAULT_CONFIG_PATH = Path("config/mailbot.yaml")
+CONFIG_ENV_VAR = "MAILBOT_CONFIG"
+
+EmailAddress = Annotated[str, AfterValidator(normalize_address)]
+Pesos = Annotated[int, Field(strict=True, ge=0, description="whole Colombian pesos")]
+Security = Literal["ssl", "starttls", "none"]
+
+_MONTH_DAY = re.compile(r"^(?:(?P<year>\d{4})-)?(?P<month>\d{2})-(?P<day>\d{2})$")
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAYS_SPEC = re.compile(rf"^(?:{'|'.join(_DAY_NAMES)})(?:-(?:{'|'.join(_DAY_NAMES)}))?$")
+
+
+def _check_day_spec(value: str) -> str:
+    """Accept `MM-DD` (that day in the vigencia's year) or a full `YYYY-MM-DD`."""
+    match = _MONTH_DAY.match(value.strip())
+    if not match or not (1 <= int(match["month"]) <= 12 and 1 <= int(match["day"]) <= 31):
+        raise ValueError("expected a day as MM-DD (e.g. 01-20) or YYYY-MM-DD")
+    return value.strip()
+
+
+def _check_days(value: str) -> str:
+    """APScheduler day names, never numbers: in its crontab form day 0 is Monday, a classic trap."""
+    parts = [p.strip().lower() for p in value.split(",")]
+    if not parts or not all(_DAYS_SPEC.match(p) for p in parts):
+        raise ValueError("expected day names such as 'mon-fri' or 'mon,wed,fri'")
+    return ",".join(parts)
+
+
+DaySpec = Annotated[str, AfterValidator(_check_day_spec)]
+DaysSpec = Annotated[str, AfterValidator(_check_days)]
+
+
+class Section(BaseModel):
+    """Every section rejects unknown keys and is immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Municipality(Section):
+    name: str = Field(min_length=3, description="Official name, e.g. 'Municipio de Santa Rosa'.")
+    dane_code: str = Field(pattern=r"^\d{5}$", description="DIVIPOLA code of the municipality, 5 digits.")
+    domains: list[str] = Field(
+        min_length=1, description="The administration's own mail domains (who counts as an insider)."
+    )
+    timezone: str = Field("America/Bogota", description="Time zone of every date mailbot shows.")
+
+    @field_validator("domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        out = [d.strip().lower().lstrip("@") for d in value]
+        for d in out:
+            if "." not in d or " " in d:
+                raise ValueError(f"'{d}' is not a mail domain such as 'alcaldia.gov.co'")
+        return out
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (expected e.g. America/Bogota)") from None
+        return value
+
+
+class DevelopmentPlan(Section):
+    name: str = Field(min_length=3, description="Name of the municipal development plan (PDM) in force.")
+    period: str = Field(pattern=r"^\d{4}-\d{4}$", description="Its four years, e.g. '2024-2027'.")
+    catalogue: Path | None = Field(
+        None, description="Optional PDM catalogue (CSV, XLSX or YAML): líneas, programas, metas de producto."
+    )
+    projects: Path | None = Field(
+        None, description="Optional list of BPIN codes registered in the banco de proyectos (rule P05)."
+    )
+
+    @field_validator("period")
+    @classmethod
+    def _ordered(cls, value: str) -> str:
+        start, end = (int(x) for x in value.split("-"))
+        if end <= start:
+            raise ValueError("the period must run forward, e.g. '2024-2027'")
+        return value
+
+    @property
+    def years(self) -> tuple[int, int]:
+        start, end = (int(x) for x in self.period.split("-"))
+        return start, end
+
+
+class OutcomeFolders(Section):
+    """IMAP folders a message is moved to once its outcome is committed (created when missing)."""
+
+    processed: str = "mailbot/procesados"
+    review: str = "mailbot/revision"
+    ignored: str = "mailbot/ignorados"
+    errors: str = "mailbot/errores"
+
+
+class _Login(Section):
+    """Shared by IMAP and SMTP: exactly one way to authenticate, or none (a local relay)."""
+
+    user: str | None = Field(None, description="Login name; no '@gmail.com' is ever appended.")
+    password: SecretStr | None = Field(None, description="Use ${ENV_VAR}: never write it in the file.")
+    oauth2_token: SecretStr | None = Field(None, description="XOAUTH2 access token instead of a password.")
+    ca_file: Path | None = Field(None, description="CA bundle for a private certificate authority.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a silent server counts as down.")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> _Login:
+        password = self.password.get_secret_value() if self.password else ""
+        token = self.oauth2_token.get_secret_value() if self.oauth2_token else ""
+        if password and token:
+            raise ValueError("give either password or oauth2_token, not both")
+        if (password or token) and not self.user:
+            raise ValueError("a password or token needs a user")
+        return self
+
+
+class Imap(_Login):
+    host: str = Field(min_length=1)
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 993 for ssl, 143 otherwise.")
+    security: Security = "ssl"
+    folder: str = Field("INBOX", description="Folder where the secretarios' replies arrive.")
+    outcome_folders: OutcomeFolders = OutcomeFolders()
+    idle: bool = Field(True, description="Use IMAP IDLE when the server offers it (answers in seconds).")
+    poll_interval: int = Field(60, ge=5, le=3600, description="Seconds between polls without IDLE.")
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
+class Smtp(_Login):
+    host: str = Field(min_length=1)
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 465 ssl, 587 starttls, 25 none.")
+    security: Security = "starttls"
+    from_address: EmailAddress = Field(description="Planeación's address; replies come back to it.")
+    from_name: str = Field("Planeación", description="Display name of every mail mailbot sends.")
+    message_id_domain: str | None = Field(None, description="Default: the domain of from_address.")
+    plus_address_reply: bool = Field(
+        True, description="Reply-To: planeacion+TOKEN@... (needs '+' addressing on the server)."
+    )
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+    @property
+    def effective_message_id_domain(self) -> str:
+        return self.message_id_domain or domain_of(self.from_address)
+
+
+class Head(Section):
+    """The secretario(a) de despacho or jefe de oficina who answers for the dependencia."""
+
+    name: str = Field(min_length=3)
+    title: str = Field(min_length=3, description="Cargo, e.g. 'Secretaria de Hacienda'.")
+
+
+class Budget(Section):
+    """Available budget of the vigencia per source, in whole pesos (rule P03 checks the plan against it)."""
+
+    poai: Pesos = Field(0, description="Inversión (Plan Operativo Anual de Inversiones).")
+    operating: Pesos = Field(0, description="Funcionamiento.")
+    cofinancing: Pesos = Field(0, description="Cofinanciación (Departamento, Nación, SGR, cooperación).")
+
+    @property
+    def total(self) -> int:
+        return self.poai + self.operating + self.cofinancing
+
+
+class Dependencia(Section):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$", description="Short code in capitals: 'HAC'.")
+    name: str = Field(min_length=3, description="Official name: 'Secretaría de Hacienda'.")
+    head: Head
+    addresses: list[EmailAddress] = Field(
+        min_length=1, description="Registered addresses: the mailing goes there; replies from them match."
+    )
+    budget: Budget = Budget()
+
+
+class FormulacionRound(Section):
+    deadline: DaySpec = Field("01-20", description="Return date: MM-DD in the vigencia, or a full date.")
+    reminder_offsets: list[int] = Field(
+        [5, 2, 1], description="Working days before the deadline on which to remind."
+    )
+    late_notice_every: int = Field(3, ge=1, description="Working days between notices after it.")
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(v < 0 for v in value):
+            raise ValueError("offsets count working days before the deadline: use numbers >= 0")
+        return sorted(set(value), reverse=True)
+
+
+class SeguimientoRound(FormulacionRound):
+    deadline: DaySpec = Field("01-20", description="Unused for seguimiento: see deadline_working_days.")
+    cutoffs: dict[Literal["T1", "T2", "T3", "T4"], DaySpec] = Field(
+        {"T1": "03-31", "T2": "06-30", "T3": "09-30", "T4": "12-31"},
+        description="Cut-off day of each quarter (MM-DD in the vigencia).",
+    )
+    deadline_working_days: int = Field(10, ge=1, description="Returns due this many working days later.")
+    reminder_offsets: list[int] = Field([3, 1])
+    auto_start: bool = Field(True, description="Send the seguimiento workbooks on each cut-off day.")
+
+
+class Rounds(Section):
+    vigencia: int | None = Field(
+        None, ge=2000, le=2100, description="Default vigencia for commands (default: next year from October)."
+    )
+    formulacion: FormulacionRound = FormulacionRound()
+    seguimiento: SeguimientoRound = SeguimientoRound()
+
+
+class DigestSchedule(Section):
+    days: DaysSpec = "mon-fri"
+    time: dt.time = Field(dt.time(7, 0), description="Local time (America/Bogota), 'HH:MM'.")
+
+
+class Digest(Section):
+    recipients: list[EmailAddress] = Field(min_length=1, description="Planeación's people.")
+    schedule: DigestSchedule = DigestSchedule()
+    skip_when_unchanged: bool = Field(
+        False, description="Skip days with nothing new (never the deadline day or after it)."
+    )
+
+
+class Storage(Section):
+    database_url: str = Field(
+        "sqlite:///storage/mailbot.db",
+        description="SQLAlchemy URL; relative SQLite paths are relative to the working directory.",
+    )
+    archive_dir: Path = Field(
+        Path("storage/archivo"), description="Every message and attachment received, with its SHA-256."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+
+class Limits(Section):
+    max_message_bytes: int = Field(25 * 2**20, ge=1024, description="Larger messages are not parsed.")
+    max_attachment_bytes: int = Field(15 * 2**20, ge=1024)
+    max_workbook_uncompressed_bytes: int = Field(
+        100 * 2**20, ge=2**20, description="Sum of the .xlsx zip members' sizes (zip-bomb guard)."
+    )
+    max_compression_ratio: int = Field(100, ge=10, description="Per zip member, uncompressed/compressed.")
+    max_workbook_rows: int = Field(5000, ge=10)
+    max_workbook_columns: int = Field(200, ge=10)
+    auto_mails_per_address_per_day: int = Field(
+        10, ge=1, description="Automatic answers to one address per day; past it planeación is told."
+    )
+
+
+class SenderPolicy(Section):
+    allow: Literal["registered", "domain"] = Field(
+        "domain",
+        description="'registered': only a dependencia's registered addresses may submit; 'domain': also "
+        "any address of the municipality's domains when the workbook's signature is valid (assistants).",
+    )
+    answer_outsiders: bool = Field(
+        False, description="Answer senders outside the municipality's domains (default: never)."
+    )
+    trusted_authserv_ids: list[str] = Field(
+        [], description="Authentication-Results headers trusted for DMARC/SPF: only these servers'."
+    )
+
+
+class Signing(Section):
+    secret: SecretStr = Field(description="Signs each workbook's _control block (HMAC). Use ${ENV_VAR}.")
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("the signing secret must be at least 16 characters")
+        return value
+
+
+class MailbotConfig(Section):
+    municipality: Municipality
+    development_plan: DevelopmentPlan
+    imap: Imap
+    smtp: Smtp
+    dependencias: list[Dependencia] = Field(min_length=1)
+    rounds: Rounds = Rounds()
+    digest: Digest
+    storage: Storage = Storage()
+    limits: Limits = Limits()
+    sender_policy: SenderPolicy = SenderPolicy()
+    signing: Signing
+
+    @field_validator("dependencias")
+    @classmethod
+    def _unique_codes(cls, value: list[Dependencia]) -> list[Dependencia]:
+        seen: set[str] = set()
+        for dep in value:
+            if dep.code in seen:
+                raise ValueError(f"dependencia code '{dep.code}' appears twice")
+            seen.add(dep.code)
+        return value
+
+    def dependencia(self, code: str) -> Dependencia:
+        for dep in self.dependencias:
+            if dep.code == code.upper():
+                return dep
+        known = ", ".join(d.code for d in self.dependencias)
+        raise ConfigError(f"no dependencia with code '{code}' in the configuration (known: {known})")
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_WORDS = ("password", "secret", "token")
+Path_ = tuple[str | int, ...]
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """--config, else $MAILBOT_CONFIG, else config/mailbot.yaml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV_VAR)
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> MailbotConfig:
+    """Read, substitute and validate one configuration file; every problem becomes one ConfigError."""
+    env = dict(os.environ) if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigNotFoundError(
+            f"{path}: configuration file not found (copy config/mailbot.example.yaml and edit it, "
+            f"or pass --config / set {CONFIG_ENV_VAR})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
+
+    data, lines = _parse_yaml(text, path)
+    problems: list[str] = []
+    data = _substitute_env(data, (), env, lines, path, problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    try:
+        return MailbotConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, lines, path)) from None
+
+
+def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[Path_, int]]:
+    """Return the document and a map from key path to (1-based) line, rejecting duplicate keys."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError(f"{path}: the configuration file is empty")
+        lines: dict[Path_, int] = {(): node.start_mark.line + 1}
+        _index_lines(node, (), lines, path)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the configuration must be a mapping of sections (municipality: ...)")
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, at: Path_, lines: dict[Path_, int], path: Path) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            here = (*at, key)
+            if key in seen:
+                raise ConfigError(
+                    f"{path}:{key_node.start_mark.line + 1}: {_dotted(here)}: key given twice "
+                    f"(the first one would be silently ignored)"
+                )
+            seen.add(key)
+            lines[here] = key_node.start_mark.line + 1
+            _index_lines(value_node, here, lines, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*at, i)] = item.start_mark.line + 1
+            _index_lines(item, (*at, i), lines, path)
+
+
+def _substitute_env(
+    value: Any, at: Path_, env: dict[str, str], lines: dict[Path_, int], path: Path, problems: list[str]
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, (*at, k), env, lines, path, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, (*at, i), env, lines, path, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(
+            f"{path}:{_line_for(at, lines)}: {_dotted(at)}: environment variable {name} is not set "
+            f"(set it, or write ${{{name}:-default}})"
+        )
+        return ""
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _format_validation(exc: ValidationError, lines: dict[Path_, int], path: Path) -> str:
+    out = [f"{path}: the configuration has {exc.error_count()} problem(s):"]
+    for err in exc.errors(include_url=False):
+        loc: Path_ = tuple(err["loc"])
+        line = _line_for(loc, lines)
+        if err["type"] == "extra_forbidden":
+            expected = _expected_keys(loc[:-1])
+            hint = f"; expected one of: {', '.join(expected)}" if expected else ""
+            out.append(f"  {path}:{line}: {_dotted(loc)}: unknown key '{loc[-1]}'{hint}")
+            continue
+        if err["type"] == "missing":
+            out.append(f"  {path}:{line}: {_dotted(loc)}: required key is missing")
+            continue
+        message = str(err["msg"]).removeprefix("Value error, ")
+        shown = "" if _is_secret(loc) or isinstance(err.get("input"), dict | list) else err.get("input")
+        got = f" (found {shown!r})" if shown not in ("", None) else ""
+        out.append(f"  {path}:{line}: {_dotted(loc)}: {message}{got}")
+    return "\n".join(out)
+
+
+def _line_for(loc: Path_, lines: dict[Path_, int]) -> int:
+    """The line of the deepest part of `loc` that exists in the file (a missing key: its parent's)."""
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return 1
+
+
+def _dotted(loc: Path_) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _is_secret(loc: Path_) -> bool:
+    return any(isinstance(p, str) and any(w in p for w in _SECRET_WORDS) for p in loc)
+
+
+def _expected_keys(loc: Path_) -> list[str]:
+    """The keys allowed at `loc`, found by walking the schema; [] when the walk gets lost."""
+    model: Any = MailbotConfig
+    for part in loc:
+        model = _unwrap(model)
+        if isinstance(part, int):
+            args = get_args(model)
+            model = args[0] if args else None
+        elif isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            model = model.model_fields[part].annotation
+        elif get_origin(model) is dict:
+            model = get_args(model)[1]
+        else:
+            return []
+    model = _unwrap(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] and Annotated[...] so the walk sees the model or container underneath."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation

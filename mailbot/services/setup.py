@@ -1,0 +1,96 @@
+"""Set-up use cases: check a configuration against the machine, create or upgrade the storage."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from mailbot.adapters.db import migrate
+from mailbot.app import App
+from mailbot.config import MailbotConfig
+from mailbot.errors import StorageError
+
+EXAMPLE_SECRET_PREFIX = "example-secret"  # noqa: S105 - a marker to warn about, not a secret
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_configuration(config: MailbotConfig) -> CheckReport:
+    """What schema validation cannot see: files that must exist, folders that must be writable, risks."""
+    report = CheckReport()
+    plan = config.development_plan
+    for label, path in (
+        ("development_plan.catalogue", plan.catalogue),
+        ("development_plan.projects", plan.projects),
+    ):
+        if path is not None and not path.is_file():
+            report.problems.append(f"{label}: file {path} does not exist")
+
+    archive = config.storage.archive_dir
+    if not _can_create_or_write(archive):
+        report.problems.append(f"storage.archive_dir: {archive} cannot be created or written by this user")
+    if make_url(config.storage.database_url).get_backend_name() == "sqlite":
+        database = make_url(config.storage.database_url).database
+        if database and database != ":memory:" and not _can_create_or_write(Path(database).parent):
+            report.problems.append(f"storage.database_url: folder of {database} is not writable")
+
+    if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
+        report.warnings.append("signing.secret is the example's: set MAILBOT_SECRET before going live")
+    for section in (config.imap, config.smtp):
+        name = "imap" if section is config.imap else "smtp"
+        if section.security == "none" and section.host not in _LOOPBACK:
+            report.warnings.append(f"{name}.security is 'none' for {section.host}: passwords travel in clear")
+    owners = Counter(a for d in config.dependencias for a in d.addresses)
+    for address, count in sorted(owners.items()):
+        if count > 1:
+            report.warnings.append(
+                f"{address} is registered for {count} dependencias: its replies match only by attachment"
+            )
+    return report
+
+
+def _can_create_or_write(folder: Path) -> bool:
+    """True when `folder` exists and is writable, or its nearest existing parent is."""
+    probe = folder.resolve()
+    while not probe.exists():
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    before: str | None
+    after: str | None
+    archive_dir: Path
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def upgrade_storage(app: App) -> UpgradeResult:
+    """Bring the schema to the newest migration and create the archive folder (owner-only)."""
+    archive = app.config.storage.archive_dir
+    try:
+        archive.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create the archive folder {archive}: {exc}") from exc
+    try:
+        before, after = migrate.upgrade(app.engine)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot upgrade the database: {exc.__class__.__name__}: {exc}") from exc
+    return UpgradeResult(before=before, after=after, archive_dir=archive)
