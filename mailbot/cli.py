@@ -10,19 +10,27 @@ Exit codes (a contract: planeación's scripts rely on them):
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from mailbot import __version__
-from mailbot.app import App
+from mailbot.adapters.clock import SystemClock
 from mailbot.config import MailbotConfig, load_config, resolve_config_path
 from mailbot.domain.money import format_pesos
+from mailbot.domain.rounds import default_vigencia
+from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import ConfigError, ConfigNotFoundError, MailbotError, StorageError, TemporaryError
 from mailbot.log import configure_logging, get_logger
-from mailbot.services import setup
+
+if TYPE_CHECKING:  # the commands import their services lazily: `--version` and `validate` stay light
+    from mailbot.app import App
+    from mailbot.services.validation import ValidationResult
 
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
@@ -43,6 +51,8 @@ class CliState:
         return self._config
 
     def app(self) -> App:
+        from mailbot.app import App
+
         return App(self.config())
 
 
@@ -114,6 +124,8 @@ def config_check(state: CliState) -> None:
         _fail(str(exc), EXIT_UNUSABLE)
     except ConfigError as exc:
         _fail(str(exc), EXIT_PROBLEMS)
+    from mailbot.services import setup
+
     report = setup.check_configuration(config)
     m = config.municipality
     budget = sum(d.budget.total for d in config.dependencias)
@@ -146,6 +158,8 @@ def db_group() -> None:
 @pass_state
 def db_upgrade(state: CliState) -> None:
     """Create the database and the archive folder, or bring them to this version. Safe to repeat."""
+    from mailbot.services import setup
+
     app = state.app()
     try:
         result = setup.upgrade_storage(app)
@@ -157,6 +171,99 @@ def db_upgrade(state: CliState) -> None:
     else:
         click.echo(f"database already at {result.after}: nothing to do")
     click.echo(f"archive folder: {result.archive_dir}")
+
+
+def _today(state: CliState) -> dt.date:
+    return SystemClock(state.config().municipality.timezone).today()
+
+
+def _vigencia(state: CliState, given: int | None) -> int:
+    return default_vigencia(_today(state), given or state.config().rounds.vigencia)
+
+
+@cli.command("template")
+@click.option("--dependencia", "dependencia", required=True, help="Code of the dependencia, e.g. HAC.")
+@click.option("--ronda", type=click.Choice([Ronda.FORMULACION.value]), default=Ronda.FORMULACION.value)
+@click.option("--vigencia", type=click.IntRange(2000, 2100), default=None, help="Default: the coming plan year.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@pass_state
+def template_command(state: CliState, dependencia: str, ronda: str, vigencia: int | None, out: Path) -> None:
+    """Write one dependencia's pre-filled E-DE-F-010 workbook (not tied to a mailing: a fresh token)."""
+    from mailbot.services import templates
+
+    config = state.config()
+    year = _vigencia(state, vigencia)
+    data = templates.make_template(config, dependencia, vigencia=year, ronda=Ronda(ronda), token=templates.new_token())
+    out.write_bytes(data)
+    dep = config.dependencia(dependencia)
+    click.echo(f"{out}: {dep.name}, {Ronda(ronda).value} {year} ({len(data):,} bytes)")
+
+
+@cli.command("validate")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--dependencia", default=None, help="Expected dependencia; default: the workbook's _control.")
+@click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=None)
+@click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
+@click.option("--json", "as_json", is_flag=True, help='Print {"accepted": bool, "findings": [...]}.')
+@click.option(
+    "--annotated",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a copy of the workbook with every finding marked on its cell.",
+)
+@pass_state
+def validate_command(
+    state: CliState,
+    file: Path,
+    dependencia: str | None,
+    ronda: str | None,
+    vigencia: int | None,
+    as_json: bool,
+    annotated: Path | None,
+) -> None:
+    """Check a returned plan with the daemon's rules: exit 0 accepted, 1 errors, 2 unusable input."""
+    from mailbot.services import validation
+
+    config = state.config()
+    try:
+        result = validation.validate_bytes(
+            config,
+            file.read_bytes(),
+            dependencia=dependencia.upper() if dependencia else None,
+            ronda=Ronda(ronda) if ronda else None,
+            vigencia=vigencia,
+            today=_today(state),
+        )
+    except validation.UnknownContextError as exc:
+        _fail(str(exc), EXIT_UNUSABLE)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_findings(file, result))
+    if annotated is not None:
+        copy = validation.annotate(file.read_bytes(), result)
+        if copy is None:
+            click.echo("no annotated copy: the file could not be read as a workbook", err=True)
+        else:
+            annotated.write_bytes(copy)
+            if not as_json:
+                click.echo(f"annotated copy: {annotated}")
+    raise SystemExit(0 if result.accepted else EXIT_PROBLEMS)
+
+
+def render_findings(file: Path, result: ValidationResult) -> str:
+    """The findings grouped by sheet, one line each: severity, code, cell, value, message (Spanish)."""
+    context = result.context
+    where = f" for {context.dependencia} {context.ronda.value} {context.vigencia}" if context else ""
+    verdict = "ACCEPTED" if result.accepted else "CORRECTIONS NEEDED"
+    lines = [f"{file}{where}: {verdict} ({result.errors} error(s), {result.warnings} warning(s))"]
+    for sheet, group in itertools.groupby(result.findings, key=lambda f: f.sheet):
+        lines.append(f"\n  {sheet or '(file)'}")
+        for finding in group:
+            value = f" [{finding.value}]" if finding.value else ""
+            cell = finding.cell or "-"
+            lines.append(f"    {finding.severity.value} {finding.code}  {cell:<10}{value} {finding.message}")
+    return "\n".join(lines)
 
 
 def main() -> None:

@@ -213,9 +213,7 @@ class Dependencia(Section):
 
 class FormulacionRound(Section):
     deadline: DaySpec = Field("01-20", description="Return date: MM-DD in the vigencia, or a full date.")
-    reminder_offsets: list[int] = Field(
-        [5, 2, 1], description="Working days before the deadline on which to remind."
-    )
+    reminder_offsets: list[int] = Field([5, 2, 1], description="Working days before the deadline on which to remind.")
     late_notice_every: int = Field(3, ge=1, description="Working days between notices after it.")
 
     @field_validator("reminder_offsets")
@@ -283,7 +281,7 @@ class Limits(Section):
     )
     max_compression_ratio: int = Field(100, ge=10, description="Per zip member, uncompressed/compressed.")
     max_workbook_rows: int = Field(5000, ge=10)
-    max_workbook_columns: int = Field(200, ge=10)
+    max_workbook_columns: int = Field(200, ge=64, description="The Metas sheet alone has 41 columns.")
     auto_mails_per_address_per_day: int = Field(
         10, ge=1, description="Automatic answers to one address per day; past it planeación is told."
     )

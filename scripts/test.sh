@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then
     bash .ci/install-mailservers.sh
+    bash .ci/install-libreoffice.sh
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -36,7 +36,7 @@ def test_config_check_on_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_config_check_reports_invalid_file_with_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("  idle: true", "  idel: true"), "utf-8")
-    code, out, err = run("--config", str(path), "config", "check")
+    code, _, err = run("--config", str(path), "config", "check")
     assert code == EXIT_PROBLEMS
     assert "imap.idel: unknown key" in err
     assert f"{path}:" in err

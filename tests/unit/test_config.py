@@ -45,7 +45,8 @@ def test_unknown_key_names_line_path_and_expected_keys(tmp_path: Path) -> None:
         load_config(path, environ={})
     message = str(info.value)
     assert f"{path}:{_line_of(path, 'idel:')}: imap.idel: unknown key 'idel'" in message
-    assert "poll_interval" in message and "idle" in message.split("expected one of:")[1]
+    assert "poll_interval" in message
+    assert "idle" in message.split("expected one of:")[1]
 
 
 def test_wrong_type_names_line_and_path(tmp_path: Path) -> None:

@@ -112,9 +112,7 @@ def upgrade() -> None:
             ["dependencias.id"],
             name=op.f("fk_received_messages_dependencia_id_dependencias"),
         ),
-        sa.ForeignKeyConstraint(
-            ["mailing_id"], ["mailings.id"], name=op.f("fk_received_messages_mailing_id_mailings")
-        ),
+        sa.ForeignKeyConstraint(["mailing_id"], ["mailings.id"], name=op.f("fk_received_messages_mailing_id_mailings")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_received_messages")),
         sa.UniqueConstraint(
             "account",
@@ -125,9 +123,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("received_messages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_received_messages_dependencia_id"), ["dependencia_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_received_messages_dependencia_id"), ["dependencia_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_received_messages_mailing_id"), ["mailing_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_received_messages_message_id"), ["message_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_received_messages_outcome"), ["outcome"], unique=False)
@@ -151,9 +147,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
     )
     with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_attachments_received_message_id"), ["received_message_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_attachments_received_message_id"), ["received_message_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachments_sha256"), ["sha256"], unique=False)
 
     op.create_table(
@@ -186,9 +180,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_mailing_id"), ["mailing_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_outbox_received_message_id"), ["received_message_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_received_message_id"), ["received_message_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_status"), ["status"], unique=False)
 
     op.create_table(
@@ -207,9 +199,7 @@ def upgrade() -> None:
             ["attachments.id"],
             name=op.f("fk_submissions_attachment_id_attachments"),
         ),
-        sa.ForeignKeyConstraint(
-            ["mailing_id"], ["mailings.id"], name=op.f("fk_submissions_mailing_id_mailings")
-        ),
+        sa.ForeignKeyConstraint(["mailing_id"], ["mailings.id"], name=op.f("fk_submissions_mailing_id_mailings")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
         sa.UniqueConstraint("mailing_id", "version", name=op.f("uq_submissions_mailing_id_version")),
         sa.UniqueConstraint("radicado", name=op.f("uq_submissions_radicado")),

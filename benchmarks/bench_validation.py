@@ -1,0 +1,214 @@
+"""Validation cost per plan, beside merely loading the same file, and the cost of refusing hostile files.
+
+    python benchmarks/bench_validation.py                  # the full run behind benchmarks/README.md
+    python benchmarks/bench_validation.py --sizes 5 --repeat 1 --no-hostile   # a smoke run
+
+Each measurement runs in a fresh process (spawn), so its peak memory (ru_maxrss) is its own; the figure shown is
+the peak above that process's baseline after imports. Times are the median of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _config() -> Any:
+    from mailbot.config import load_config
+    from tests.support.configs import write_config
+
+    return load_config(write_config(Path(tempfile.mkdtemp(prefix="bench-"))), environ={})
+
+
+def _op_validate(data: bytes) -> None:
+    from mailbot.services.validation import validate_bytes
+
+    result = validate_bytes(_CONFIG, data, dependencia="HAC", vigencia=2027)
+    assert result.parsed is not None
+
+
+def _op_openpyxl(data: bytes) -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    for sheet in workbook.worksheets:
+        for _row in sheet.iter_rows(values_only=True):
+            pass
+    workbook.close()
+
+
+def _op_calamine(data: bytes) -> None:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    for name in workbook.sheet_names:
+        workbook.get_sheet_by_name(name).to_python()
+
+
+OPS: dict[str, Callable[[bytes], None]] = {
+    "validate": _op_validate,
+    "openpyxl_read_only": _op_openpyxl,
+    "calamine": _op_calamine,
+}
+_CONFIG: Any = None
+
+
+def _measure(op: str, path: str, repeat: int, queue: Any) -> None:
+    global _CONFIG
+    _CONFIG = _config()
+    data = Path(path).read_bytes()
+    OPS[op](data)  # warm imports outside the figures… but after the baseline for memory:
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        OPS[op](data)
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put(
+        {"seconds": statistics.median(times), "peak_mb": peak / 1024, "over_baseline_mb": (peak - baseline) / 1024}
+    )
+
+
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "exit": done.returncode, "out": done.stdout.decode()}))
+"""
+
+
+def cli_validate(path: Path, config: Path) -> dict[str, Any]:
+    """`mailbot validate FILE` as planeación runs it: wall time, exit status and that process's peak RSS.
+
+    A tiny launcher process starts it, because a child forked from this (large) process would count our
+    memory as its own peak.
+    """
+    command = [sys.executable, "-m", "mailbot", "--config", str(config), "validate", str(path), "--json"]
+    launched = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], capture_output=True, check=True)
+    figures = json.loads(launched.stdout)
+    codes = {f["code"] for f in json.loads(figures["out"])["findings"]}
+    return {
+        "seconds": figures["seconds"],
+        "peak_mb": figures["peak_kb"] / 1024,
+        "exit": figures["exit"],
+        "f01": "F01" in codes,
+    }
+
+
+def run_isolated(target: Callable[..., None], *args: Any) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    result: dict[str, float] = queue.get(timeout=600)
+    process.join(60)
+    return result
+
+
+def build_plans(sizes: list[int], folder: Path) -> dict[int, Path]:
+    from tests.support.plans import make_plan
+
+    config = _config()
+    paths = {}
+    for n in sizes:
+        path = folder / f"plan-{n}.xlsx"
+        path.write_bytes(make_plan(config, "HAC", n))
+        paths[n] = path
+    return paths
+
+
+def build_hostile(folder: Path) -> dict[str, Path]:
+    from tests.support import hostile
+
+    paths = {}
+    for name, data in hostile.all_files().items():
+        path = folder / name
+        path.write_bytes(data)
+        paths[name] = path
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-hostile", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
+    args = parser.parse_args()
+
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "plans": [],
+        "hostile": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-validation-") as tmp:
+        folder = Path(tmp)
+        for n, path in build_plans(args.sizes, folder).items():
+            row: dict[str, Any] = {"metas": n, "bytes": path.stat().st_size}
+            for op in ("validate", "openpyxl_read_only", "calamine"):
+                row[op] = run_isolated(_measure, op, str(path), args.repeat)
+            report["plans"].append(row)
+        if not args.no_hostile:
+            from tests.support.configs import write_config
+
+            config = write_config(folder)
+            for name, path in build_hostile(folder).items():
+                figures = cli_validate(path, config)
+                report["hostile"].append({"file": name, "bytes": path.stat().st_size, **figures})
+
+    print(render(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [f"machine: {report['machine']}; date: {report['date']}", ""]
+    lines.append(
+        "| metas | file | validate (s) | validate peak over baseline (MB) | openpyxl read_only load (s) "
+        "| python-calamine load (s) | validate / openpyxl |"
+    )
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|")
+    for row in report["plans"]:
+        v, o, c = row["validate"], row["openpyxl_read_only"], row["calamine"]
+        lines.append(
+            f"| {row['metas']} | {row['bytes'] / 1024:.0f} KB | {v['seconds']:.3f} | {v['over_baseline_mb']:.1f} "
+            f"| {o['seconds']:.3f} | {c['seconds']:.4f} | {v['seconds'] / o['seconds']:.1f}× |"
+        )
+    if report["hostile"]:
+        lines += [
+            "",
+            "`mailbot validate FILE` on each hostile file (a whole process: start-up, imports, reading, output):",
+            "",
+            "| hostile file | size | exit | F01 | wall time (s) | process peak RSS (MB) |",
+            "|---|---:|---:|---|---:|---:|",
+        ]
+        for row in report["hostile"]:
+            lines.append(
+                f"| {row['file']} | {row['bytes'] / 1024:.0f} KB | {row['exit']} | {'yes' if row['f01'] else 'NO'} "
+                f"| {row['seconds']:.2f} | {row['peak_mb']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Validating a returned plan: the one path both `mailbot validate` and the inbox use.
+
+read (adapter: bytes → cells, or F01) → rules (pure: cells + context → findings) → optional annotated copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from mailbot.adapters.workbook.annotate import annotated_copy
+from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
+from mailbot.config import MailbotConfig
+from mailbot.domain import control, values
+from mailbot.domain.context import AvailableBudget, ValidationContext
+from mailbot.domain.findings import Finding, Severity, has_errors
+from mailbot.domain.parsed import EMPTY, ParsedWorkbook
+from mailbot.domain.rounds import default_vigencia
+from mailbot.domain.rules import validate
+from mailbot.domain.workbook_format import HeaderField, Ronda, fold
+from mailbot.errors import MailbotError
+from mailbot.services.pdm import configured_bpins, configured_catalogue
+
+
+class UnknownContextError(MailbotError):
+    """Nothing says which dependencia, vigencia or ronda the workbook is for."""
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    findings: list[Finding]
+    parsed: ParsedWorkbook | None  # None when the file could not be read at all (F01)
+    context: ValidationContext | None
+
+    @property
+    def accepted(self) -> bool:
+        return not has_errors(self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+    def to_json(self) -> dict[str, object]:
+        """The contract of `mailbot validate --json`."""
+        return {"accepted": self.accepted, "findings": [f.to_json() for f in self.findings]}
+
+
+def build_context(
+    config: MailbotConfig,
+    dependencia: str,
+    *,
+    vigencia: int,
+    ronda: Ronda = Ronda.FORMULACION,
+    expected_token: str | None = None,
+) -> ValidationContext:
+    """Everything the rules check a dependencia's workbook against, from the configuration."""
+    dep = config.dependencia(dependencia)
+    return ValidationContext(
+        dependencia=dep.code,
+        vigencia=vigencia,
+        ronda=ronda,
+        available=AvailableBudget(
+            poai=dep.budget.poai, funcionamiento=dep.budget.operating, cofinanciacion=dep.budget.cofinancing
+        ),
+        secret=config.signing.secret.get_secret_value(),
+        expected_token=expected_token,
+        catalogue=configured_catalogue(config),
+        bpins=configured_bpins(config),
+    )
+
+
+def validate_bytes(
+    config: MailbotConfig,
+    data: bytes,
+    *,
+    dependencia: str | None = None,
+    ronda: Ronda | None = None,
+    vigencia: int | None = None,
+    expected_token: str | None = None,
+    today: dt.date | None = None,
+) -> ValidationResult:
+    """Read and check one workbook. Without a dependencia, the workbook's own `_control` (or header) says."""
+    read = read_workbook(data, ReaderLimits.from_config(config.limits))
+    if isinstance(read, Finding):
+        return ValidationResult([read], None, None)
+    if dependencia is None:
+        dependencia, found_vigencia, found_ronda = _context_from_workbook(read)
+        vigencia = vigencia or found_vigencia
+        ronda = ronda or found_ronda
+    if vigencia is None:
+        vigencia = default_vigencia(today or dt.datetime.now(dt.UTC).date(), config.rounds.vigencia)
+    context = build_context(
+        config, dependencia, vigencia=vigencia, ronda=ronda or Ronda.FORMULACION, expected_token=expected_token
+    )
+    return ValidationResult(validate(read, context), read, context)
+
+
+def _context_from_workbook(parsed: ParsedWorkbook) -> tuple[str, int | None, Ronda | None]:
+    block = control.parse(parsed.control) if parsed.control is not None else None
+    if block is not None:
+        ronda = Ronda(block.ronda) if block.ronda in {r.value for r in Ronda} else None
+        return block.dependencia, block.vigencia, ronda
+    header = {fold(label): cell for label, cell in parsed.header.items()}
+    code = values.text(header.get(fold(HeaderField.CODIGO_DEPENDENCIA.value), EMPTY).value).upper()
+    year = values.text(header.get(fold(HeaderField.VIGENCIA.value), EMPTY).value)
+    if not code:
+        raise UnknownContextError(
+            "the workbook has neither a _control block nor a 'Código dependencia' in its header: "
+            "pass --dependencia CODE"
+        )
+    return code, int(year) if year.isdigit() else None, None
+
+
+def annotate(data: bytes, result: ValidationResult) -> bytes | None:
+    """The annotated copy, or None when the file could not be read (there is nothing to annotate)."""
+    if result.parsed is None:
+        return None
+    return annotated_copy(data, result.findings)

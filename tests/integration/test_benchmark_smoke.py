@@ -1,0 +1,29 @@
+"""A tiny run of each benchmark, so that the benchmarks never rot (no timing is asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.configs import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_validation_benchmark_smoke() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_validation.py"), "--sizes", "3", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = done.stdout
+    assert "| 3 |" in table
+    hostile_rows = [line for line in table.splitlines() if line.startswith("| ") and ".xls" in line]
+    assert len(hostile_rows) >= 10
+    assert all("| 1 | yes |" in line for line in hostile_rows), "every hostile file must exit 1 with F01"

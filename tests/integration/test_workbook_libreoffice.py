@@ -1,0 +1,50 @@
+"""A plan saved by another spreadsheet program still validates; the annotated copy opens there intact."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from mailbot.cli import cli
+from mailbot.config import load_config
+from mailbot.domain.workbook_format import METAS_LETTERS, SHEET_CORRECTIONS, SHEET_METAS
+from mailbot.services.validation import annotate, validate_bytes
+from tests.support.configs import write_config
+from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
+from tests.support.plans import make_plan
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice]
+
+
+def test_plan_saved_by_libreoffice_still_validates(tmp_path: Path) -> None:
+    config_path = write_config(tmp_path)
+    config = load_config(config_path, environ={})
+    saved = roundtrip_xlsx(make_plan(config, "EDU", 12), tmp_path)
+    result = validate_bytes(config, saved, dependencia="EDU", vigencia=2027)
+    assert [f for f in result.findings if f.severity.value == "E"] == []
+    plan_file = tmp_path / "plan-libreoffice.xlsx"
+    plan_file.write_bytes(saved)
+    run = CliRunner().invoke(cli, ["--config", str(config_path), "validate", str(plan_file)])
+    assert run.exit_code == 0, run.stdout
+
+
+def test_annotated_copy_opens_in_libreoffice_with_comments_and_list(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path), environ={})
+
+    def mutate(metas: list[dict[str, object]]) -> None:
+        metas[0]["unit"] = "Galones"
+
+    data = make_plan(config, "HAC", 3, mutate=mutate)
+    copy = annotate(data, validate_bytes(config, data, dependencia="HAC", vigencia=2027))
+    assert copy is not None
+    reopened = load_workbook(io.BytesIO(roundtrip_xlsx(copy, tmp_path)))
+    assert reopened.sheetnames[0] == SHEET_CORRECTIONS
+    assert reopened[SHEET_CORRECTIONS]["B5"].value == "M02"
+    cell = reopened[SHEET_METAS][f"{METAS_LETTERS['unit']}6"]
+    assert cell.comment is not None
+    assert "[M02]" in cell.comment.text
+    assert cell.value == "Galones"
