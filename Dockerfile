@@ -15,8 +15,8 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY mailbot ./mailbot
-RUN pip install . && rm -rf /app/mailbot /app/build
 COPY templates ./templates
+RUN pip install . && rm -rf /app/mailbot /app/build
 COPY config/mailbot.example.yaml ./config/mailbot.example.yaml
 RUN mkdir -p /app/storage && chown mailbot:mailbot /app/storage && chmod 0700 /app/storage
 

@@ -251,6 +251,97 @@ def validate_command(
     raise SystemExit(0 if result.accepted else EXIT_PROBLEMS)
 
 
+@cli.group("campaign")
+def campaign_group() -> None:
+    """Start rounds and mail each dependencia its workbook."""
+
+
+@campaign_group.command("start")
+@click.argument("ronda", type=click.Choice([Ronda.FORMULACION.value]))
+@click.option("--vigencia", type=click.IntRange(2000, 2100), default=None, help="Default: the coming plan year.")
+@click.option("--dependencia", "dependencias", multiple=True, help="Only these codes (repeatable).")
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write one .eml per dependencia to this folder; store and send nothing.",
+)
+@pass_state
+def campaign_start(
+    state: CliState, ronda: str, vigencia: int | None, dependencias: tuple[str, ...], dry_run: Path | None
+) -> None:
+    """Queue each dependencia's mailing (once: a rerun sends nothing new) and send the outbox."""
+    from mailbot.services import campaign, outbox
+
+    app = state.app()
+    year = _vigencia(state, vigencia)
+    codes = [code.upper() for code in dependencias] or None
+    report = campaign.start(app, year, ronda=Ronda(ronda), only=codes, dry_run=dry_run)
+    if dry_run is not None:
+        for path in report.written:
+            click.echo(f"wrote {path}")
+        return
+    click.echo(
+        f"{ronda} {year} (deadline {report.deadline.isoformat()}): {len(report.queued)} mailing(s) queued"
+        + (f" [{', '.join(report.queued)}]" if report.queued else "")
+        + f", {len(report.already)} already mailed"
+    )
+    flushed = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    click.echo(f"outbox: {flushed.summary()}")
+
+
+@campaign_group.command("resend")
+@click.option("--dependencia", required=True)
+@click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
+@pass_state
+def campaign_resend(state: CliState, dependencia: str, vigencia: int | None) -> None:
+    """Send a dependencia's mailing again, with the same token, and flush the outbox."""
+    from mailbot.services import campaign, outbox
+
+    app = state.app()
+    message_id = campaign.resend(app, dependencia.upper(), _vigencia(state, vigencia))
+    click.echo(f"queued {message_id}")
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """The mails waiting to be sent, sent, or failed."""
+
+
+@outbox_group.command("flush")
+@pass_state
+def outbox_flush(state: CliState) -> None:
+    """Send every due mail over one SMTP connection (retries wait for their backoff)."""
+    from mailbot.services import outbox
+
+    app = state.app()
+    report = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    click.echo(f"outbox: {report.summary()}")
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@pass_state
+def outbox_list(state: CliState, status: str | None, as_json: bool, limit: int) -> None:
+    """The most recent outgoing mails with their status, attempts and last error."""
+    from mailbot.services import queries
+
+    rows = queries.outbox_rows(state.app(), status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        error = f"  {row['last_error']}" if row["last_error"] else ""
+        click.echo(
+            f"{row['id']:>6} {row['status']:<8} {row['kind']:<11} attempts={row['attempts']} "
+            f"{','.join(row['recipients'])}{error}"
+        )
+
+
 def render_findings(file: Path, result: ValidationResult) -> str:
     """The findings grouped by sheet, one line each: severity, code, cell, value, message (Spanish)."""
     context = result.context

@@ -172,6 +172,9 @@ class Smtp(_Login):
     plus_address_reply: bool = Field(
         True, description="Reply-To: planeacion+TOKEN@... (needs '+' addressing on the server)."
     )
+    templates_dir: Path | None = Field(
+        None, description="Folder of Jinja2 mail templates overriding the shipped ones, file by file."
+    )
 
     @property
     def effective_port(self) -> int:

@@ -12,16 +12,16 @@ import pytest
 
 from tests.support.configs import ROOT
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_fresh_venv_install_then_config_check_and_db_upgrade(tmp_path: Path) -> None:
-    # Same as the Dockerfile: copy pyproject.toml, README.md and mailbot/, then `pip install .`.
+    # Same as the Dockerfile: copy pyproject.toml, README.md, mailbot/ and templates/, then `pip install .`.
     source = tmp_path / "src"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "mailbot", source / "mailbot", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("mailbot", "templates"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run(
@@ -55,3 +55,16 @@ def test_fresh_venv_install_then_config_check_and_db_upgrade(tmp_path: Path) -> 
         assert expected in upgrade.stdout
     assert (work / "storage" / "mailbot.db").is_file()
     assert (work / "storage" / "archivo").is_dir()
+    # The mail templates ship inside the wheel (templates/ → mailbot/templates): a dry run renders them.
+    dry = run("campaign", "start", "formulacion", "--dependencia", "HAC", "--dry-run", "eml")
+    assert dry.returncode == 0, dry.stderr
+    assert len(list((work / "eml").glob("*.eml"))) == 1
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    """pyproject lists packages explicitly (for the templates mapping): a new package must be added there."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "mailbot").rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

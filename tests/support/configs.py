@@ -48,3 +48,42 @@ def write_config(folder: Path, changes: dict[str, Any] | None = None) -> Path:
     path = folder / "mailbot.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+#: The test municipality's dependencias, each answered by a mailbox of the test servers.
+SERVER_DEPENDENCIAS = {
+    "HAC": "hacienda@municipio.test",
+    "EDU": "educacion@municipio.test",
+    "SAL": "salud@municipio.test",
+    "GOB": "gobierno@municipio.test",
+}
+
+
+def server_config(folder: Path, servers: Any, changes: dict[str, Any] | None = None) -> Path:
+    """The example pointed at the loopback Dovecot and Postfix, with four dependencias mapped to test mailboxes."""
+    base = {d["code"]: d for d in example_data()["dependencias"]}
+    dependencias = [{**base[code], "addresses": [address]} for code, address in SERVER_DEPENDENCIAS.items()]
+    data: dict[str, Any] = {
+        "municipality": {"domains": ["municipio.test"]},
+        "imap": {
+            "host": servers.host,
+            "port": servers.imap_port,
+            "security": "none",
+            "user": "planeacion@municipio.test",
+            "password": servers.password,
+            "timeout": 10,
+        },
+        "smtp": {
+            "host": servers.host,
+            "port": servers.smtp_port,
+            "security": "none",
+            "user": None,
+            "password": None,
+            "from_address": "planeacion@municipio.test",
+            "message_id_domain": "municipio.test",
+            "timeout": 10,
+        },
+        "dependencias": dependencias,
+        "digest": {"recipients": ["planeacion@municipio.test"]},
+    }
+    return write_config(folder, merge(data, changes or {}))

@@ -1,0 +1,158 @@
+"""Sending over SMTP: one connection per batch, every failure classified as temporary or permanent.
+
+yagmail (a fixed choice of the project) opens the connection: SSL or STARTTLS with our own verified TLS context,
+or plain on a trusted relay. Login and sending are smtplib calls on the connection it opened, because yagmail
+cannot do what mailbot needs there: it appends "@gmail.com" to a login without "@", supports OAuth2 only through
+Gmail's client-secret file (mailbot is given an access token: XOAUTH2), builds its own messages (mailbot sends
+bytes built by the stdlib `email` package), and on failure retries for ~18 s and returns False instead of raising.
+`smtplib.SMTP.sendmail` returns the refused recipients of a partly accepted mail, which the outbox records.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import yagmail
+
+from mailbot.config import Smtp
+from mailbot.errors import PermanentError, TemporaryError
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: int
+    text: str
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code < 600
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Accepted for delivery by the server, except `refused` (per recipient, with the server's answer)."""
+
+    refused: dict[str, Refusal] = field(default_factory=dict)
+
+
+class SendFailedError(Exception):
+    """The server answered this mail with an error for every recipient (or for the whole transaction)."""
+
+    def __init__(self, code: int, text: str, refused: dict[str, Refusal] | None = None) -> None:
+        super().__init__(f"{code} {text}")
+        self.code = code
+        self.text = text
+        self.refused = refused or {}
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code < 600
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Certificates are verified by default; a private CA is added, never a switch to turn checking off."""
+    return ssl.create_default_context(cafile=ca_file)
+
+
+class SmtpConnection:
+    """One authenticated SMTP session; use as a context manager around a batch of sends."""
+
+    def __init__(self, config: Smtp) -> None:
+        self.config = config
+        self._client: Any = None
+
+    def __enter__(self) -> SmtpConnection:
+        self.open()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def smtp(self) -> smtplib.SMTP:
+        if self._client is None or self._client.smtp is None:
+            raise TemporaryError("SMTP connection is not open")
+        smtp: smtplib.SMTP = self._client.smtp
+        return smtp
+
+    def open(self) -> None:
+        cfg = self.config
+        context = tls_context(str(cfg.ca_file) if cfg.ca_file else None)
+        kwargs: dict[str, Any] = {"timeout": cfg.timeout}
+        if cfg.security == "ssl":
+            kwargs["context"] = context
+        try:
+            self._client = yagmail.SMTP(
+                user=cfg.user or cfg.from_address,
+                host=cfg.host,
+                port=cfg.effective_port,
+                smtp_ssl=cfg.security == "ssl",
+                smtp_starttls={"context": context} if cfg.security == "starttls" else False,
+                smtp_skip_login=True,
+                soft_email_validation=False,
+                **kwargs,
+            )
+            self._client.login()  # with smtp_skip_login: connect (+ STARTTLS) only
+            self._authenticate()
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise PermanentError(
+                f"SMTP login refused for user {cfg.user!r} at {cfg.host}:{cfg.effective_port}: {exc.smtp_code} "
+                "(check smtp.user and the password or token)"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise TemporaryError(f"cannot connect to SMTP {cfg.host}:{cfg.effective_port}: {_describe(exc)}") from None
+
+    def _authenticate(self) -> None:
+        cfg = self.config
+        password = cfg.password.get_secret_value() if cfg.password else ""
+        token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
+        if token and cfg.user:
+            user = cfg.user
+            self.smtp.ehlo_or_helo_if_needed()
+            self.smtp.auth("XOAUTH2", lambda challenge=None: f"user={user}\x01auth=Bearer {token}\x01\x01")
+        elif password and cfg.user:
+            self.smtp.login(cfg.user, password)
+
+    def send(self, envelope_from: str, recipients: Sequence[str], raw: bytes) -> SendResult:
+        """Hand one mail to the server. Raises SendFailedError (answered) or TemporaryError (connection)."""
+        try:
+            refused = self.smtp.sendmail(envelope_from, list(recipients), raw)
+        except smtplib.SMTPRecipientsRefused as exc:
+            answers = {addr: Refusal(code, _text(msg)) for addr, (code, msg) in exc.recipients.items()}
+            worst = min(answers.values(), key=lambda r: r.permanent)  # temporary wins: worth a retry
+            raise SendFailedError(worst.code, worst.text, answers) from None
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            raise SendFailedError(exc.smtp_code, _text(exc.smtp_error)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryError(f"SMTP connection failed while sending: {_describe(exc)}") from None
+        return SendResult({addr: Refusal(code, _text(msg)) for addr, (code, msg) in refused.items()})
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None or client.smtp is None:
+            return
+        try:
+            client.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            client.smtp.close()
+        client.is_closed = True
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{exc.__class__.__name__}: {exc}"

@@ -1,0 +1,247 @@
+"""Starting a round: one mailing per dependencia, each queued in the outbox in the same transaction.
+
+Running `campaign start` again sends nothing new: a dependencia that has its mailing is skipped, and a dependencia
+added to the configuration later gets its mailing on the next run. The mailing row, its token and its outbox row
+are committed together, so a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailbot.adapters.db.models import AuditEvent, Dependencia, Mailing, OutboxMail, Round
+from mailbot.adapters.mail_builder import build_message, new_message_id
+from mailbot.adapters.mail_templates import render
+from mailbot.app import App
+from mailbot.config import Dependencia as DependenciaConfig
+from mailbot.config import MailbotConfig
+from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.money import format_pesos
+from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, plus_address, subject_tag
+from mailbot.domain.rounds import resolve_day
+from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
+from mailbot.errors import MailbotError
+from mailbot.log import get_logger
+from mailbot.services import outbox
+from mailbot.services.templates import make_template, new_token
+
+log = get_logger("mailbot.campaign")
+
+
+@dataclass
+class StartReport:
+    vigencia: int
+    ronda: Ronda
+    deadline: dt.date
+    queued: list[str] = field(default_factory=list)  # dependencia codes mailed now
+    already: list[str] = field(default_factory=list)  # had their mailing before
+    written: list[Path] = field(default_factory=list)  # --dry-run files
+
+
+def sync_dependencias(session: Session, config: MailbotConfig, now: dt.datetime) -> dict[str, Dependencia]:
+    """The configuration is the source of truth; the table mirrors it (rows are never deleted: history)."""
+    rows = {d.code: d for d in session.scalars(select(Dependencia))}
+    configured = {d.code for d in config.dependencias}
+    for dep in config.dependencias:
+        row = rows.get(dep.code)
+        if row is None:
+            row = Dependencia(code=dep.code, name=dep.name, active=True, created_at=now)
+            session.add(row)
+            rows[dep.code] = row
+        else:
+            row.name, row.active = dep.name, True
+    for code, row in rows.items():
+        if code not in configured:
+            row.active = False
+    session.flush()
+    return rows
+
+
+def get_round(session: Session, config: MailbotConfig, vigencia: int, ronda: Ronda, now: dt.datetime) -> Round:
+    found = session.scalars(select(Round).where(Round.vigencia == vigencia, Round.kind == ronda.value)).first()
+    if found is not None:
+        return found
+    if ronda is not Ronda.FORMULACION:
+        raise MailbotError("seguimiento rounds arrive with the seguimiento issue")
+    row = Round(
+        vigencia=vigencia,
+        kind=ronda.value,
+        deadline=resolve_day(config.rounds.formulacion.deadline, vigencia),
+        started_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def compose_mailing(
+    config: MailbotConfig, dep: DependenciaConfig, vigencia: int, deadline: dt.date, token: str, workbook: bytes
+) -> OutgoingMail:
+    smtp = config.smtp
+    context = {
+        "municipio": config.municipality.name,
+        "dependencia": {"code": dep.code, "name": dep.name},
+        "secretario": {"name": dep.head.name, "title": dep.head.title},
+        "vigencia": vigencia,
+        "fecha_limite": fecha_larga(deadline),
+        "remitente": smtp.from_name,
+        "titulo": f"Formulación del plan de acción {vigencia}",
+        "disponible": {
+            "poai": format_pesos(dep.budget.poai),
+            "funcionamiento": format_pesos(dep.budget.operating),
+            "cofinanciacion": format_pesos(dep.budget.cofinancing),
+            "total": format_pesos(dep.budget.total),
+        },
+    }
+    text, html = render("formulacion", context, smtp.templates_dir)
+    return OutgoingMail(
+        kind="mailing",
+        to=tuple(dep.addresses),
+        subject=f"{subject_tag(dep.code, vigencia)} Formulación del plan de acción {vigencia} – {dep.name}",
+        text=text,
+        html=html,
+        auto_submitted=AutoSubmitted.GENERATED,
+        reply_to=plus_address(smtp.from_address, token) if smtp.plus_address_reply else None,
+        attachments=(OutgoingAttachment(workbook_filename(dep, vigencia), workbook),),
+    )
+
+
+def workbook_filename(dep: DependenciaConfig, vigencia: int) -> str:
+    return f"{FORMAT_CODE} Plan de acción {vigencia} – {dep.name}.xlsx"
+
+
+def _to_bytes(config: MailbotConfig, mail: OutgoingMail, message_id: str, now: dt.datetime) -> bytes:
+    smtp = config.smtp
+    return build_message(
+        mail,
+        message_id=message_id,
+        from_address=smtp.from_address,
+        from_name=smtp.from_name,
+        loop_value=smtp.from_address,
+        now=now,
+    )
+
+
+def start(
+    app: App,
+    vigencia: int,
+    *,
+    ronda: Ronda = Ronda.FORMULACION,
+    only: list[str] | None = None,
+    dry_run: Path | None = None,
+) -> StartReport:
+    """Queue the mailing of every (or each `only`) dependencia that has none yet; `dry_run` writes .eml files."""
+    config, now = app.config, app.clock.now()
+    chosen = [config.dependencia(code) for code in only] if only else list(config.dependencias)
+    deadline = resolve_day(config.rounds.formulacion.deadline, vigencia)
+    report = StartReport(vigencia, ronda, deadline)
+    if dry_run is not None:
+        return _dry_run(config, chosen, vigencia, deadline, dry_run, now, report)
+
+    domain = config.smtp.effective_message_id_domain
+    with app.sessions.begin() as session:
+        deps = sync_dependencias(session, config, now)
+        round_row = get_round(session, config, vigencia, ronda, now)
+        mailed = set(session.scalars(select(Mailing.dependencia_id).where(Mailing.round_id == round_row.id)))
+        for dep in chosen:
+            row = deps[dep.code]
+            if row.id in mailed:
+                report.already.append(dep.code)
+                continue
+            token = new_token()
+            message_id = new_message_id(domain)
+            workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=token)
+            mail = compose_mailing(config, dep, vigencia, round_row.deadline, token, workbook)
+            mailing = Mailing(
+                round_id=round_row.id, dependencia_id=row.id, token=token, message_id=message_id, created_at=now
+            )
+            session.add(mailing)
+            session.flush()
+            outbox.enqueue(
+                session,
+                dedup_key=f"mailing:{mailing.id}",
+                kind="mailing",
+                raw=_to_bytes(config, mail, message_id, now),
+                message_id=message_id,
+                envelope_from=config.smtp.from_address,
+                recipients=mail.recipients,
+                now=now,
+                mailing_id=mailing.id,
+            )
+            session.add(
+                AuditEvent(
+                    at=now,
+                    kind="mailing_queued",
+                    subject_type="mailing",
+                    subject_id=mailing.id,
+                    detail={"dependencia": dep.code, "vigencia": vigencia, "ronda": ronda.value},
+                )
+            )
+            report.queued.append(dep.code)
+    log.info("campaign_started", vigencia=vigencia, ronda=ronda.value, queued=report.queued, already=report.already)
+    return report
+
+
+def resend(app: App, code: str, vigencia: int, ronda: Ronda = Ronda.FORMULACION) -> str:
+    """Queue the same mailing again (same token, a new Message-ID), when planeación asks; returns its Message-ID."""
+    config, now = app.config, app.clock.now()
+    dep = config.dependencia(code)
+    with app.sessions.begin() as session:
+        mailing = session.scalars(
+            select(Mailing)
+            .join(Round)
+            .join(Dependencia)
+            .where(Round.vigencia == vigencia, Round.kind == ronda.value, Dependencia.code == dep.code)
+        ).first()
+        if mailing is None:
+            raise MailbotError(f"{dep.code} has no {ronda.value} {vigencia} mailing yet: run `campaign start` first")
+        earlier = session.scalar(
+            select(func.count()).select_from(OutboxMail).where(OutboxMail.mailing_id == mailing.id)
+        )
+        message_id = new_message_id(config.smtp.effective_message_id_domain)
+        workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=mailing.token)
+        mail = compose_mailing(config, dep, vigencia, mailing.round.deadline, mailing.token, workbook)
+        outbox.enqueue(
+            session,
+            dedup_key=f"mailing:{mailing.id}:resend:{earlier}",
+            kind="mailing",
+            raw=_to_bytes(config, mail, message_id, now),
+            message_id=message_id,
+            envelope_from=config.smtp.from_address,
+            recipients=mail.recipients,
+            now=now,
+            mailing_id=mailing.id,
+        )
+        session.add(
+            AuditEvent(
+                at=now, kind="mailing_resent", subject_type="mailing", subject_id=mailing.id, detail={"n": earlier}
+            )
+        )
+    return message_id
+
+
+def _dry_run(
+    config: MailbotConfig,
+    chosen: list[DependenciaConfig],
+    vigencia: int,
+    deadline: dt.date,
+    folder: Path,
+    now: dt.datetime,
+    report: StartReport,
+) -> StartReport:
+    """The same mails, written as .eml files; nothing is stored and nothing is sent."""
+    folder.mkdir(parents=True, exist_ok=True)
+    domain = config.smtp.effective_message_id_domain
+    for dep in chosen:
+        token = new_token()
+        workbook = make_template(config, dep.code, vigencia=vigencia, ronda=report.ronda, token=token)
+        mail = compose_mailing(config, dep, vigencia, deadline, token, workbook)
+        path = folder / f"{dep.code}-{report.ronda.value}-{vigencia}.eml"
+        path.write_bytes(_to_bytes(config, mail, new_message_id(domain), now))
+        report.written.append(path)
+    return report

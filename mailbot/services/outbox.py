@@ -1,0 +1,247 @@
+"""The transactional outbox: every mail mailbot sends is a committed row before any SMTP traffic.
+
+    enqueue   (inside the caller's transaction)  → a `pending` row, idempotent by its dedup key
+    flush     claim a due row (compare-and-set pending → sending, attempt recorded and committed)
+              → SMTP → commit `sent` | `pending` again with backoff | `failed`
+
+A crash before the claim leaves the row pending; after the claim and before the outcome commit, the row stays
+`sending`: after STALE_CLAIM it is considered in doubt and sent again with the same bytes and Message-ID. That
+window (between the server's 250 and our commit: milliseconds) is the only place a mail can go out twice, and the
+same Message-ID lets mail clients fold the copy. Two flushes at once never send one row twice: the claim is a
+conditional UPDATE that only one of them wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
+from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult, SmtpConnection
+from mailbot.config import Smtp
+from mailbot.errors import PermanentError, TemporaryError
+from mailbot.log import get_logger
+
+RETRY_BASE = dt.timedelta(minutes=1)
+RETRY_CAP = dt.timedelta(hours=6)
+MAX_ATTEMPTS = 12  # about two days of retries with the cap above
+STALE_CLAIM = dt.timedelta(minutes=10)
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+log = get_logger("mailbot.outbox")
+Clock = Callable[[], dt.datetime]
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedup_key: str,
+    kind: str,
+    raw: bytes,
+    message_id: str,
+    envelope_from: str,
+    recipients: Sequence[str],
+    now: dt.datetime,
+    mailing_id: int | None = None,
+    received_message_id: int | None = None,
+) -> OutboxMail:
+    """Add a mail to send in the caller's transaction; the same dedup key twice gives back the first row."""
+    existing = session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+    if existing is not None:
+        return existing
+    row = OutboxMail(
+        dedup_key=dedup_key,
+        kind=kind,
+        message_id=message_id,
+        envelope_from=envelope_from,
+        recipients=list(recipients),
+        raw=raw,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        mailing_id=mailing_id,
+        received_message_id=received_message_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass
+class FlushReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    reclaimed: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed" + (
+            f", {len(self.reclaimed)} in doubt re-queued" if self.reclaimed else ""
+        )
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    envelope_from: str
+    recipients: list[str]
+    raw: bytes
+    attempts: int
+
+
+def flush(
+    sessions: sessionmaker[Session],
+    smtp: Smtp,
+    now: Clock,
+    *,
+    limit: int = 200,
+    on_sent: Callable[[int], None] | None = None,
+) -> FlushReport:
+    """Send the due rows over one SMTP connection; stop the batch at the first connection failure."""
+    report = FlushReport(reclaimed=_requeue_stale(sessions, now()))
+    with sessions() as session:
+        due = list(
+            session.scalars(
+                select(OutboxMail.id)
+                .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now())
+                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+                .limit(limit)
+            )
+        )
+    if not due:
+        return report
+    connection: SmtpConnection | None = None
+    try:
+        for row_id in due:
+            claimed = _claim(sessions, row_id, now())
+            if claimed is None:
+                continue  # another flush took it
+            try:
+                if connection is None:
+                    connection = SmtpConnection(smtp)
+                    connection.open()
+                result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
+            except SendFailedError as exc:
+                _answered_with_error(sessions, claimed, exc, now(), report)
+                continue
+            except (TemporaryError, PermanentError) as exc:
+                _retry(sessions, claimed, str(exc), now(), report)
+                if isinstance(exc, PermanentError):
+                    raise  # a refused login is the operator's to fix: say it loudly
+                break  # the connection is gone: the rest of the batch waits for the next flush
+            _mark_sent(sessions, claimed, result, now())
+            report.sent.append(claimed.id)
+            if on_sent is not None:
+                on_sent(claimed.id)
+    finally:
+        if connection is not None:
+            connection.close()
+    if report.sent or report.failed or report.retrying:
+        log.info("outbox_flushed", sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed))
+    return report
+
+
+def _requeue_stale(sessions: sessionmaker[Session], now: dt.datetime) -> list[int]:
+    with sessions.begin() as session:
+        stale = list(
+            session.scalars(
+                select(OutboxMail.id).where(OutboxMail.status == SENDING, OutboxMail.claimed_at < now - STALE_CLAIM)
+            )
+        )
+        if stale:
+            session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id.in_(stale), OutboxMail.status == SENDING)
+                .values(status=PENDING, next_attempt_at=now, last_error="attempt interrupted; outcome unknown")
+            )
+            log.warning("outbox_in_doubt_requeued", ids=stale)
+    return stale
+
+
+def _claim(sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> _Claimed | None:
+    """Compare-and-set pending → sending, with the attempt counted, committed before any SMTP traffic."""
+    with sessions.begin() as session:
+        won = session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row_id, OutboxMail.status == PENDING)
+            .values(status=SENDING, attempts=OutboxMail.attempts + 1, claimed_at=now)
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = session.get_one(OutboxMail, row_id)
+        return _Claimed(row.id, row.envelope_from, list(row.recipients), row.raw, row.attempts)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4 … minutes after each failed attempt, capped at 6 hours."""
+    delay: dt.timedelta = RETRY_BASE * (2 ** max(attempts - 1, 0))
+    return min(delay, RETRY_CAP)
+
+
+def _retry(
+    sessions: sessionmaker[Session], claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport
+) -> None:
+    give_up = claimed.attempts >= MAX_ATTEMPTS
+    with sessions.begin() as session:
+        row = session.get_one(OutboxMail, claimed.id)
+        row.status = FAILED if give_up else PENDING
+        row.next_attempt_at = now + backoff(claimed.attempts)
+        row.last_error = error[:2000]
+        _audit(session, row, "mail_failed" if give_up else "mail_retry", now, error=error[:500])
+    (report.failed if give_up else report.retrying).append(claimed.id)
+    log.warning("outbox_retry" if not give_up else "outbox_gave_up", id=claimed.id, attempts=claimed.attempts)
+
+
+def _answered_with_error(
+    sessions: sessionmaker[Session], claimed: _Claimed, exc: SendFailedError, now: dt.datetime, report: FlushReport
+) -> None:
+    if not exc.permanent:
+        _retry(sessions, claimed, f"{exc.code} {exc.text}", now, report)
+        return
+    with sessions.begin() as session:
+        row = session.get_one(OutboxMail, claimed.id)
+        row.status = FAILED
+        row.last_error = f"{exc.code} {exc.text}"[:2000]
+        row.recipient_results = _results(claimed.recipients, exc.refused, default=Refusal(exc.code, exc.text))
+        _audit(session, row, "mail_failed", now, error=row.last_error)
+    report.failed.append(claimed.id)
+    log.warning("outbox_refused", id=claimed.id, code=exc.code)
+
+
+def _mark_sent(sessions: sessionmaker[Session], claimed: _Claimed, result: SendResult, now: dt.datetime) -> None:
+    with sessions.begin() as session:
+        row = session.get_one(OutboxMail, claimed.id)
+        row.status = SENT
+        row.sent_at = now
+        row.last_error = None
+        row.recipient_results = _results(claimed.recipients, result.refused)
+        if row.mailing_id is not None and row.kind == "mailing":
+            mailing = session.get_one(Mailing, row.mailing_id)
+            mailing.sent_at = mailing.sent_at or now
+        _audit(session, row, "mail_sent", now, refused=sorted(result.refused))
+
+
+def _results(recipients: list[str], refused: dict[str, Refusal], default: Refusal | None = None) -> dict[str, object]:
+    """Per recipient: "accepted", or the server's code and text."""
+    out: dict[str, object] = {}
+    for address in recipients:
+        answer = refused.get(address) or default
+        out[address] = "accepted" if answer is None else {"code": answer.code, "text": answer.text[:300]}
+    return out
+
+
+def _audit(session: Session, row: OutboxMail, kind: str, now: dt.datetime, **detail: object) -> None:
+    session.add(
+        AuditEvent(
+            at=now,
+            kind=kind,
+            subject_type="outbox",
+            subject_id=row.id,
+            detail={"message_id": row.message_id, "kind": row.kind, "attempts": row.attempts, **detail},
+        )
+    )
