@@ -1,0 +1,665 @@
+"""The IMAP adapter: find new messages by UID, fetch their original bytes, move them, wait for new mail.
+
+imap-tools (a fixed choice of the project) opens the connection and logs in; wherever it bites, this module talks
+to its `client` (imaplib) directly (shared/spec/FIELD-NOTES.md):
+
+- `UID n:*` returns the last message even when n is above the highest UID: results are filtered `uid > last`;
+- `fetch()` sets \\Seen by default and `msg.obj` is a re-parse: we send `UID FETCH (UID BODY.PEEK[])` ourselves;
+- `flag()` and the fallback of `move()` run a plain EXPUNGE, which also removes unrelated messages someone marked
+  \\Deleted: we use UID MOVE, or UID COPY + UID STORE + UID EXPUNGE of that one UID (UIDPLUS);
+- imaplib keeps the capabilities announced before login (no MOVE on Dovecot): we read them again after login;
+- its IDLE poll returns `[]` forever once the server has gone (a busy loop), and misses mail that arrived before
+  IDLE: Dovecot sends that EXISTS right behind "+ idling", imaplib's buffered reader takes both lines, and a
+  select() on the socket then waits out the whole timeout (measured: `idle.wait(3)` → `[]` after 3 s). Its start
+  also fails on any untagged line before "+ idling". So IDLE runs on imaplib here, checking the read buffer
+  before select(), and BYE, EOF or a reset raise TemporaryError;
+- IDLE cycles stay at most 25 minutes, below the 29 after which servers may log an idle client out (RFC 2177).
+
+Nothing here marks a message seen, and no command's cost grows with the size of the folder when nothing is new.
+One `ImapMailbox` is one connection used by one thread. After a TemporaryError the connection is closed: call
+`connect()` again (with `mailbot.adapters.backoff.Backoff` between attempts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import re
+import selectors
+import ssl
+import threading
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, cast
+
+from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError, MailboxLoginError
+from imap_tools.imap_utf7 import utf7_encode
+
+from mailbot.config import Imap
+from mailbot.errors import PermanentError, TemporaryError
+from mailbot.log import get_logger
+
+log = get_logger(__name__)
+
+IDLE_CYCLE_SECONDS = 25 * 60  # re-issue IDLE well before RFC 2177's 29 minutes
+_IDLE_CYCLE_LIMIT = 29 * 60
+FETCH_BATCH = 20  # messages per UID FETCH: few round trips, bounded memory (messages may weigh 25 MB)
+_STOP_CHECK_SECONDS = 0.5  # how often a wait looks at its stop event
+_SEARCH_ROUNDS = 3  # re-searches when a SEARCH itself announces new mail (see uids_after)
+_UID_IN_FETCH = re.compile(rb"\bUID (\d+)")
+_NOT_A_FOLDER = ("\\NONEXISTENT", "\\NOSELECT")
+# RFC 5530: the server cannot check the credentials right now, unlike AUTHENTICATIONFAILED and friends.
+_TEMPORARY_LOGIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[SERVERBUG]")
+_CONNECTION_LOST = (imaplib.IMAP4.abort, OSError, EOFError)
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What a checkpoint needs from a folder: UIDs only compare within one UIDVALIDITY."""
+
+    uidvalidity: int
+    uidnext: int
+    exists: int
+
+
+class ImapMailbox:
+    """One IMAP connection built from `mailbot.config.Imap`; a context manager that connects and logs out."""
+
+    def __init__(
+        self,
+        config: Imap,
+        *,
+        idle_cycle: float = IDLE_CYCLE_SECONDS,
+        fetch_batch: int = FETCH_BATCH,
+        ignore_capabilities: Collection[str] = (),
+    ) -> None:
+        """`ignore_capabilities` names extensions to treat as absent: a server that announces one and breaks it."""
+        if not 0 < idle_cycle <= _IDLE_CYCLE_LIMIT:
+            raise ValueError("idle_cycle must be positive and at most 29 minutes (RFC 2177)")
+        if fetch_batch < 1:
+            raise ValueError("fetch_batch must be at least 1")
+        self.config = config
+        self._idle_cycle = idle_cycle
+        self._fetch_batch = fetch_batch
+        self._ignored = frozenset(c.upper() for c in ignore_capabilities)
+        self._box: BaseMailBox | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._selected: str | None = None
+        self._delimiter: str | None = None
+        self._news = False  # an EXISTS arrived that no search has looked at yet
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self.connect()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._box is not None
+
+    def connect(self) -> None:
+        """Open, secure and log in. Refused, reset or silent server: TemporaryError; bad credentials: Permanent."""
+        self.close()
+        box = self._open()
+        try:
+            self._login(box)
+            capabilities = self._read_capabilities(box)
+        except BaseException:
+            _shutdown(box.client)
+            raise
+        self._box = box
+        self._capabilities = capabilities - self._ignored
+        box.client.capabilities = tuple(sorted(self._capabilities))  # imap-tools reads these too
+        log.info(
+            "imap_connected",
+            host=self.config.host,
+            port=self.config.effective_port,
+            security=self.config.security,
+            user=self.config.user,
+            idle=self.supports_idle,
+            move=self.supports_move,
+            uidplus=self.supports_uidplus,
+        )
+
+    def close(self) -> None:
+        """Log out politely; a connection that is already broken is just closed. Safe to call twice."""
+        box = self._forget()
+        if box is None:
+            return
+        try:
+            box.client.logout()
+        except (*_CONNECTION_LOST, imaplib.IMAP4.error):
+            _shutdown(box.client)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The capabilities announced after login (upper case), minus `ignore_capabilities`."""
+        return self._capabilities
+
+    @property
+    def supports_idle(self) -> bool:
+        return "IDLE" in self._capabilities
+
+    @property
+    def supports_move(self) -> bool:
+        return "MOVE" in self._capabilities
+
+    @property
+    def supports_uidplus(self) -> bool:
+        return "UIDPLUS" in self._capabilities
+
+    @property
+    def commands_sent(self) -> int:
+        """Commands sent on this connection so far (imaplib's tag counter): what a poll costs, measurably."""
+        return self._box.client.tagnum if self._box is not None else 0
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def select(self, folder: str) -> FolderState:
+        """SELECT the folder (read-write, which never sets \\Seen) and return its UIDVALIDITY, UIDNEXT and size."""
+        client = self._client()
+        with self._guard(f"SELECT {folder}"):
+            typ, data = client.select(_folder_arg(folder))
+            if typ != "OK":
+                self._selected = None
+                raise PermanentError(f"IMAP folder '{folder}' cannot be opened: {_text(data)}")
+            self._selected = folder
+            responses = client.untagged_responses
+            uidvalidity = _first_int(responses.get("UIDVALIDITY"))
+            uidnext = _first_int(responses.get("UIDNEXT"))
+            exists = _first_int(responses.get("EXISTS")) or 0
+            responses.clear()  # SELECT's own EXISTS is not news
+        if uidvalidity is None:
+            raise PermanentError(f"IMAP server sent no UIDVALIDITY for '{folder}': UIDs cannot be trusted")
+        if uidnext is None:
+            uidnext = self._status_uidnext(folder)
+        return FolderState(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
+
+    def uids_after(self, folder: str, last_uid: int) -> list[int]:
+        """UIDs strictly above `last_uid`, ascending: one `UID SEARCH UID last+1:*`, whatever the folder's size.
+
+        Dovecot answers a SEARCH from the view it had before the command and announces mail that arrived meanwhile
+        with an EXISTS at the end; when that happens the search runs again, so a new message is never left for
+        the next poll.
+        """
+        if last_uid < 0:
+            raise ValueError("last_uid is a UID checkpoint: 0 or more")
+        self._ensure_selected(folder)
+        found: list[int] = []
+        grew = False
+        for _ in range(_SEARCH_ROUNDS):
+            found, grew = self._search_above(last_uid)
+            if not grew:
+                break
+        self._news = grew
+        return found
+
+    def fetch_raw(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """(uid, original bytes) in ascending UID order, via BODY.PEEK[] in batches; a vanished UID is skipped.
+
+        Each batch is read whole before its messages are yielded, so the caller may use the connection (move,
+        fetch) between two messages.
+        """
+        wanted = sorted(set(uids))
+        for start in range(0, len(wanted), self._fetch_batch):
+            batch = wanted[start : start + self._fetch_batch]
+            self._ensure_selected(folder)
+            found = self._fetch_batch_raw(folder, batch)
+            for uid in batch:
+                if uid in found:
+                    yield uid, found[uid]
+                else:
+                    log.info("imap_message_vanished", folder=folder, uid=uid)
+
+    # -- folders and moves --------------------------------------------------------------------------------
+
+    def ensure_folder(self, name: str) -> str:
+        """Create the folder (and its parents) when missing; '/' in `name` means the server's delimiter.
+
+        Returns the name as the server spells it (e.g. 'mailbot.procesados' where the delimiter is '.'). New
+        folders are subscribed, or mail clients that list only subscribed folders would not show them.
+        """
+        server_name = self._server_name(name)
+        if self._folder_exists(server_name):
+            return server_name
+        if not self._create(server_name):
+            parts = server_name.split(self._server_delimiter())
+            for depth in range(1, len(parts)):
+                self._create(self._server_delimiter().join(parts[:depth]))
+            self._create(server_name)
+        if not self._folder_exists(server_name):
+            raise PermanentError(f"IMAP folder '{server_name}' could not be created (check the account's rights)")
+        self._subscribe(server_name)
+        log.info("imap_folder_created", folder=server_name)
+        return server_name
+
+    def move(self, folder: str, uid: int, target: str) -> None:
+        """Move one message: UID MOVE, else UID COPY + UID STORE \\Deleted + UID EXPUNGE of that UID only.
+
+        A plain EXPUNGE is never sent: it would also remove messages a person marked \\Deleted. A missing target
+        folder is created on the server's TRYCREATE hint. Moving a UID that no longer exists does nothing.
+        """
+        self._ensure_selected(folder)
+        destination = self._server_name(target)
+        typ, data = self._transfer(uid, destination)
+        if typ != "OK" and "[TRYCREATE]" in _text(data).upper():
+            self.ensure_folder(target)
+            self._ensure_selected(folder)
+            typ, data = self._transfer(uid, destination)
+        if typ != "OK":
+            raise PermanentError(f"IMAP could not move UID {uid} from '{folder}' to '{destination}': {_text(data)}")
+        if not self.supports_move:
+            self._delete_one(folder, uid)
+        log.debug("imap_message_moved", folder=folder, uid=uid, target=destination)
+
+    # -- waiting ------------------------------------------------------------------------------------------
+
+    def wait_for_new(self, folder: str, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until new mail may be in `folder` (True) or `timeout` seconds pass or `stop` is set (False).
+
+        With IDLE (offered and enabled) the answer comes about 0.5 s after a delivery on Dovecot. Without it this
+        only waits, and the caller polls with `uids_after`. A True can be spurious (an EXISTS without new mail);
+        it costs one poll. A server that says BYE, closes or resets raises TemporaryError at once.
+        """
+        self._client()  # a lost connection raises at once, never turns into a plain sleep
+        if not (self.config.idle and self.supports_idle):
+            return _sleep(timeout, stop)
+        self._ensure_selected(folder)
+        self._harvest_news()
+        if self._news:
+            self._news = False
+            return True
+        deadline = time.monotonic() + timeout
+        while not (stop is not None and stop.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if self._idle_cycle_once(min(remaining, self._idle_cycle), stop):
+                return True
+        return False
+
+    # -- internals: connection ----------------------------------------------------------------------------
+
+    def _open(self) -> BaseMailBox:
+        """Connect (and STARTTLS); certificate problems are permanent, network problems temporary."""
+        cfg = self.config
+        where = f"{cfg.host}:{cfg.effective_port}"
+        context = self._tls_context() if cfg.security != "none" else None
+        try:
+            if cfg.security == "ssl":
+                return MailBox(cfg.host, cfg.effective_port, timeout=cfg.timeout, ssl_context=context)
+            if cfg.security == "starttls":
+                return MailBoxStartTls(cfg.host, cfg.effective_port, timeout=cfg.timeout, ssl_context=context)
+            return MailBoxUnencrypted(cfg.host, cfg.effective_port, timeout=cfg.timeout)
+        except ssl.SSLCertVerificationError as exc:
+            raise PermanentError(
+                f"IMAP server {where}: its TLS certificate could not be verified ({exc.verify_message}); "
+                "set imap.ca_file to the CA that signed it, or fix the server's certificate"
+            ) from None
+        except ImapToolsError as exc:  # STARTTLS refused by the server
+            raise PermanentError(f"IMAP server {where} refused STARTTLS ({exc}); check imap.security") from None
+        except ValueError as exc:  # imap-tools: STARTTLS on port 993
+            raise PermanentError(f"IMAP server {where}: {exc}; check imap.security and imap.port") from None
+        except _CONNECTION_LOST as exc:
+            raise TemporaryError(f"IMAP server {where} cannot be reached: {_describe(exc)}") from None
+        except imaplib.IMAP4.error as exc:  # a BYE greeting (busy server), or no STARTTLS offered
+            if cfg.security == "starttls" and "TLS" in str(exc).upper():
+                raise PermanentError(f"IMAP server {where} does not offer STARTTLS; check imap.security") from None
+            raise TemporaryError(f"IMAP server {where} refused the connection: {exc}") from None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verification stays on; a private CA is added with `ca_file`, never a switch to turn checking off."""
+        ca_file = self.config.ca_file
+        try:
+            return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise PermanentError(f"imap.ca_file '{ca_file}' cannot be used as a CA bundle: {exc}") from None
+
+    def _login(self, box: BaseMailBox) -> None:
+        """LOGIN (AUTHENTICATE PLAIN for non-ASCII) or XOAUTH2; no folder is selected yet (no wasted SELECT)."""
+        cfg = self.config
+        token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
+        password = cfg.password.get_secret_value() if cfg.password else ""
+        if not cfg.user or not (token or password):
+            raise PermanentError("imap.user and imap.password (or imap.oauth2_token) are needed to read the mailbox")
+        if not token and "LOGINDISABLED" in box.client.capabilities:
+            raise PermanentError(
+                f"IMAP server {cfg.host} refuses passwords on an unencrypted connection (LOGINDISABLED); "
+                "set imap.security to ssl or starttls"
+            )
+        box.client.untagged_responses.clear()  # so CAPABILITY afterwards can only come from the login answer
+        try:
+            if token:
+                box.xoauth2(cfg.user, token, initial_folder=None)
+            elif password.isascii() and cfg.user.isascii():
+                box.login(cfg.user, password, initial_folder=None)
+            else:
+                box.login_utf8(cfg.user, password, initial_folder=None)
+        except MailboxLoginError as exc:
+            raise self._refusal(_text(exc.command_result[1]), token or password) from None
+        except _CONNECTION_LOST as exc:
+            where = f"{cfg.host}:{cfg.effective_port}"
+            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {_describe(exc)}") from None
+        except imaplib.IMAP4.error as exc:
+            raise self._refusal(str(exc), token or password) from None
+
+    def _refusal(self, server_text: str, secret: str) -> TemporaryError | PermanentError:
+        """A refused login as an error naming user and server, never the secret (even if the server echoed it)."""
+        cfg = self.config
+        text = server_text.replace(secret, "[redacted]") if secret else server_text
+        where = f"{cfg.host}:{cfg.effective_port}"
+        if any(code in text.upper() for code in _TEMPORARY_LOGIN_CODES):
+            return TemporaryError(f"IMAP server {where} cannot check logins right now: {text}")
+        how = "imap.oauth2_token" if cfg.oauth2_token else "imap.password"
+        return PermanentError(f"IMAP login refused for '{cfg.user}' at {where} ({text}); check imap.user and {how}")
+
+    def _read_capabilities(self, box: BaseMailBox) -> frozenset[str]:
+        """The capabilities after login: from the login answer when it carries them, else one CAPABILITY."""
+        client = box.client
+        announced = client.untagged_responses.pop("CAPABILITY", None)
+        with self._guard("CAPABILITY", drop=False):
+            if not announced:
+                typ, announced = client.capability()
+                if typ != "OK":
+                    raise PermanentError(f"IMAP server refused CAPABILITY: {_text(announced)}")
+        return frozenset(_text(announced[-1:]).upper().split())
+
+    def _client(self) -> imaplib.IMAP4:
+        if self._box is None:
+            raise TemporaryError("IMAP is not connected (connect() first, or again after a lost connection)")
+        return self._box.client
+
+    def _forget(self) -> BaseMailBox | None:
+        box, self._box = self._box, None
+        self._selected = None
+        self._delimiter = None
+        self._news = False
+        self._capabilities = frozenset()
+        return box
+
+    @contextlib.contextmanager
+    def _guard(self, what: str, *, drop: bool = True, fresh: bool = True) -> Iterator[None]:
+        """Map failures: a dead connection → TemporaryError (and close it); a refusal (BAD) → PermanentError.
+
+        `fresh` first clears the untagged responses of earlier commands (noting any EXISTS among them), so that
+        what the command leaves there is its own.
+        """
+        if fresh:
+            self._harvest_news()
+        try:
+            yield
+        except _CONNECTION_LOST as exc:
+            if drop:
+                box = self._forget()
+                if box is not None:
+                    _shutdown(box.client)
+            where = f"{self.config.host}:{self.config.effective_port}"
+            raise TemporaryError(f"IMAP connection to {where} lost during {what}: {_describe(exc)}") from None
+        except (imaplib.IMAP4.error, ImapToolsError) as exc:
+            raise PermanentError(f"IMAP server refused {what}: {exc}") from None
+
+    def _harvest_news(self) -> None:
+        """Remember an EXISTS from the last command before its responses are cleared for the next one."""
+        if self._box is None:
+            return
+        responses = self._box.client.untagged_responses
+        if "EXISTS" in responses:
+            self._news = True
+        responses.clear()
+
+    # -- internals: commands ------------------------------------------------------------------------------
+
+    def _ensure_selected(self, folder: str) -> None:
+        """SELECT only when another folder (or none) is selected: a poll of a selected folder costs one command."""
+        if self._selected != folder:
+            self.select(folder)
+
+    def _uid(self, command: str, *args: str) -> tuple[str, list[Any]]:
+        client = self._client()
+        with self._guard(f"UID {command}"):
+            return client.uid(command, *args)
+
+    def _transfer(self, uid: int, destination: str) -> tuple[str, list[Any]]:
+        """UID MOVE where offered, else the UID COPY half of a move."""
+        return self._uid("MOVE" if self.supports_move else "COPY", str(uid), _folder_arg(destination))
+
+    def _search_above(self, last_uid: int) -> tuple[list[int], bool]:
+        """One UID SEARCH; returns the UIDs above `last_uid` and whether the server announced new mail."""
+        typ, data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
+        if typ != "OK":
+            raise PermanentError(f"IMAP server refused UID SEARCH: {_text(data)}")
+        found = sorted(uid for uid in _ints(data) if uid > last_uid)  # `n:*` always matches the last message
+        grew = "EXISTS" in self._client().untagged_responses
+        return found, grew
+
+    def _fetch_batch_raw(self, folder: str, batch: Sequence[int]) -> dict[int, bytes]:
+        """UID FETCH (UID BODY.PEEK[]) of a batch. PEEK: \\Seen stays unset until the outcome is committed."""
+        typ, data = self._uid("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
+        if typ != "OK":
+            # Some servers answer NO when a message of the batch was expunged meanwhile: keep the others.
+            log.warning("imap_fetch_incomplete", folder=folder, uids=list(batch), server=_text(data))
+            data = self._client().untagged_responses.pop("FETCH", [])
+        return parse_fetch(data)
+
+    def _delete_one(self, folder: str, uid: int) -> None:
+        """Flag one UID \\Deleted and expunge that UID only; without UIDPLUS leave it flagged (never EXPUNGE all)."""
+        typ, data = self._uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+        if typ != "OK":
+            raise PermanentError(f"IMAP could not flag UID {uid} in '{folder}' as deleted: {_text(data)}")
+        if not self.supports_uidplus:
+            log.warning("imap_move_left_copy", folder=folder, uid=uid, reason="server has neither MOVE nor UIDPLUS")
+            return
+        typ, data = self._uid("EXPUNGE", str(uid))
+        if typ != "OK":
+            raise PermanentError(f"IMAP could not expunge UID {uid} in '{folder}': {_text(data)}")
+
+    def _status_uidnext(self, folder: str) -> int:
+        """UIDNEXT from STATUS, for servers whose SELECT answer lacks it."""
+        box = self._box
+        assert box is not None
+        with self._guard(f"STATUS {folder}"):
+            status = box.folder.status(folder, ["UIDNEXT"])
+        if "UIDNEXT" not in status:
+            raise PermanentError(f"IMAP server sent no UIDNEXT for '{folder}'")
+        return int(status["UIDNEXT"])
+
+    def _server_delimiter(self) -> str:
+        """The hierarchy delimiter from `LIST "" ""`; a flat server (NIL) keeps names as they are."""
+        if self._delimiter is None:
+            box = self._box
+            if box is None:
+                raise TemporaryError("IMAP is not connected")
+            with self._guard("LIST"):
+                listed = box.folder.list("", "")
+            delimiter = listed[0].delim if listed else "/"
+            self._delimiter = "/" if delimiter.upper() == "NIL" else delimiter
+        return self._delimiter
+
+    def _server_name(self, name: str) -> str:
+        return self._server_delimiter().join(name.split("/"))
+
+    def _folder_exists(self, server_name: str) -> bool:
+        box = self._box
+        if box is None:
+            raise TemporaryError("IMAP is not connected")
+        with self._guard(f"LIST {server_name}"):
+            listed = box.folder.list("", server_name)
+        return any(
+            info.name == server_name and not any(flag.upper() in _NOT_A_FOLDER for flag in info.flags)
+            for info in listed
+        )
+
+    def _create(self, server_name: str) -> bool:
+        client = self._client()
+        with self._guard(f"CREATE {server_name}"):
+            typ, _ = client.create(_folder_arg(server_name))
+        return typ == "OK"
+
+    def _subscribe(self, server_name: str) -> None:
+        client = self._client()
+        with self._guard(f"SUBSCRIBE {server_name}"):
+            client.subscribe(_folder_arg(server_name))
+
+    # -- internals: IDLE ----------------------------------------------------------------------------------
+
+    def _idle_cycle_once(self, seconds: float, stop: threading.Event | None) -> bool:
+        """One IDLE … DONE exchange of at most `seconds`; True when the server announced new mail."""
+        client = self._client()
+        with self._guard("IDLE"):
+            tag = _idle_start(client)
+        try:
+            news = "EXISTS" in client.untagged_responses or self._idle_listen(client, tag, seconds, stop)
+            with self._guard("DONE", drop=False, fresh=False):
+                _idle_done(client, tag)
+        except BaseException:
+            # A broken or interrupted IDLE leaves the session in an unknown state: never reuse it.
+            box = self._forget()
+            if box is not None:
+                _shutdown(box.client)
+            raise
+        # An EXISTS that came with DONE (after a timeout or a stop) is news for the next wait, not lost.
+        self._news = self._news or (not news and "EXISTS" in client.untagged_responses)
+        client.untagged_responses.clear()
+        return news
+
+    def _idle_listen(self, client: imaplib.IMAP4, tag: bytes, seconds: float, stop: threading.Event | None) -> bool:
+        """Read what the server says during IDLE until an EXISTS, the end of the cycle or `stop`."""
+        end = time.monotonic() + seconds
+        slice_ = _STOP_CHECK_SECONDS if stop is not None else seconds
+        with selectors.DefaultSelector() as selector, self._guard("IDLE", drop=False, fresh=False):
+            selector.register(client.sock, selectors.EVENT_READ)
+            while not (stop is not None and stop.is_set()):
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                if not _input_pending(client) and not selector.select(min(left, slice_)):
+                    continue
+                _read_during_idle(client, tag)
+                if "EXISTS" in client.untagged_responses:
+                    return True
+        return False
+
+
+# -- module helpers -----------------------------------------------------------------------------------------
+
+
+def parse_fetch(data: Iterable[Any]) -> dict[int, bytes]:
+    """Map UID → body from imaplib's FETCH data; entries without a literal (e.g. `BODY[] NIL`, gone) are skipped.
+
+    imaplib gives `(b'1 (UID 7 BODY[] {523}', body)` followed by `b')'` (or `b' UID 7)'` when a server puts the
+    UID after the body), and plain bytes for FETCH responses without a literal.
+    """
+    items = list(data)
+    found: dict[int, bytes] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, tuple):
+            continue
+        head, body = item[0], item[1]
+        match = _UID_IN_FETCH.search(head)
+        if match is None and index + 1 < len(items) and isinstance(items[index + 1], bytes):
+            match = _UID_IN_FETCH.search(items[index + 1])
+        if match is not None:
+            found[int(match.group(1))] = body
+    return found
+
+
+def _idle_start(client: imaplib.IMAP4) -> bytes:
+    """Send IDLE and read until "+ idling"; untagged lines before it (EXISTS) are kept in untagged_responses."""
+    raw = cast(Any, client)
+    tag: bytes = raw._command("IDLE")
+    while raw._get_response() is not None:  # None means the continuation line
+        _check_bye(client)
+        outcome = client.tagged_commands.get(tag)
+        if outcome:
+            raise imaplib.IMAP4.error(f"IDLE refused: {outcome!r}")
+    return tag
+
+
+def _read_during_idle(client: imaplib.IMAP4, tag: bytes) -> None:
+    """Read one response during IDLE (blocking up to the socket timeout for the rest of the line)."""
+    cast(Any, client)._get_response()
+    _check_bye(client)
+    if client.tagged_commands.get(tag):
+        raise imaplib.IMAP4.abort("the server ended IDLE on its own")
+
+
+def _idle_done(client: imaplib.IMAP4, tag: bytes) -> None:
+    """Send DONE and read up to IDLE's tagged answer (untagged lines on the way land in untagged_responses)."""
+    client.send(b"DONE\r\n")
+    while not client.tagged_commands.get(tag):
+        cast(Any, client)._get_response()
+        _check_bye(client)
+    outcome: Any = client.tagged_commands.pop(tag)  # imaplib stores (status, [text]), whatever typeshed says
+    if outcome[0] != "OK":
+        raise imaplib.IMAP4.error(f"IDLE ended with {outcome[0]}: {_text(outcome[1])}")
+
+
+def _check_bye(client: imaplib.IMAP4) -> None:
+    bye = client.untagged_responses.get("BYE")
+    if bye:
+        raise imaplib.IMAP4.abort(f"server said BYE: {_text(bye[-1:])}")
+
+
+def _input_pending(client: imaplib.IMAP4) -> bool:
+    """True when a response already sits in imaplib's read buffer (or the TLS layer), where select() can't see it.
+
+    "+ idling" and a following "* 3 EXISTS" often arrive in one packet: after reading the first line the second
+    waits in the buffer while the socket looks idle.
+    """
+    sock = client.sock
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    reader = cast(Any, client).file
+    previous = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        return bool(reader.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(previous)
+
+
+def _sleep(timeout: float, stop: threading.Event | None) -> bool:
+    """The wait without IDLE: nothing to learn, so always False; returns early when `stop` is set."""
+    if stop is None:
+        time.sleep(max(timeout, 0))
+    else:
+        stop.wait(max(timeout, 0))
+    return False
+
+
+def _shutdown(client: imaplib.IMAP4) -> None:
+    with contextlib.suppress(OSError):
+        client.shutdown()
+
+
+def _folder_arg(name: str) -> str:
+    """A folder name as an IMAP quoted string, non-ASCII in modified UTF-7 (RFC 3501 5.1.3)."""
+    encoded = utf7_encode(name).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(data: Iterable[Any]) -> str:
+    parts = [p.decode("utf-8", "replace") if isinstance(p, bytes) else str(p) for p in data if p is not None]
+    return " ".join(parts)
+
+
+def _ints(data: Iterable[Any]) -> list[int]:
+    return [int(token) for token in _text(data).split() if token.isdigit()]
+
+
+def _first_int(values: Sequence[Any] | None) -> int | None:
+    numbers = _ints(values[-1:]) if values else []
+    return numbers[0] if numbers else None
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
