@@ -342,6 +342,135 @@ def outbox_list(state: CliState, status: str | None, as_json: bool, limit: int) 
         )
 
 
+@cli.command("poll")
+@click.option("--once", is_flag=True, required=True, help="One pass: fetch, process, flush the outbox, exit.")
+@pass_state
+def poll_command(state: CliState, once: bool) -> None:
+    """Process every new reply in the mailbox once, send the answers, and exit."""
+    import threading
+
+    from mailbot.services import daemon
+
+    app = state.app()
+    with daemon.mailbox_lock(app):
+        watcher = daemon.Watcher(app, threading.Event())
+        try:
+            report = watcher.once()
+        finally:
+            watcher.close()
+    click.echo(f"inbox: {report.summary()}")
+
+
+@cli.command("run")
+@pass_state
+def run_command(state: CliState) -> None:
+    """The daemon: watch the mailbox (IDLE or poll), answer, retry the outbox; SIGTERM/SIGINT stop it cleanly."""
+    from mailbot.services import daemon
+
+    daemon.run(state.app())
+
+
+@cli.command("messages")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
+@click.option("--outcome", default=None, help="Only this outcome (accepted, quarantined, ...).")
+@pass_state
+def messages_command(state: CliState, as_json: bool, limit: int, outcome: str | None) -> None:
+    """Every received message with its outcome, dependencia, radicado and reason (newest first)."""
+    from mailbot.services import queries
+
+    rows = queries.received_rows(state.app(), limit=limit, outcome=outcome)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>6} {row['received_at'][:19]} {row['outcome'] or '(processing)':<21} "
+            f"{row['dependencia'] or '-':<5} {row['radicado'] or '':<17} {row['from'] or '-'}  {row['reason'] or ''}"
+        )
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def status_command(state: CliState, as_json: bool) -> None:
+    """Per dependencia, the state of each round: pending, correction_requested, accepted or late."""
+    from mailbot.services import queries
+
+    data = queries.status(state.app(), today=_today(state))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for dep in data["dependencias"]:
+        if not dep["rounds"]:
+            click.echo(f"{dep['code']:<5} {dep['name']}: no mailing yet")
+        for entry in dep["rounds"]:
+            extra = entry["radicado"] or (f"{entry['open_findings']} open finding(s)" if entry["open_findings"] else "")
+            click.echo(
+                f"{dep['code']:<5} {entry['ronda']} {entry['vigencia']}: {entry['state']:<21} "
+                f"deadline {entry['deadline']}  last activity {(entry['last_activity'] or '-')[:19]}  {extra}"
+            )
+
+
+@cli.group("digest")
+def digest_group() -> None:
+    """Planeación's digest."""
+
+
+@digest_group.command("send")
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write the digest (.eml and .html) to this folder; store and send nothing.",
+)
+@click.option("--force", is_flag=True, help="Send even when nothing changed and skip_when_unchanged is on.")
+@pass_state
+def digest_send(state: CliState, dry_run: Path | None, force: bool) -> None:
+    """Build today's digest for planeación and send it (at most one a day)."""
+    from mailbot.services import digest, outbox
+
+    app = state.app()
+    result = digest.send(app, dry_run=dry_run, force=force)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    if dry_run is None:
+        click.echo(f"digest: {result.reason}")
+        click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+
+
+@cli.group("reminders")
+def reminders_group() -> None:
+    """Reminders before the deadline and late notices after it."""
+
+
+@reminders_group.command("send")
+@pass_state
+def reminders_send(state: CliState) -> None:
+    """Queue today's reminders and late notices (working days only; never two a day) and send them."""
+    from mailbot.services import outbox, reminders
+
+    app = state.app()
+    report = reminders.send_due(app, _today(state))
+    click.echo(f"reminders: {len(report.reminded)} reminder(s), {len(report.late)} late notice(s)")
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+
+
+@cli.command("export")
+@click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
+@click.option("--ronda", type=click.Choice([Ronda.FORMULACION.value]), default=Ronda.FORMULACION.value)
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@pass_state
+def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path) -> None:
+    """Write the consolidated action plan of the accepted versions, ready to publish (Ley 1474, art. 74)."""
+    from mailbot.services import export
+
+    year = _vigencia(state, vigencia)
+    found = export.export(state.app(), year, out, Ronda(ronda))
+    click.echo(f"{out}: {len(found.plans)} accepted plan(s), {len(found.missing)} dependencia(s) missing")
+
+
 def render_findings(file: Path, result: ValidationResult) -> str:
     """The findings grouped by sheet, one line each: severity, code, cell, value, message (Spanish)."""
     context = result.context

@@ -239,6 +239,7 @@ class SeguimientoRound(FormulacionRound):
 
 
 class Rounds(Section):
+    reminder_time: dt.time = Field(dt.time(8, 0), description="Local time of the daily reminder run (working days).")
     vigencia: int | None = Field(
         None, ge=2000, le=2100, description="Default vigencia for commands (default: next year from October)."
     )

@@ -24,6 +24,7 @@ from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
 from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult, SmtpConnection
 from mailbot.config import Smtp
 from mailbot.errors import PermanentError, TemporaryError
+from mailbot.faults import failpoint
 from mailbot.log import get_logger
 
 RETRY_BASE = dt.timedelta(minutes=1)
@@ -125,6 +126,7 @@ def flush(
                 if connection is None:
                     connection = SmtpConnection(smtp)
                     connection.open()
+                failpoint("before_send")
                 result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
             except SendFailedError as exc:
                 _answered_with_error(sessions, claimed, exc, now(), report)

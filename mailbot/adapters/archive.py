@@ -1,0 +1,96 @@
+"""The archive: every message and attachment received, stored by its SHA-256 before anything is decided.
+
+Content-addressed, so storing the same bytes twice (a crash and a retry, a resync) writes nothing new, and no
+file name ever comes from a sender. Once a plan is placed, a hard link (or a copy where links are impossible)
+files it where the auxiliar administrativa looks: planes/<vigencia>/<dependencia>/<ronda>/v<version>-….xlsx.
+Files are written atomically (temporary file, fsync, rename) and readable by the service user only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailbot.errors import StorageError
+
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: Path  # relative to the archive root
+    sha256: str
+    size: int
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Archive:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def store_message(self, raw: bytes, received: dt.datetime) -> Stored:
+        digest = sha256_of(raw)
+        return self._store(Path("recibidos") / received.strftime("%Y-%m") / f"{digest}.eml", raw, digest)
+
+    def store_attachment(self, data: bytes, kind: str) -> Stored:
+        digest = sha256_of(data)
+        suffix = _SAFE.sub("", kind) or "bin"
+        return self._store(Path("adjuntos") / digest[:2] / f"{digest}.{suffix}", data, digest)
+
+    def file_plan(
+        self, stored: Stored, *, vigencia: int, dependencia: str, ronda: str, version: int, outcome: str
+    ) -> Path:
+        """Where people look for a version: a link to the content-addressed file, named by what it is."""
+        name = f"v{version:02d}-{_SAFE.sub('', outcome)}-{stored.sha256[:12]}.xlsx"
+        relative = Path("planes") / str(vigencia) / _SAFE.sub("", dependencia) / _SAFE.sub("", ronda) / name
+        target = self.root / relative
+        try:
+            self._folder(target.parent)
+            if not target.exists():
+                try:
+                    os.link(self.root / stored.path, target)
+                except OSError:
+                    shutil.copyfile(self.root / stored.path, target)
+                    target.chmod(0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot file the plan in the archive ({target}): {exc}") from exc
+        return relative
+
+    def read(self, relative: Path | str) -> bytes:
+        try:
+            return (self.root / relative).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
+
+    def _store(self, relative: Path, data: bytes, digest: str) -> Stored:
+        target = self.root / relative
+        try:
+            if target.exists() and target.stat().st_size == len(data):
+                return Stored(relative, digest, len(data))
+            self._folder(target.parent)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                Path(temporary).chmod(0o600)
+                Path(temporary).replace(target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageError(f"cannot write to the archive ({target.parent}): {exc}") from exc
+        return Stored(relative, digest, len(data))
+
+    def _folder(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -1,0 +1,145 @@
+"""The answers to a received message: threaded, Spanish, from the templates, one per decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailbot.adapters.mail_templates import render
+from mailbot.config import MailbotConfig
+from mailbot.domain.decisions import Answer
+from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.findings import Finding, Severity
+from mailbot.domain.inbound import MessageFacts
+from mailbot.domain.money import format_pesos
+from mailbot.domain.outgoing import (
+    AutoSubmitted,
+    OutgoingAttachment,
+    OutgoingMail,
+    plus_address,
+    subject_tag,
+    thread_references,
+)
+from mailbot.domain.summary import PlanSummary
+from mailbot.domain.workbook_format import Ronda, Source
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    """What an answer may show, gathered by the inbox service."""
+
+    dependencia: str | None = None
+    vigencia: int | None = None
+    ronda: str | None = None
+    deadline: dt.date | None = None
+    token: str | None = None
+    version: int | None = None
+    radicado: str | None = None
+    sha256: str | None = None
+    archived_as: str | None = None
+    findings: tuple[Finding, ...] = ()
+    summary: PlanSummary | None = None
+    annotated: bytes | None = None
+    annotated_name: str | None = None
+    attachment_names: tuple[str, ...] = ()
+    first_date: dt.datetime | None = None
+    first_radicado: str | None = None
+    first_state: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def compose_answer(
+    config: MailbotConfig, answer: Answer, received: MessageFacts, facts: AnswerFacts, sender: str
+) -> OutgoingMail:
+    dep = config.dependencia(facts.dependencia) if facts.dependencia else None
+    cc = tuple(a for a in (dep.addresses if dep else []) if a != sender) if answer is not Answer.REVIEW else ()
+    context = _context(config, answer, received, facts)
+    text, html = render(answer.value, context, config.smtp.templates_dir)
+    attachments: tuple[OutgoingAttachment, ...] = ()
+    if answer is Answer.CORRECTION and facts.annotated is not None:
+        attachments = (OutgoingAttachment(facts.annotated_name or "Correcciones.xlsx", facts.annotated),)
+    smtp = config.smtp
+    return OutgoingMail(
+        kind=answer.value,
+        to=(sender,),
+        cc=cc,
+        subject=reply_subject(received.subject, dep.code if dep else None, facts.vigencia),
+        text=text,
+        html=html,
+        auto_submitted=AutoSubmitted.REPLIED,
+        reply_to=plus_address(smtp.from_address, facts.token) if smtp.plus_address_reply and facts.token else None,
+        in_reply_to=received.message_id,
+        references=thread_references(received.message_id, received.references),
+        attachments=attachments,
+    )
+
+
+def reply_subject(original: str, dependencia: str | None, vigencia: int | None) -> str:
+    """`Re: <their subject>`, carrying the tag so that the next reply still matches by subject too."""
+    subject = (original or "").strip() or "Plan de acción"
+    if not subject.lower().startswith(("re:", "rv:", "fw:", "fwd:")):
+        subject = f"Re: {subject}"
+    if dependencia and vigencia and "[E-DE-F-010" not in subject:
+        subject = f"{subject} {subject_tag(dependencia, vigencia)}"
+    return subject
+
+
+def _context(config: MailbotConfig, answer: Answer, received: MessageFacts, facts: AnswerFacts) -> dict[str, Any]:
+    dep = config.dependencia(facts.dependencia) if facts.dependencia else None
+    ronda = Ronda(facts.ronda).label.lower() if facts.ronda in {r.value for r in Ronda} else "formulación"
+    errors = [f for f in facts.findings if f.severity is Severity.ERROR]
+    by_sheet = [
+        {"nombre": sheet or "Archivo", "hallazgos": [f.to_json() for f in group]}
+        for sheet, group in itertools.groupby(facts.findings, key=lambda f: f.sheet)
+    ]
+    return {
+        "saludo": _greeting(received, dep.head.name if dep and received.from_address in dep.addresses else None),
+        "municipio": config.municipality.name,
+        "remitente": config.smtp.from_name,
+        "titulo": "Plan de acción",
+        "dependencia": {"code": dep.code, "name": dep.name} if dep else {"code": "", "name": "su dependencia"},
+        "vigencia": facts.vigencia or "",
+        "ronda": ronda,
+        "fecha_limite": fecha_larga(facts.deadline) if facts.deadline else "la fecha indicada por Planeación",
+        "asunto": received.subject or "(sin asunto)",
+        "version": facts.version,
+        "radicado": facts.radicado,
+        "sha256": facts.sha256,
+        "archivo": facts.archived_as,
+        "errores": len(errors),
+        "por_hoja": by_sheet,
+        "advertencias": [f.to_json() for f in facts.findings if f.severity is Severity.WARNING],
+        "anotado": facts.annotated is not None,
+        "resumen": _summary(facts.summary),
+        "adjuntos": list(facts.attachment_names),
+        "primera_fecha": fecha_larga(facts.first_date.date()) if facts.first_date else "",
+        "primer_radicado": facts.first_radicado,
+        "primer_estado": facts.first_state or "",
+        **facts.extra,
+    }
+
+
+def _greeting(received: MessageFacts, registered_name: str | None) -> str:
+    name = registered_name or received.from_name.strip()
+    return f"Apreciado(a) {name}" if name else "Apreciado(a) secretario(a)"
+
+
+def _summary(summary: PlanSummary | None) -> dict[str, Any]:
+    if summary is None:
+        return {"metas": 0, "fuentes": [], "total_programado": format_pesos(0), "total_disponible": format_pesos(0)}
+    return {
+        "metas": summary.metas,
+        "fuentes": [
+            {
+                "nombre": Source(s.source).label,
+                "trimestres": [format_pesos(v) for v in s.by_quarter],
+                "programado": format_pesos(s.planned),
+                "disponible": format_pesos(s.available),
+            }
+            for s in summary.sources
+        ],
+        "total_programado": format_pesos(summary.planned),
+        "total_disponible": format_pesos(summary.available),
+    }

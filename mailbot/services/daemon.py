@@ -1,0 +1,201 @@
+"""The daemon: one process, one APScheduler BlockingScheduler, jobs added at start-up from the configuration.
+
+Jobs: the mailbox watcher (IMAP IDLE when offered, polling otherwise; it runs for the life of the process and
+reconnects with backoff, logging each state change once), and the outbox flush every 30 seconds for retries (the
+watcher also flushes right after each pass, so answers leave at once). SIGTERM and SIGINT set a stop event: the
+watcher finishes the message in hand, the scheduler waits for running jobs, and the process exits 0.
+A lock file beside the archive keeps a second daemon (or `poll --once`) off the same mailbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from mailbot.adapters.backoff import Backoff, ConnectionState
+from mailbot.adapters.imap import ImapMailbox
+from mailbot.app import App
+from mailbot.errors import MailbotError, PermanentError, TemporaryError
+from mailbot.faults import failpoint
+from mailbot.log import get_logger
+from mailbot.services import digest, outbox, reminders
+from mailbot.services.inbox import InboxProcessor, PassReport
+
+log = get_logger("mailbot.daemon")
+OUTBOX_INTERVAL_SECONDS = 30
+
+
+class AlreadyRunningError(MailbotError):
+    """Another mailbot process holds the mailbox lock."""
+
+
+@contextlib.contextmanager
+def mailbox_lock(app: App) -> Iterator[Path]:
+    """An exclusive lock file beside the archive: one processor per mailbox on this host."""
+    folder = app.config.storage.archive_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / ".mailbot.lock"
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunningError(
+                f"another mailbot process is processing this mailbox (lock {path} is held)"
+            ) from None
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        os.close(handle)
+
+
+class Watcher:
+    """Keeps one IMAP connection: pass, flush, wait for news; reconnects with backoff after a failure."""
+
+    def __init__(self, app: App, stop: threading.Event) -> None:
+        self.app = app
+        self.stop = stop
+        self.processor = InboxProcessor(app)
+        self.imap_state = ConnectionState("imap")
+        self.smtp_state = ConnectionState("smtp")
+        self.backoff = Backoff()
+        self._mailbox: ImapMailbox | None = None
+
+    def once(self) -> PassReport:
+        """One pass: connect, fetch and process everything new, flush the outbox."""
+        mailbox = self._connected()
+        report = self.processor.run_pass(mailbox, stop=self.stop)
+        failpoint("after_queue")
+        self.flush_outbox()
+        return report
+
+    def forever(self) -> None:
+        config = self.app.config.imap
+        while not self.stop.is_set():
+            try:
+                self.once()
+                self.imap_state.restored()
+                self.backoff.reset()
+                # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
+                # every poll_interval, a safety net for a notification that never came.
+                self._connected().wait_for_new(config.folder, config.poll_interval, stop=self.stop)
+            except TemporaryError as exc:
+                self._drop()
+                self.imap_state.lost(exc)
+                self.backoff.wait(self.stop)
+            except PermanentError as exc:
+                self._drop()
+                log.error("imap_refused", error=str(exc))
+                self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
+        self._drop()
+
+    def flush_outbox(self) -> None:
+        try:
+            outbox.flush(self.app.sessions, self.app.config.smtp, self.app.clock.now)
+            self.smtp_state.restored()
+        except (TemporaryError, PermanentError) as exc:
+            self.smtp_state.lost(exc)
+
+    def close(self) -> None:
+        self._drop()
+
+    def _connected(self) -> ImapMailbox:
+        if self._mailbox is None or not self._mailbox.connected:
+            mailbox = ImapMailbox(self.app.config.imap)
+            mailbox.connect()
+            self._mailbox = mailbox
+        return self._mailbox
+
+    def _drop(self) -> None:
+        mailbox, self._mailbox = self._mailbox, None
+        if mailbox is not None:
+            with contextlib.suppress(Exception):
+                mailbox.close()
+
+
+def run(app: App) -> None:
+    """Block until SIGTERM or SIGINT; return after the current message and the running jobs finish."""
+    stop = threading.Event()
+    scheduler = BlockingScheduler(timezone=app.config.municipality.timezone)
+    watcher = Watcher(app, stop)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("daemon_stopping", signal=signal.Signals(signum).name)
+        stop.set()
+        scheduler.shutdown(wait=False)
+
+    with mailbox_lock(app):
+        scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
+        scheduler.add_job(
+            watcher.flush_outbox,
+            "interval",
+            seconds=OUTBOX_INTERVAL_SECONDS,
+            id="outbox_flush",
+            name="outbox retries",
+            max_instances=1,
+            coalesce=True,
+        )
+        schedule = app.config.digest.schedule
+        scheduler.add_job(
+            lambda: _quietly("digest", lambda: _then_flush(digest.send, app, watcher)),
+            CronTrigger(day_of_week=schedule.days, hour=schedule.time.hour, minute=schedule.time.minute),
+            id="digest",
+            name="planeación's digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        at = app.config.rounds.reminder_time
+        scheduler.add_job(
+            lambda: _quietly(
+                "reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)
+            ),
+            CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute),
+            id="reminders",
+            name="reminders and late notices",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        log.info(
+            "daemon_started", mailbox=app.config.imap.user, folder=app.config.imap.folder, idle=app.config.imap.idle
+        )
+        try:
+            scheduler.start()  # returns once shut down
+        finally:
+            stop.set()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            _join_jobs(scheduler)
+        log.info("daemon_stopped")
+
+
+def _then_flush(job: Callable[[App], object], app: App, watcher: Watcher) -> None:
+    job(app)
+    watcher.flush_outbox()
+
+
+def _quietly(name: str, job: Callable[[], object]) -> None:
+    """A scheduled job's failure is logged (once per run) and the daemon goes on."""
+    try:
+        job()
+    except Exception:
+        log.exception("job_failed", job=name)
+
+
+def _join_jobs(scheduler: BlockingScheduler) -> None:
+    """Wait for the watcher to finish its message: the executor's threads are joined on shutdown(wait=True)."""
+    for executor in scheduler._executors.values():  # APScheduler exposes no public join
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True)

@@ -1,0 +1,256 @@
+"""Planeación's digest: where every dependencia stands, what changed, what needs a person, two charts, and the
+consolidated plan whenever it changed. At most one digest a day (the outbox dedup key is the date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailbot.adapters import charts
+from mailbot.adapters.db.models import (
+    AuditEvent,
+    Dependencia,
+    Mailing,
+    OutboxMail,
+    ReceivedMessage,
+    Round,
+    Submission,
+)
+from mailbot.adapters.mail_builder import build_message, new_message_id
+from mailbot.adapters.mail_templates import render
+from mailbot.app import App
+from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail
+from mailbot.domain.rounds import default_vigencia
+from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
+from mailbot.log import get_logger
+from mailbot.services import outbox, queries
+from mailbot.services.export import accepted_plans, consolidated_bytes
+
+log = get_logger("mailbot.digest")
+
+STATE_ES = {
+    "pending": ("Pendiente", "#eeeeee"),
+    "correction_requested": ("Con correcciones", "#fff4ce"),
+    "accepted": ("Aceptado", "#e2f0d9"),
+    "late": ("Vencido", "#fce4e4"),
+}
+OUTCOME_ES = {
+    "accepted": "plan aceptado",
+    "correction_requested": "correcciones solicitadas",
+    "duplicate": "archivo repetido",
+    "quarantined": "mensaje en cuarentena",
+    "unmatched": "mensaje sin relacionar",
+    "automatic": "respuesta automática (ignorada)",
+    "bounce": "rebote de correo",
+    "no_attachment": "mensaje sin el archivo",
+    "several_attachments": "mensaje con varios archivos",
+    "rejected_sender": "remitente no autorizado",
+    "error": "mensaje que no se pudo procesar",
+}
+NEEDS_A_PERSON = ("quarantined", "unmatched", "rejected_sender", "error")
+CID_STATES, CID_BUDGET = "estados@mailbot", "presupuesto@mailbot"
+
+
+@dataclass
+class DigestResult:
+    sent: bool
+    reason: str
+    message_id: str | None = None
+    written: list[Path] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> DigestResult:
+    config, now = app.config, app.clock.now()
+    today = now.astimezone(app.clock.tz).date()
+    vigencia = default_vigencia(today, config.rounds.vigencia)
+    status = queries.status(app, today=today)
+    with app.sessions() as session:
+        last = session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == "digest_sent").order_by(AuditEvent.at.desc())
+        ).first()
+        since = last.at if last is not None else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        news = _news(session, since)
+        attention = _attention(session, since)
+        deadlines = list(session.scalars(select(Round.deadline).where(Round.vigencia == vigencia)))
+        planned = _planned_by_dependencia(session, vigencia)
+    due = any(today >= d for d in deadlines)
+    if config.digest.skip_when_unchanged and not force and not news and not attention and not due:
+        return DigestResult(False, "nothing new since the last digest")
+
+    found = accepted_plans(app, vigencia, Ronda.FORMULACION)
+    changed = found.plans and (last is None or last.detail.get("consolidated") != found.fingerprint)
+    rows, counts = _rows(status, vigencia, today)
+    context = {
+        "municipio": config.municipality.name,
+        "remitente": config.smtp.from_name,
+        "titulo": f"Resumen del plan de acción {vigencia}",
+        "vigencia": vigencia,
+        "fecha": fecha_larga(today),
+        "filas": rows,
+        "totales": [(STATE_ES[s][0], counts.get(s, 0)) for s in STATE_ES],
+        "novedades": news,
+        "atencion": attention,
+        "consolidado": f"{len(found.plans)} de {len(config.dependencias)} dependencias" if changed else None,
+        "cid_estados": CID_STATES,
+        "cid_presupuesto": CID_BUDGET,
+    }
+    text, html = render("resumen", context, config.smtp.templates_dir)
+    budget_rows = [(d.code, planned.get(d.code, 0), d.budget.total) for d in config.dependencias]
+    images = (
+        (CID_STATES, charts.states_chart({STATE_ES[s][0]: counts.get(s, 0) for s in STATE_ES})),
+        (CID_BUDGET, charts.budget_chart(budget_rows)),
+    )
+    attachments: tuple[OutgoingAttachment, ...] = ()
+    if changed:
+        workbook = consolidated_bytes(app, vigencia, Ronda.FORMULACION, found, now)
+        attachments = (OutgoingAttachment(f"{FORMAT_CODE} Plan de acción consolidado {vigencia}.xlsx", workbook),)
+    mail = OutgoingMail(
+        kind="digest",
+        to=tuple(config.digest.recipients),
+        subject=f"[mailbot] Resumen del plan de acción {vigencia} – {fecha_larga(today)}",
+        text=text,
+        html=html,
+        auto_submitted=AutoSubmitted.GENERATED,
+        attachments=attachments,
+        inline_images=images,
+    )
+    smtp = config.smtp
+    message_id = new_message_id(smtp.effective_message_id_domain)
+    raw = build_message(
+        mail,
+        message_id=message_id,
+        from_address=smtp.from_address,
+        from_name=smtp.from_name,
+        loop_value=smtp.from_address,
+        now=now,
+    )
+    if dry_run is not None:
+        dry_run.mkdir(parents=True, exist_ok=True)
+        written = [dry_run / f"resumen-{today.isoformat()}.eml", dry_run / f"resumen-{today.isoformat()}.html"]
+        written[0].write_bytes(raw)
+        written[1].write_text(html, encoding="utf-8")
+        return DigestResult(False, "dry run", message_id, written, context)
+
+    with app.sessions.begin() as session:
+        row = outbox.enqueue(
+            session,
+            dedup_key=f"digest:{today.isoformat()}",
+            kind="digest",
+            raw=raw,
+            message_id=message_id,
+            envelope_from=smtp.from_address,
+            recipients=mail.recipients,
+            now=now,
+        )
+        if row.message_id != message_id:
+            return DigestResult(False, "today's digest was already queued", row.message_id)
+        session.add(
+            AuditEvent(
+                at=now,
+                kind="digest_sent",
+                subject_type="outbox",
+                subject_id=row.id,
+                detail={"consolidated": found.fingerprint if found.plans else None, "message_id": message_id},
+            )
+        )
+    log.info("digest_queued", news=len(news), attention=len(attention), consolidated=bool(changed))
+    return DigestResult(True, "queued", message_id, context=context)
+
+
+def _rows(status: dict[str, Any], vigencia: int, today: dt.date) -> tuple[list[dict[str, Any]], Counter[str]]:
+    rows, counts = [], Counter[str]()
+    for dep in status["dependencias"]:
+        entry = next((r for r in reversed(dep["rounds"]) if r["vigencia"] == vigencia), None)
+        state = entry["state"] if entry else "pending"
+        counts[state] += 1
+        days = None
+        if entry and state != "accepted":
+            left = (dt.date.fromisoformat(entry["deadline"]) - today).days
+            days = (
+                f"vence en {left} día(s)"
+                if left > 0
+                else ("vence hoy" if left == 0 else f"vencido hace {-left} día(s)")
+            )
+        rows.append(
+            {
+                "codigo": dep["code"],
+                "nombre": dep["name"],
+                "estado": STATE_ES[state][0] if entry else "Sin envío",
+                "color": STATE_ES[state][1],
+                "radicado": entry["radicado"] if entry else None,
+                "hallazgos": entry["open_findings"] if entry else 0,
+                "dias": days,
+            }
+        )
+    return rows, counts
+
+
+def _news(session: Session, since: dt.datetime) -> list[str]:
+    lines = []
+    rows = session.execute(
+        select(
+            ReceivedMessage.outcome, ReceivedMessage.from_address, ReceivedMessage.dependencia_id, ReceivedMessage.id
+        )
+        .where(ReceivedMessage.decided_at > since)
+        .order_by(ReceivedMessage.id)
+    ).all()
+    names = dict(session.execute(select(Dependencia.id, Dependencia.code)).all())
+    for outcome, sender, dependencia_id, row_id in rows:
+        who = names.get(dependencia_id) if dependencia_id is not None else None
+        lines.append(
+            f"{who or 'Sin dependencia'}: {OUTCOME_ES.get(outcome or '', outcome or '')} "
+            f"(mensaje #{row_id} de {sender or 'desconocido'})"
+        )
+    for sub in session.scalars(
+        select(Submission).where(Submission.created_at > since, Submission.radicado.is_not(None))
+    ):
+        lines.append(f"Radicado {sub.radicado} asignado (versión {sub.version})")
+    return lines
+
+
+def _attention(session: Session, since: dt.datetime) -> list[str]:
+    lines = []
+    for row in session.scalars(
+        select(ReceivedMessage)
+        .where(ReceivedMessage.outcome.in_(NEEDS_A_PERSON), ReceivedMessage.decided_at > since)
+        .order_by(ReceivedMessage.id)
+    ):
+        lines.append(
+            f"Mensaje #{row.id} de {row.from_address or 'desconocido'} «{(row.subject or '')[:80]}»: "
+            f"{OUTCOME_ES[row.outcome or 'error']} ({row.reason})"
+        )
+    for failed in session.scalars(
+        select(OutboxMail).where(
+            OutboxMail.status == outbox.FAILED, OutboxMail.created_at > since - dt.timedelta(days=7)
+        )
+    ):
+        lines.append(f"Correo no entregado a {', '.join(failed.recipients)}: {failed.last_error}")
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == "rate_limited", AuditEvent.at > since)):
+        lines.append(
+            f"Se dejó de responder a {event.detail.get('address')}: superó el límite diario de correos automáticos"
+        )
+    return lines
+
+
+def _planned_by_dependencia(session: Session, vigencia: int) -> dict[str, int]:
+    planned: dict[str, int] = {}
+    rows = session.execute(
+        select(Dependencia.code, Submission.plan)
+        .join(Mailing, Submission.mailing_id == Mailing.id)
+        .join(Round, Mailing.round_id == Round.id)
+        .join(Dependencia, Mailing.dependencia_id == Dependencia.id)
+        .where(Round.vigencia == vigencia, Submission.decision == "accepted")
+        .order_by(Submission.version)
+    ).all()
+    for code, plan in rows:
+        if plan and "summary" in plan:
+            planned[code] = int(plan["summary"]["planned"])
+    return planned

@@ -1,0 +1,90 @@
+"""The consolidated action plan of a vigencia, built from the accepted versions kept in the archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailbot.adapters.archive import Archive
+from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
+from mailbot.adapters.workbook.consolidated import AcceptedPlan, consolidated_workbook
+from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
+from mailbot.app import App
+from mailbot.domain.context import AvailableBudget
+from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.workbook_format import Ronda
+from mailbot.errors import MailbotError, StorageError
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    plans: list[AcceptedPlan]
+    missing: list[tuple[str, str]]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes exactly when the set of accepted versions changes (the workbook bytes carry timestamps)."""
+        key = "|".join(sorted(f"{p.dependencia_code}:{p.radicado}" for p in self.plans))
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+def accepted_plans(app: App, vigencia: int, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
+    config = app.config
+    archive = Archive(config.storage.archive_dir)
+    limits = ReaderLimits.from_config(config.limits)
+    plans: list[AcceptedPlan] = []
+    with app.sessions() as session:
+        rows = session.execute(
+            select(Submission, Attachment.archive_path, Dependencia.code)
+            .join(Attachment, Submission.attachment_id == Attachment.id)
+            .join(Mailing, Submission.mailing_id == Mailing.id)
+            .join(Round, Mailing.round_id == Round.id)
+            .join(Dependencia, Mailing.dependencia_id == Dependencia.id)
+            .where(Round.vigencia == vigencia, Round.kind == ronda.value, Submission.decision == "accepted")
+            .order_by(Dependencia.code, Submission.version)
+        ).all()
+    latest = {code: (submission, path) for submission, path, code in rows}  # ordered: the last version wins
+    for code in sorted(latest):
+        submission, path = latest[code]
+        parsed = read_workbook(archive.read(path), limits)
+        if not isinstance(parsed, ParsedWorkbook):
+            raise StorageError(f"the archived plan {path} of {code} can no longer be read: {parsed.message}")
+        dep = config.dependencia(code)
+        plans.append(
+            AcceptedPlan(
+                dependencia_code=code,
+                dependencia_name=dep.name,
+                radicado=submission.radicado or "",
+                version=submission.version,
+                accepted_at=submission.created_at,
+                workbook=parsed,
+                available=AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing),
+            )
+        )
+    missing = [(d.code, d.name) for d in config.dependencias if d.code not in latest]
+    return Consolidated(plans, missing)
+
+
+def consolidated_bytes(app: App, vigencia: int, ronda: Ronda, found: Consolidated, now: dt.datetime) -> bytes:
+    config = app.config
+    return consolidated_workbook(
+        municipality=config.municipality.name,
+        plan_name=config.development_plan.name,
+        vigencia=vigencia,
+        ronda_label=ronda.label,
+        plans=found.plans,
+        missing=found.missing,
+        generated_at=now,
+    )
+
+
+def export(app: App, vigencia: int, out: Path, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
+    if ronda is not Ronda.FORMULACION:
+        raise MailbotError("the seguimiento evaluation export arrives with the seguimiento issue")
+    found = accepted_plans(app, vigencia, ronda)
+    out.write_bytes(consolidated_bytes(app, vigencia, ronda, found, app.clock.now()))
+    return found

@@ -1,0 +1,156 @@
+"""Reminders before the deadline and late notices after it, on Colombian working days, threaded to the mailing.
+
+Never two to one dependencia on one day (the outbox dedup key is the mailing and the date), none once its plan
+is accepted. Running the job twice on a day sends nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailbot.adapters.db.models import AuditEvent, Mailing, Round, Submission
+from mailbot.adapters.holidays_co import colombian_holidays
+from mailbot.adapters.mail_builder import build_message, new_message_id
+from mailbot.adapters.mail_templates import render
+from mailbot.app import App
+from mailbot.domain.calendar import WorkingCalendar
+from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.outgoing import AutoSubmitted, OutgoingMail, plus_address, subject_tag
+from mailbot.domain.workbook_format import Ronda
+from mailbot.log import get_logger
+from mailbot.services import outbox
+
+log = get_logger("mailbot.reminders")
+
+
+@dataclass
+class ReminderReport:
+    reminded: list[str] = field(default_factory=list)  # "HAC formulacion 2027"
+    late: list[str] = field(default_factory=list)
+
+
+def calendar_for(years: range | list[int]) -> WorkingCalendar:
+    return WorkingCalendar(colombian_holidays(years))
+
+
+def send_due(app: App, today: dt.date) -> ReminderReport:
+    """Queue today's reminders and late notices (the caller flushes the outbox)."""
+    config, now = app.config, app.clock.now()
+    report = ReminderReport()
+    with app.sessions.begin() as session:
+        rounds = list(session.scalars(select(Round)))
+        calendar = calendar_for(sorted({r.vigencia for r in rounds} | {r.vigencia - 1 for r in rounds} | {today.year}))
+        for round_ in rounds:
+            settings = config.rounds.formulacion if round_.kind == Ronda.FORMULACION else config.rounds.seguimiento
+            before = today in calendar.reminder_dates(round_.deadline, settings.reminder_offsets)
+            after = today > round_.deadline and today in calendar.late_notice_dates(
+                round_.deadline, settings.late_notice_every, until=today
+            )
+            if not (before or after):
+                continue
+            for mailing in session.scalars(select(Mailing).where(Mailing.round_id == round_.id)):
+                if _accepted(session, mailing.id):
+                    continue
+                label = f"{mailing.dependencia.code} {round_.kind} {round_.vigencia}"
+                queued = _queue(app, session, round_, mailing, late=after, today=today, calendar=calendar, now=now)
+                if queued:
+                    (report.late if after else report.reminded).append(label)
+    if report.reminded or report.late:
+        log.info("reminders_queued", reminded=report.reminded, late=report.late)
+    return report
+
+
+def _accepted(session: Session, mailing_id: int) -> bool:
+    return (
+        session.scalars(
+            select(Submission.id).where(Submission.mailing_id == mailing_id, Submission.decision == "accepted")
+        ).first()
+        is not None
+    )
+
+
+def _queue(
+    app: App,
+    session: Session,
+    round_: Round,
+    mailing: Mailing,
+    *,
+    late: bool,
+    today: dt.date,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> bool:
+    config = app.config
+    dep = config.dependencia(mailing.dependencia.code)
+    dedup_key = f"reminder:{mailing.id}:{today.isoformat()}"
+    last = session.scalars(
+        select(Submission).where(Submission.mailing_id == mailing.id).order_by(Submission.version.desc())
+    ).first()
+    pending = [f for f in (last.findings if last is not None else []) if f.get("severity") == "E"]
+    context = {
+        "saludo": f"Apreciado(a) {dep.head.name}",
+        "municipio": config.municipality.name,
+        "remitente": config.smtp.from_name,
+        "titulo": "Recordatorio: plan de acción",
+        "dependencia": {"code": dep.code, "name": dep.name},
+        "vigencia": round_.vigencia,
+        "ronda": Ronda(round_.kind).label.lower(),
+        "fecha_limite": fecha_larga(round_.deadline),
+        "dias_habiles": None if late else calendar.working_days_between(today, round_.deadline),
+        "pendientes": pending,
+    }
+    template = "aviso_vencido" if late else "recordatorio"
+    text, html = render(template, context, config.smtp.templates_dir)
+    tag = subject_tag(dep.code, round_.vigencia)
+    subject = (
+        f"{tag} Plan de acción {round_.vigencia} vencido – {dep.name}"
+        if late
+        else f"{tag} Recordatorio: plan de acción {round_.vigencia} – {dep.name}"
+    )
+    mail = OutgoingMail(
+        kind="late_notice" if late else "reminder",
+        to=tuple(dep.addresses),
+        cc=tuple(a for a in config.digest.recipients if a not in dep.addresses) if late else (),
+        subject=subject,
+        text=text,
+        html=html,
+        auto_submitted=AutoSubmitted.GENERATED,
+        reply_to=plus_address(config.smtp.from_address, mailing.token) if config.smtp.plus_address_reply else None,
+        in_reply_to=mailing.message_id,
+        references=(mailing.message_id,),
+    )
+    message_id = new_message_id(config.smtp.effective_message_id_domain)
+    row = outbox.enqueue(
+        session,
+        dedup_key=dedup_key,
+        kind=mail.kind,
+        raw=build_message(
+            mail,
+            message_id=message_id,
+            from_address=config.smtp.from_address,
+            from_name=config.smtp.from_name,
+            loop_value=config.smtp.from_address,
+            now=now,
+        ),
+        message_id=message_id,
+        envelope_from=config.smtp.from_address,
+        recipients=mail.recipients,
+        now=now,
+        mailing_id=mailing.id,
+    )
+    if row.message_id != message_id:
+        return False  # already queued today
+    session.add(
+        AuditEvent(
+            at=now,
+            kind="late_notice_queued" if late else "reminder_queued",
+            subject_type="mailing",
+            subject_id=mailing.id,
+            detail={"dependencia": dep.code, "pending_findings": len(pending)},
+        )
+    )
+    return True

@@ -1,0 +1,174 @@
+"""The daemon as ops run it: `mailbot run` answers through IDLE, stops cleanly, survives kill -9 anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.app import App
+from mailbot.config import load_config
+from mailbot.domain.context import AvailableBudget
+from mailbot.services import campaign, outbox, setup
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.mailservers import MailServers
+from tests.support.plans import fill_plan, valid_metas
+from tests.support.replies import parse, reply, workbook_of
+
+VIGENCIA = 2027
+PLANEACION = "planeacion@municipio.test"
+CORPUS = next(
+    (
+        p
+        for p in (Path(__file__).resolve().parents[2].parent / "shared" / "corpus", Path("/work/shared/corpus"))
+        if p.is_dir()
+    ),
+    None,
+)
+
+
+def prepared(folder: Path, servers: MailServers, changes: dict[str, object] | None = None) -> tuple[App, Path]:
+    path = server_config(folder, servers, changes)
+    app = App(load_config(path, environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    return app, path
+
+
+def mailbot(
+    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def send_plan(app: App, servers: MailServers, code: str, *, spoil: bool = False, attach: bool = True) -> str:
+    (raw,) = servers.wait_for(SERVER_DEPENDENCIAS[code], count=1, timeout=30)
+    mailing = parse(raw)
+    dep = app.config.dependencia(code)
+    metas = valid_metas(
+        3, AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing), dependencia=code
+    )
+    if spoil:
+        metas[0]["unit"] = "Galones"
+    files = [("Plan.xlsx", fill_plan(workbook_of(mailing), metas))] if attach else []
+    message = reply(mailing, sender=SERVER_DEPENDENCIAS[code], attachments=files)
+    servers.send(message, SERVER_DEPENDENCIAS[code], [PLANEACION])
+    return str(parse(message)["Message-ID"]).strip("<>")
+
+
+def later(hours: float) -> outbox.Clock:
+    return lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+
+
+@pytest.mark.slow
+def test_run_answers_within_seconds_through_idle_and_stops_on_sigterm(tmp_path: Path, mail: MailServers) -> None:
+    app, config = prepared(tmp_path, mail, {"imap": {"idle": True, "poll_interval": 600}})
+    command = [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json", "run"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            time.sleep(3)  # started, first pass done, now in IDLE (the poll interval is 10 minutes)
+            assert process.poll() is None, "the daemon exited early"
+            busy = mailbot(config, "poll", "--once")
+            assert busy.returncode != 0
+            assert "another mailbot process" in busy.stderr
+            sent_at = time.monotonic()
+            send_plan(app, mail, "HAC")
+            answers = mail.wait_for(SERVER_DEPENDENCIAS["HAC"], count=2, timeout=30)
+            elapsed = time.monotonic() - sent_at
+            assert elapsed < 20, "with a 10-minute poll interval only IDLE can answer this fast"
+            assert "PA-2027-HAC-0001" in parse(answers[1]).get_body(("plain",)).get_content()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                _, logs = process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise
+    assert process.returncode == 0, logs[-3000:]
+    assert "daemon_stopped" in logs
+
+
+FAILPOINTS = ["after_fetch", "after_archive", "after_commit", "after_queue", "before_send"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", FAILPOINTS)
+def test_kill_9_anywhere_loses_nothing_and_answers_once(point: str, tmp_path: Path, mail: MailServers) -> None:
+    app, config = prepared(tmp_path, mail)
+    replies = {
+        "HAC": send_plan(app, mail, "HAC"),
+        "EDU": send_plan(app, mail, "EDU", spoil=True),
+        "SAL": send_plan(app, mail, "SAL", attach=False),
+    }
+    mail.wait_for(PLANEACION, count=3, timeout=30)
+    crashed = mailbot(config, "poll", "--once", env={"MAILBOT_FAILPOINT": point})
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    for _ in range(2):  # restart (twice: a second run must change nothing)
+        again = mailbot(config, "poll", "--once")
+        assert again.returncode == 0, again.stderr[-2000:]
+    outbox.flush(app.sessions, app.config.smtp, later(1))  # a row claimed when the process died: in doubt, re-sent
+
+    with app.sessions() as session:
+        rows = list(session.scalars(select(ReceivedMessage)))
+        assert Counter(r.message_id for r in rows) == Counter(replies.values())
+        assert {r.message_id: r.outcome for r in rows} == {
+            replies["HAC"]: "accepted",
+            replies["EDU"]: "correction_requested",
+            replies["SAL"]: "no_attachment",
+        }
+        answered = Counter(r.received_message_id for r in session.scalars(select(OutboxMail)) if r.received_message_id)
+        assert sorted(answered.values()) == [1, 1, 1]
+        assert {r.status for r in session.scalars(select(OutboxMail))} == {"sent"}
+    seen_ids: list[str] = []
+    for code in ("HAC", "EDU", "SAL"):
+        inbox = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS[code], count=2, timeout=30)]
+        time.sleep(0.5)
+        assert len(mail.wait_for(SERVER_DEPENDENCIAS[code], count=2, timeout=5)) == 2, f"{code}: a duplicate answer"
+        seen_ids += [str(m["Message-ID"]) for m in inbox]
+    assert len(seen_ids) == len(set(seen_ids))
+    with mail.mailbox(PLANEACION) as box:
+        assert list(box.uids()) == []
+
+
+@pytest.mark.skipif(CORPUS is None, reason="../shared/corpus is not beside the repository")
+def test_every_corpus_message_gets_an_outcome_and_no_answer(tmp_path: Path, mail: MailServers) -> None:
+    app, config = prepared(tmp_path, mail)
+    assert CORPUS is not None
+    # A zero-byte file cannot reach a mailbox (Dovecot refuses to store it), so it is not a case here.
+    files = sorted(
+        p
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.suffix != ".tnef" and p.name != "README.md" and p.stat().st_size > 0
+    )
+    with mail.mailbox(PLANEACION) as box:
+        for path in files:
+            box.append(path.read_bytes(), "INBOX")
+    done = mailbot(config, "poll", "--once", timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with app.sessions() as session:
+        rows = list(session.scalars(select(ReceivedMessage)))
+        assert len(rows) == len(files)
+        assert all(r.outcome is not None for r in rows)
+        assert [r.reason for r in rows if r.outcome == "error"] == []
+        answers = [r for r in session.scalars(select(OutboxMail)) if r.received_message_id is not None]
+        assert answers == [], "no corpus sender is an insider: nothing may be answered"
+    with mail.mailbox(PLANEACION) as box:
+        assert list(box.uids()) == []

@@ -1,0 +1,199 @@
+"""The whole cycle on the real servers: mailing, replies, poll, answers, corrections, resubmission, oddities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from mailbot.app import App
+from mailbot.config import load_config
+from mailbot.domain.context import AvailableBudget
+from mailbot.domain.workbook_format import SHEET_CORRECTIONS
+from mailbot.services import campaign, outbox, queries, setup
+from mailbot.services.daemon import Watcher
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.mailservers import MailServers
+from tests.support.plans import fill_plan, valid_metas
+from tests.support.replies import parse, reply, workbook_of
+
+VIGENCIA = 2027
+PLANEACION = "planeacion@municipio.test"
+
+
+@pytest.fixture
+def app(tmp_path: Path, mail: MailServers) -> App:
+    app = App(load_config(server_config(tmp_path, mail), environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    return app
+
+
+def mailing_of(mail: MailServers, code: str) -> Any:
+    (raw,) = mail.wait_for(SERVER_DEPENDENCIAS[code], count=1, timeout=30)
+    return parse(raw)
+
+
+def filled(
+    app: App, template: bytes, code: str, mutate: Callable[[list[dict[str, object]]], None] | None = None
+) -> bytes:
+    dep = app.config.dependencia(code)
+
+    metas = valid_metas(
+        4, AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing), dependencia=code
+    )
+    if mutate:
+        mutate(metas)
+    return fill_plan(template, metas)
+
+
+def poll(app: App) -> dict[str, int]:
+    watcher = Watcher(app, threading.Event())
+    try:
+        return dict(watcher.once().outcomes)
+    finally:
+        watcher.close()
+
+
+def answers(mail: MailServers, code: str, count: int) -> list[Any]:
+    """The mailbox of a dependencia: its mailing first, then the answers."""
+    return [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS[code], count=count, timeout=30)]
+
+
+def by_id(app: App) -> dict[str, dict[str, Any]]:
+    return {row["message_id"]: row for row in queries.received_rows(app, limit=1000)}
+
+
+def test_whole_cycle_acceptance_correction_and_resubmission(app: App, mail: MailServers) -> None:
+    hac, edu = mailing_of(mail, "HAC"), mailing_of(mail, "EDU")
+    good = reply(
+        hac, sender=SERVER_DEPENDENCIAS["HAC"], attachments=[("Plan HAC.xlsx", filled(app, workbook_of(hac), "HAC"))]
+    )
+
+    def spoil(metas: list[dict[str, object]]) -> None:
+        metas[0]["unit"] = "Galones"
+
+    bad_workbook = filled(app, workbook_of(edu), "EDU", spoil)
+    bad = reply(edu, sender=SERVER_DEPENDENCIAS["EDU"], attachments=[("Plan EDU.xlsx", bad_workbook)])
+    mail.send(good, SERVER_DEPENDENCIAS["HAC"], [PLANEACION])
+    mail.send(bad, SERVER_DEPENDENCIAS["EDU"], [PLANEACION])
+    mail.wait_for(PLANEACION, count=2, timeout=30)
+
+    assert poll(app) == {"accepted": 1, "correction_requested": 1}
+
+    _, acceptance = answers(mail, "HAC", 2)
+    assert acceptance["In-Reply-To"] == parse(good)["Message-ID"]
+    assert parse(good)["Message-ID"] in acceptance["References"]
+    assert acceptance["Auto-Submitted"] == "auto-replied"
+    assert "[E-DE-F-010 HAC 2027]" in acceptance["Subject"]
+    text = acceptance.get_body(("plain",)).get_content()
+    assert "PA-2027-HAC-0001" in text
+    assert "ACEPTADO" in text
+
+    _, correction = answers(mail, "EDU", 2)
+    assert correction["In-Reply-To"] == parse(bad)["Message-ID"]
+    body = correction.get_body(("plain",)).get_content()
+    assert "Galones" in body
+    assert "Hoja «Metas»" in body
+    annotated = next(correction.iter_attachments()).get_content()
+    assert load_workbook(io.BytesIO(annotated)).sheetnames[0] == SHEET_CORRECTIONS
+
+    fixed = reply(
+        correction,
+        sender=SERVER_DEPENDENCIAS["EDU"],
+        attachments=[("Plan EDU corregido.xlsx", filled(app, workbook_of(edu), "EDU"))],
+    )
+    mail.send(fixed, SERVER_DEPENDENCIAS["EDU"], [PLANEACION])
+    mail.wait_for(PLANEACION, count=1, timeout=30)  # the first two were moved out of INBOX
+    assert poll(app) == {"accepted": 1}
+    *_, accepted = answers(mail, "EDU", 3)
+    assert "PA-2027-EDU-0002" in accepted.get_body(("plain",)).get_content()
+
+    status = {d["code"]: d["rounds"][0] for d in queries.status(app, today=dt.date(2027, 1, 5))["dependencias"]}
+    assert status["HAC"]["state"] == "accepted"
+    assert status["HAC"]["radicado"] == "PA-2027-HAC-0001"
+    assert status["EDU"]["state"] == "accepted"
+    assert status["EDU"]["version"] == 2
+    assert status["SAL"]["state"] == "pending"
+    late = {d["code"]: d["rounds"][0]["state"] for d in queries.status(app, today=dt.date(2027, 2, 1))["dependencias"]}
+    assert late["SAL"] == "late"
+
+    with mail.mailbox(PLANEACION) as box:
+        assert list(box.uids()) == [], "every decided message leaves INBOX"
+        box.folder.set("mailbot/procesados")
+        assert len(list(box.uids())) == 3
+
+
+def test_same_file_twice_is_answered_as_duplicate_with_the_first_radicado(app: App, mail: MailServers) -> None:
+    hac = mailing_of(mail, "HAC")
+    workbook = filled(app, workbook_of(hac), "HAC")
+    for _ in range(2):
+        mail.send(
+            reply(hac, sender=SERVER_DEPENDENCIAS["HAC"], attachments=[("Plan.xlsx", workbook)]),
+            SERVER_DEPENDENCIAS["HAC"],
+            [PLANEACION],
+        )
+    mail.wait_for(PLANEACION, count=2, timeout=30)
+    assert poll(app) == {"accepted": 1, "duplicate": 1}
+    _, _, duplicate = answers(mail, "HAC", 3)
+    text = duplicate.get_body(("plain",)).get_content()
+    assert "Ya recibimos este mismo archivo" in text
+    assert "PA-2027-HAC-0001" in text
+
+
+def test_misdirected_automatic_and_empty_replies(app: App, mail: MailServers) -> None:
+    hac, edu, sal = mailing_of(mail, "HAC"), mailing_of(mail, "EDU"), mailing_of(mail, "SAL")
+    hacienda_workbook = filled(app, workbook_of(hac), "HAC")
+    # Educación's address carrying Hacienda's workbook (and replying in Educación's thread): quarantined.
+    cross = reply(edu, sender=SERVER_DEPENDENCIAS["EDU"], attachments=[("Plan.xlsx", hacienda_workbook)])
+    out_of_office = reply(
+        sal,
+        sender=SERVER_DEPENDENCIAS["SAL"],
+        subject="Respuesta automática: Fuera de la oficina",
+        body="Estaré fuera de la oficina hasta el lunes.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    empty = reply(sal, sender=SERVER_DEPENDENCIAS["SAL"], body="Adjunto el plan.")
+    drive = reply(
+        hac, sender=SERVER_DEPENDENCIAS["HAC"], body="Aquí está el plan: https://drive.google.com/file/d/abc123/view"
+    )
+    outsider = reply(None, sender="outsider@externo.test", attachments=[("Plan.xlsx", hacienda_workbook)])
+    for raw, sender in (
+        (cross, "EDU"),
+        (out_of_office, "SAL"),
+        (empty, "SAL"),
+        (drive, "HAC"),
+    ):
+        mail.send(raw, SERVER_DEPENDENCIAS[sender], [PLANEACION])
+    mail.send(outsider, "outsider@externo.test", [PLANEACION])
+    mail.wait_for(PLANEACION, count=5, timeout=30)
+
+    outcomes = poll(app)
+    assert outcomes == {"quarantined": 1, "automatic": 1, "no_attachment": 2, "rejected_sender": 1}
+    rows = by_id(app)
+    assert rows[parse(cross)["Message-ID"].strip("<>")]["outcome"] == "quarantined"
+    assert "disagree" in rows[parse(cross)["Message-ID"].strip("<>")]["reason"]
+    assert rows[parse(out_of_office)["Message-ID"].strip("<>")]["outcome"] == "automatic"
+    time.sleep(1.0)
+    # Salud: its mailing and one answer (no attachment); nothing for the out-of-office.
+    sal_box = answers(mail, "SAL", 2)
+    assert "no trae adjunto" in sal_box[1].get_body(("plain",)).get_content()
+    hac_box = answers(mail, "HAC", 2)
+    assert "enlace" in hac_box[1].get_body(("plain",)).get_content()
+    edu_box = answers(mail, "EDU", 2)  # an insider in quarantine gets a neutral notice
+    assert "una persona de Planeación lo revisará" in edu_box[1].get_body(("plain",)).get_content()
+    with mail.mailbox("outsider@externo.test") as box:
+        assert list(box.uids()) == [], "no answer ever goes to an outsider by default"
+    with mail.mailbox(PLANEACION) as box:
+        box.folder.set("mailbot/revision")
+        assert len(list(box.uids())) == 2
+        box.folder.set("mailbot/ignorados")
+        assert len(list(box.uids())) == 1

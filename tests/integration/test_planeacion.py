@@ -1,0 +1,151 @@
+"""Planeación's view on the real servers: the digest, the reminders and the consolidated plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from mailbot.app import App
+from mailbot.cli import cli
+from mailbot.config import load_config
+from mailbot.domain.context import AvailableBudget
+from mailbot.domain.workbook_format import QUARTERS, Source, money_key
+from mailbot.services import campaign, digest, outbox, queries, reminders, setup
+from mailbot.services.daemon import Watcher
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.mailservers import MailServers
+from tests.support.plans import fill_plan, valid_metas
+from tests.support.replies import parse, reply, workbook_of
+
+VIGENCIA = 2027
+PLANEACION = "planeacion@municipio.test"
+
+
+@pytest.fixture
+def cycle(tmp_path: Path, mail: MailServers) -> tuple[App, Path, dict[str, list[dict[str, object]]]]:
+    """HAC and EDU accepted, SAL asked for corrections, GOB silent."""
+    path = server_config(tmp_path, mail)
+    app = App(load_config(path, environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    sent: dict[str, list[dict[str, object]]] = {}
+    for code, spoil in (("HAC", False), ("EDU", False), ("SAL", True)):
+        (raw,) = mail.wait_for(SERVER_DEPENDENCIAS[code], count=1, timeout=30)
+        mailing = parse(raw)
+        dep = app.config.dependencia(code)
+        metas = valid_metas(
+            3 + len(sent),
+            AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing),
+            dependencia=code,
+        )
+        if spoil:
+            metas[0]["resp_email"] = "sin correo"
+        sent[code] = metas
+        files = [("Plan.xlsx", fill_plan(workbook_of(mailing), metas))]
+        mail.send(
+            reply(mailing, sender=SERVER_DEPENDENCIAS[code], attachments=files), SERVER_DEPENDENCIAS[code], [PLANEACION]
+        )
+    mail.wait_for(PLANEACION, count=3, timeout=30)
+    watcher = Watcher(app, threading.Event())
+    try:
+        assert dict(watcher.once().outcomes) == {"accepted": 2, "correction_requested": 1}
+    finally:
+        watcher.close()
+    return app, path, sent
+
+
+def test_digest_arrives_with_inline_charts_and_numbers_matching_status(
+    cycle: tuple[App, Path, dict[str, list[dict[str, object]]]], mail: MailServers
+) -> None:
+    app, path, _ = cycle
+    result = digest.send(app)
+    assert result.sent
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    message = next(parse(raw) for raw in mail.wait_for(PLANEACION, count=1, timeout=30) if b"Resumen del plan" in raw)
+    html = message.get_body(("html",)).get_content()
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 2
+    for image in images:
+        cid = str(image["Content-ID"]).strip("<>")
+        assert f"cid:{cid}" in html
+        assert image.get_content().startswith(b"\x89PNG")
+    consolidated = [p for p in message.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]
+    assert len(consolidated) == 1
+
+    status = json.loads(CliRunner().invoke(cli, ["--config", str(path), "status", "--json"]).stdout)
+    states = [d["rounds"][0]["state"] for d in status["dependencias"]]
+    text = message.get_body(("plain",)).get_content()
+    assert f"Aceptado {states.count('accepted')}" in text
+    assert f"Con correcciones {states.count('correction_requested')}" in text
+    assert "PA-2027-HAC-0001" in text
+    assert "1 punto(s) por corregir" in text
+
+    again = digest.send(app)
+    assert not again.sent
+    assert "already" in again.reason
+
+
+def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
+    cycle: tuple[App, Path, dict[str, list[dict[str, object]]]], mail: MailServers
+) -> None:
+    app, _, _ = cycle
+    deadline = dt.date(VIGENCIA, 1, 20)
+    calendar = reminders.calendar_for([VIGENCIA - 1, VIGENCIA])
+    days = calendar.reminder_dates(deadline, app.config.rounds.formulacion.reminder_offsets)
+    assert all(calendar.is_working_day(d) for d in days)
+    assert dt.date(VIGENCIA, 1, 11) not in days  # Reyes Magos, moved to Monday: not a working day
+
+    report = reminders.send_due(app, days[0])
+    assert sorted(report.reminded) == ["GOB formulacion 2027", "SAL formulacion 2027"]
+    assert reminders.send_due(app, days[0]).reminded == []  # never two on one day
+    quiet = next(d for d in (days[0] - dt.timedelta(days=n) for n in range(1, 10)) if d not in days)
+    assert reminders.send_due(app, quiet).reminded == []  # only on the configured working days
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    gob = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=2, timeout=30)]
+    assert gob[1]["In-Reply-To"] == gob[0]["Message-ID"], "threaded to the original mailing"
+    assert "Aún no hemos recibido su plan" in gob[1].get_body(("plain",)).get_content()
+    sal = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["SAL"], count=3, timeout=30)]
+    assert "punto(s) por corregir" in sal[2].get_body(("plain",)).get_content()
+
+    every = app.config.rounds.formulacion.late_notice_every
+    late_days = calendar.late_notice_dates(deadline, every, until=dt.date(VIGENCIA, 2, 15))
+    late = reminders.send_due(app, late_days[0])
+    assert sorted(late.late) == ["GOB formulacion 2027", "SAL formulacion 2027"]
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    notice = parse(mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=3, timeout=30)[2])
+    assert PLANEACION in str(notice["Cc"])
+    assert "venció" in notice.get_body(("plain",)).get_content()
+
+
+def test_export_rows_and_sums_equal_the_accepted_plans(
+    cycle: tuple[App, Path, dict[str, list[dict[str, object]]]], tmp_path: Path
+) -> None:
+    app, path, sent = cycle
+    out = tmp_path / "consolidado.xlsx"
+    run = CliRunner().invoke(cli, ["--config", str(path), "export", "--vigencia", str(VIGENCIA), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "2 accepted plan(s), 2 dependencia(s) missing" in run.stdout
+    workbook = load_workbook(io.BytesIO(out.read_bytes()))
+    sheet = workbook.worksheets[0]
+    header_row = next(r for r in sheet.iter_rows() if any(c.value == "Código meta producto" for c in r))
+    labels = [c.value for c in header_row]
+    body = [
+        dict(zip(labels, (c.value for c in row), strict=False))
+        for row in sheet.iter_rows(min_row=header_row[0].row + 1)
+        if any(c.value is not None for c in row)
+    ]
+    accepted = {code: sent[code] for code in ("HAC", "EDU")}
+    assert len(body) == sum(len(m) for m in accepted.values())
+    for source in Source:
+        expected = sum(int(m[money_key(source, q)]) for metas in accepted.values() for m in metas for q in QUARTERS)
+        assert sum(int(r[f"{source.label} total"] or 0) for r in body) == expected
+    status = queries.status(app, today=dt.date(VIGENCIA, 1, 5))
+    assert {d["code"] for d in status["dependencias"] if d["rounds"][0]["state"] == "accepted"} == {"HAC", "EDU"}
