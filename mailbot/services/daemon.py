@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -123,6 +125,67 @@ class Watcher:
                 mailbox.close()
 
 
+def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher) -> None:
+    """The daemon's jobs, from the configuration: the same for `mailbot run` and for `mailbot demo`."""
+    scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
+    scheduler.add_job(
+        watcher.flush_outbox,
+        "interval",
+        seconds=OUTBOX_INTERVAL_SECONDS,
+        id="outbox_flush",
+        name="outbox retries",
+        max_instances=1,
+        coalesce=True,
+    )
+    schedule = app.config.digest.schedule
+    scheduler.add_job(
+        _quietly,
+        CronTrigger(day_of_week=schedule.days, hour=schedule.time.hour, minute=schedule.time.minute),
+        args=("digest", lambda: _then_flush(digest.send, app, watcher)),
+        id="digest",
+        name="planeación's digest",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    at = app.config.rounds.reminder_time
+    scheduler.add_job(
+        _quietly,
+        CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute),
+        args=("reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)),
+        id="reminders",
+        name="reminders and late notices",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+
+
+class BackgroundDaemon:
+    """The daemon's scheduler and jobs in background threads, for a caller that keeps the main thread (the demo)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop_event = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=app.config.municipality.timezone)
+        self.watcher = Watcher(app, self.stop_event)
+        self._lock: contextlib.ExitStack | None = None
+
+    def start(self) -> None:
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(mailbox_lock(self.app))
+        add_jobs(self.scheduler, self.app, self.watcher)
+        self.scheduler.start()
+        log.info("daemon_started", mailbox=self.app.config.imap.user, folder=self.app.config.imap.folder)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.scheduler.shutdown(wait=True)
+        if self._lock is not None:
+            self._lock.close()
+        log.info("daemon_stopped")
+
+
 def run(app: App) -> None:
     """Block until SIGTERM or SIGINT; return after the current message and the running jobs finish."""
     stop = threading.Event()
@@ -135,38 +198,7 @@ def run(app: App) -> None:
         scheduler.shutdown(wait=False)
 
     with mailbox_lock(app):
-        scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
-        scheduler.add_job(
-            watcher.flush_outbox,
-            "interval",
-            seconds=OUTBOX_INTERVAL_SECONDS,
-            id="outbox_flush",
-            name="outbox retries",
-            max_instances=1,
-            coalesce=True,
-        )
-        schedule = app.config.digest.schedule
-        scheduler.add_job(
-            lambda: _quietly("digest", lambda: _then_flush(digest.send, app, watcher)),
-            CronTrigger(day_of_week=schedule.days, hour=schedule.time.hour, minute=schedule.time.minute),
-            id="digest",
-            name="planeación's digest",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
-        )
-        at = app.config.rounds.reminder_time
-        scheduler.add_job(
-            lambda: _quietly(
-                "reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)
-            ),
-            CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute),
-            id="reminders",
-            name="reminders and late notices",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
-        )
+        add_jobs(scheduler, app, watcher)
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info(
             "daemon_started", mailbox=app.config.imap.user, folder=app.config.imap.folder, idle=app.config.imap.idle
