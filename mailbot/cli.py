@@ -10,6 +10,7 @@ Exit codes (a contract: planeación's scripts rely on them):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -469,6 +470,49 @@ def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path)
     year = _vigencia(state, vigencia)
     found = export.export(state.app(), year, out, Ronda(ronda))
     click.echo(f"{out}: {len(found.plans)} accepted plan(s), {len(found.missing)} dependencia(s) missing")
+
+
+@cli.command("demo")
+@click.option(
+    "--port-base", type=click.IntRange(0, 65000), default=0, help="IMAP on N, SMTP on N+1 (default: free ports)."
+)
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Keep everything (database, archive, digest, consolidated plan) in this folder.",
+)
+def demo_command(port_base: int, keep: Path | None) -> None:
+    """See the whole cycle in under a minute: an embedded mail server, six simulated secretarías, the real daemon."""
+    import tempfile
+
+    from mailbot.services import demo
+
+    configure_logging("warning")  # the demo narrates; the daemon's info lines would drown it
+    click.echo("mailbot demo: Municipio de Villa Esperanza, formulación del plan de acción")
+    with contextlib.ExitStack() as stack:
+        folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mailbot-demo-")))
+        result = demo.run_demo(folder, port_base=port_base, say=lambda line: click.echo(f"{_clock()} {line}"))
+        click.echo("")
+        click.echo(f"{'dependencia':<34} {'state':<22} radicado")
+        for dep in result.status["dependencias"]:
+            entry = dep["rounds"][-1] if dep["rounds"] else {}
+            click.echo(f"{dep['name']:<34} {entry.get('state', '-'):<22} {entry.get('radicado') or ''}")
+        click.echo("")
+        where = "" if keep else " (temporary: use --keep DIR to keep it)"
+        click.echo(f"digest (HTML):       {result.digest_html}{where}")
+        click.echo(f"archive:             {result.archive}{where}")
+        click.echo(f"consolidated plan:   {result.consolidated}{where}")
+        click.echo(
+            f"{'every dependencia is where the scenario expects' if result.as_expected else 'UNEXPECTED STATES'}"
+            f" ({result.seconds:.1f} s)"
+        )
+    if not result.as_expected:
+        raise SystemExit(EXIT_PROBLEMS)
+
+
+def _clock() -> str:
+    return dt.datetime.now().strftime("%H:%M:%S")  # noqa: DTZ005 - the viewer's wall clock, for display only
 
 
 def render_findings(file: Path, result: ValidationResult) -> str:

@@ -22,11 +22,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.backoff import Backoff, ConnectionState
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.app import App
-from mailbot.errors import MailbotError, PermanentError, TemporaryError
+from mailbot.errors import MailbotError, PermanentError, StorageError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.services import digest, outbox, reminders
@@ -72,22 +73,30 @@ class Watcher:
         self.smtp_state = ConnectionState("smtp")
         self.backoff = Backoff()
         self._mailbox: ImapMailbox | None = None
+        self._failing: str | None = None  # the kind of non-connection failure being retried, logged once
 
     def once(self) -> PassReport:
         """One pass: connect, fetch and process everything new, flush the outbox."""
         mailbox = self._connected()
-        report = self.processor.run_pass(mailbox, stop=self.stop)
-        failpoint("after_queue")
-        self.flush_outbox()
+        try:
+            report = self.processor.run_pass(mailbox, stop=self.stop)
+            failpoint("after_queue")
+            self.flush_outbox()
+        except SQLAlchemyError as exc:  # e.g. "database is locked" past the busy timeout: exit 3, or retry later
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+            raise StorageError(f"the database cannot be used now ({reason}); the message stays on the server") from exc
         return report
 
     def forever(self) -> None:
         config = self.app.config.imap
         while not self.stop.is_set():
             try:
-                self.once()
+                report = self.once()
                 self.imap_state.restored()
+                self._recovered()
                 self.backoff.reset()
+                if report.fetched:
+                    continue  # mail that arrived during the pass may not raise IDLE again: look once more now
                 # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
                 # every poll_interval, a safety net for a notification that never came.
                 self._connected().wait_for_new(config.folder, config.poll_interval, stop=self.stop)
@@ -99,7 +108,25 @@ class Watcher:
                 self._drop()
                 log.error("imap_refused", error=str(exc))
                 self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
+            except StorageError as exc:  # archive or database: the message stays on the server; retry later
+                self._failed("storage_unavailable", exc)
+                self.backoff.wait(self.stop)
+            except Exception as exc:  # never let the watcher thread die: the daemon would stop answering
+                self._drop()
+                self._failed("watcher_failed", exc)
+                self.backoff.wait(self.stop)
         self._drop()
+
+    def _failed(self, event: str, exc: Exception) -> None:
+        """Log a failure the first time it happens, not once per retry."""
+        if self._failing != event:
+            self._failing = event
+            log.error(event, error=str(exc)[:500], error_type=type(exc).__name__)
+
+    def _recovered(self) -> None:
+        if self._failing is not None:
+            log.info("storage_restored" if self._failing == "storage_unavailable" else "watcher_recovered")
+            self._failing = None
 
     def flush_outbox(self) -> None:
         try:

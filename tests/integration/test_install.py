@@ -55,6 +55,10 @@ def test_fresh_venv_install_then_config_check_and_db_upgrade(tmp_path: Path) -> 
         assert expected in upgrade.stdout
     assert (work / "storage" / "mailbot.db").is_file()
     assert (work / "storage" / "archivo").is_dir()
+    # The README's first command: the demo, with nothing but the installed package.
+    demo = run("demo")
+    assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    assert "every dependencia is where the scenario expects" in demo.stdout
     # The mail templates ship inside the wheel (templates/ → mailbot/templates): a dry run renders them.
     dry = run("campaign", "start", "formulacion", "--dependencia", "HAC", "--dry-run", "eml")
     assert dry.returncode == 0, dry.stderr

@@ -1,0 +1,32 @@
+"""`mailbot demo` end to end, non-interactively: the README's first command must always work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from mailbot.cli import cli
+from mailbot.services.demo import EXPECTED
+
+
+def test_demo_runs_the_whole_cycle_and_ends_where_the_scenario_expects(tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    run = CliRunner().invoke(cli, ["demo", "--keep", str(keep)])
+    assert run.exit_code == 0, run.output
+    out = run.stdout
+    assert "every dependencia is where the scenario expects" in out
+    for radicado in (r"PA-\d{4}-HAC-0001", r"PA-\d{4}-SOC-0001", r"PA-\d{4}-EDU-0002"):
+        assert re.search(radicado, out), radicado  # Educación's second version is the one accepted
+    rows = {line.split()[-1] for line in out.splitlines() if line.startswith("Secretaría") and "PA-" in line}
+    assert len(rows) == sum(1 for state in EXPECTED.values() if state == "accepted")
+    assert "automatic" in out
+    assert "no_attachment" in out
+    digest = next(keep.glob("resumen/*.html")).read_text(encoding="utf-8")
+    assert "Resumen del plan de acción" in digest
+    assert "cid:" in digest
+    consolidated = next(keep.glob("plan-de-accion-consolidado-*.xlsx"))
+    assert load_workbook(consolidated).sheetnames[0] == "Plan de acción"
+    assert any((keep / "archivo" / "planes").rglob("*.xlsx"))
