@@ -23,6 +23,7 @@ One `ImapMailbox` is one connection used by one thread. After a TemporaryError t
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import imaplib
 import re
 import selectors
@@ -200,6 +201,14 @@ class ImapMailbox:
                 break
         self._news = grew
         return found
+
+    def uids_since(self, folder: str, day: dt.date) -> list[int]:
+        """UIDs of the messages the server received on or after `day` (its INTERNALDATE), ascending."""
+        self._ensure_selected(folder)
+        typ, data = self._uid("SEARCH", f"SINCE {day.strftime('%d-%b-%Y')}")
+        if typ != "OK":
+            raise PermanentError(f"IMAP server refused UID SEARCH: {_text(data)}")
+        return sorted(_ints(data))
 
     def fetch_raw(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         """(uid, original bytes) in ascending UID order, via BODY.PEEK[] in batches; a vanished UID is skipped.

@@ -44,6 +44,7 @@ from mailbot.adapters.mime import parse_message
 from mailbot.adapters.workbook.annotate import annotated_copy
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
+from mailbot.domain import authentication
 from mailbot.domain import control as control_block
 from mailbot.domain.classify import classify
 from mailbot.domain.decisions import (
@@ -129,7 +130,7 @@ class InboxProcessor:
         report = PassReport()
         report.moved += self.move_decided(mailbox)
         state = mailbox.select(self.folder)
-        last_uid = self._checkpoint(state)
+        last_uid = self._checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.folder, last_uid)
         directory = self._directory()
         for uid, raw in mailbox.fetch_raw(self.folder, uids):
@@ -176,8 +177,12 @@ class InboxProcessor:
             session.get_one(ReceivedMessage, row_id).moved_to = target if state.uidvalidity == uidvalidity else "-"
         return 1
 
-    def _checkpoint(self, state: FolderState) -> int:
-        """The last UID processed in this UIDVALIDITY; a new UIDVALIDITY starts again at 0 (deduplicated later)."""
+    def _checkpoint(self, state: FolderState, mailbox: ImapMailbox | None = None) -> int:
+        """The last UID processed in this UIDVALIDITY; a new UIDVALIDITY starts again at 0 (deduplicated later).
+
+        The very first pass must not answer years of old mail in a mailbox that mailbot just started watching:
+        messages received before the first round started (a day's margin) are left alone, and logged.
+        """
         now = self.app.clock.now()
         with self.app.sessions.begin() as session:
             row = session.scalars(
@@ -186,21 +191,40 @@ class InboxProcessor:
                 )
             ).first()
             if row is None:
+                start = self._first_uid_to_process(session, state, mailbox)
                 session.add(
                     ImapCheckpoint(
                         account=self.account,
                         folder=self.folder,
                         uidvalidity=state.uidvalidity,
-                        last_uid=0,
+                        last_uid=start,
                         updated_at=now,
                     )
                 )
-                return 0
+                return start
             if row.uidvalidity != state.uidvalidity:
                 log.warning("imap_uidvalidity_changed", folder=self.folder, old=row.uidvalidity, new=state.uidvalidity)
                 row.uidvalidity, row.last_uid, row.updated_at = state.uidvalidity, 0, now
                 return 0
             return row.last_uid
+
+    def _first_uid_to_process(self, session: Session, state: FolderState, mailbox: ImapMailbox | None) -> int:
+        """The checkpoint of a mailbox seen for the first time: just before the first message of the first round."""
+        first_round = session.scalar(select(func.min(Round.started_at)))
+        if mailbox is None or state.exists == 0:
+            return 0
+        newest = max(state.uidnext - 1, 0)
+        if first_round is None:
+            log.warning(
+                "imap_existing_messages_left_alone", folder=self.folder, count=state.exists, reason="no round yet"
+            )
+            return newest
+        since = first_round.astimezone(self.app.clock.tz).date() - dt.timedelta(days=1)
+        recent = mailbox.uids_since(self.folder, since)
+        start = (min(recent) - 1) if recent else newest
+        if start > 0:
+            log.warning("imap_existing_messages_left_alone", folder=self.folder, below_uid=start + 1, since=str(since))
+        return start
 
     def _advance(self, uidvalidity: int, uid: int, session: Session | None = None) -> None:
         statement = (
@@ -325,6 +349,11 @@ class InboxProcessor:
             )
         if classification.kind != "reply":
             return _Verdict(Decision(Outcome.AUTOMATIC, classification.reason, None))
+        forged = authentication.forged_reason(
+            parsed.facts.authentication_results, config.sender_policy.trusted_authserv_ids
+        )
+        if forged is not None:  # never answered: the From is not who wrote it, an answer would go to the victim
+            return _Verdict(Decision(Outcome.QUARANTINED, forged, None))
 
         found = candidates(parsed.attachments)
         workbooks = {part.sha256: self._read(part) for part in found}

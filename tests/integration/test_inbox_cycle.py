@@ -197,3 +197,24 @@ def test_misdirected_automatic_and_empty_replies(app: App, mail: MailServers) ->
         assert len(list(box.uids())) == 2
         box.folder.set("mailbot/ignorados")
         assert len(list(box.uids())) == 1
+
+
+def test_mail_already_in_the_mailbox_before_the_first_round_is_left_alone(tmp_path: Path, mail: MailServers) -> None:
+    old = reply(None, sender=SERVER_DEPENDENCIAS["HAC"], subject="Reunión del consejo de gobierno", body="Hola")
+    mail.send(old, SERVER_DEPENDENCIAS["HAC"], [PLANEACION])
+    mail.wait_for(PLANEACION, count=1, timeout=30)
+    app = App(load_config(server_config(tmp_path, mail), environ={}))
+    setup.upgrade_storage(app)
+    assert poll(app) == {}, "a mailbox mailbot has just started watching: old mail is not answered"
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    hac = mailing_of(mail, "HAC")
+    fresh = reply(
+        hac, sender=SERVER_DEPENDENCIAS["HAC"], attachments=[("Plan.xlsx", filled(app, workbook_of(hac), "HAC"))]
+    )
+    mail.send(fresh, SERVER_DEPENDENCIAS["HAC"], [PLANEACION])
+    mail.wait_for(PLANEACION, count=2, timeout=30)
+    assert poll(app) == {"accepted": 1}
+    with mail.mailbox(PLANEACION) as box:
+        remaining = [m.subject for m in box.fetch(mark_seen=False, headers_only=True)]
+    assert remaining == ["Reunión del consejo de gobierno"]
