@@ -27,3 +27,24 @@ def test_validation_benchmark_smoke() -> None:
     hostile_rows = [line for line in table.splitlines() if line.startswith("| ") and ".xls" in line]
     assert len(hostile_rows) >= 10
     assert all("| 1 | yes |" in line for line in hostile_rows), "every hostile file must exit 1 with F01"
+
+
+@pytest.mark.mailserver
+def test_mail_benchmark_smoke() -> None:
+    from tests.support.mailservers import MailServers
+
+    reason = MailServers.available()
+    if reason:
+        pytest.skip(reason)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_mail.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert any(line.startswith("| Reply latency with IDLE") for line in table)
+    assert any(line.startswith("| Poll with nothing new") and "commands" in line for line in table)

@@ -1,0 +1,365 @@
+"""Reply latency, backlog throughput, poll cost and memory, against the real Dovecot and Postfix, in one run.
+
+    python benchmarks/bench_mail.py --json benchmarks/results/mail.json         # the full run (about 10 minutes)
+    python benchmarks/bench_mail.py --quick                                       # a smoke run (CI)
+
+Needs root and Debian's dovecot-imapd, dovecot-lmtpd and postfix (`bash .ci/install-mailservers.sh`): it starts
+them on loopback with the test suite's fixture (tests/support/mailservers.py) and stops them at the end.
+
+- latency: a reply is delivered into planeación's mailbox over LMTP (its 250 is the moment of delivery); the
+  answer "lands" when the secretario's INBOX shows it (checked every 50 ms with STATUS). `mailbot run` runs as a
+  subprocess, with IDLE (poll interval 10 minutes, so only IDLE can be fast) and with polling at the default
+  interval (60 s). The floor is Dovecot's own delay between a delivery and the IDLE notification, measured here.
+- backlog: N replies carrying distinct plans are waiting when `mailbot poll --once` starts; the figure is the
+  time until it exits with every answer handed to Postfix, and its peak RSS (a small launcher process runs it, so
+  that the peak is its own).
+- poll cost: one pass with nothing new over a folder of 0 and of 100,000 old messages: wall time and the number of
+  IMAP commands, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mailbot.adapters.imap import ImapMailbox  # noqa: E402
+from mailbot.app import App  # noqa: E402
+from mailbot.config import load_config  # noqa: E402
+from mailbot.domain.context import AvailableBudget  # noqa: E402
+from mailbot.services import campaign, outbox, setup  # noqa: E402
+from mailbot.services.inbox import InboxProcessor  # noqa: E402
+from mailbot.services.sample_plans import fill_plan, valid_metas  # noqa: E402
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config  # noqa: E402
+from tests.support.mailservers import MailServers  # noqa: E402
+from tests.support.replies import parse, reply, workbook_of  # noqa: E402
+
+PLANEACION = "planeacion@municipio.test"
+VIGENCIA = 2027
+NO_LIMIT = {"limits": {"auto_mails_per_address_per_day": 1_000_000}}
+
+
+# ------------------------------------------------------------------------------------------------ set-up
+
+
+def fresh_app(servers: MailServers, changes: dict[str, Any]) -> tuple[App, Path, dict[str, bytes]]:
+    """A new database and archive, mailings sent; returns the app, its config and each dependencia's mailing."""
+    servers.clear_mailboxes()
+    folder = Path(tempfile.mkdtemp(prefix="bench-mail-"))
+    path = server_config(folder, servers, {**NO_LIMIT, **changes})
+    app = App(load_config(path, environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    mailings = {
+        code: servers.wait_for(address, count=1, timeout=30)[0] for code, address in SERVER_DEPENDENCIAS.items()
+    }
+    servers.clear_mailboxes()  # answers are then counted from zero
+    return app, path, mailings
+
+
+def filled_workbook(app: App, mailing_raw: bytes, code: str, metas: int) -> bytes:
+    dep = app.config.dependencia(code)
+    budget = AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing)
+    return fill_plan(workbook_of(parse(mailing_raw)), valid_metas(metas, budget, dependencia=code))
+
+
+def plan_reply(mailing_raw: bytes, code: str, workbook: bytes, salt: int) -> bytes:
+    files = [("Plan.xlsx", with_salt(workbook, salt))]
+    return reply(parse(mailing_raw), sender=SERVER_DEPENDENCIAS[code], attachments=files)
+
+
+def with_salt(xlsx: bytes, salt: int) -> bytes:
+    """The same workbook, different bytes: a zip comment (so each reply is a new file, not a duplicate)."""
+    comment = f"bench-{salt}".encode()
+    assert xlsx[-22:-18] == b"PK\x05\x06", "expected a zip without a comment"
+    assert xlsx[-2:] == b"\x00\x00", "expected a zip without a comment"
+    return xlsx[:-2] + len(comment).to_bytes(2, "little") + comment
+
+
+def lmtp_deliver(servers: MailServers, messages: list[bytes], to: str = PLANEACION) -> list[float]:
+    """Deliver straight into Dovecot; returns the moment of each delivery (its LMTP 250)."""
+    moments = []
+    with smtplib.LMTP(servers.lmtp) as lmtp:
+        for raw in messages:
+            lmtp.sendmail("bench@municipio.test", [to], raw)
+            moments.append(time.monotonic())
+    return moments
+
+
+def count(servers: MailServers, user: str) -> int:
+    with servers.mailbox(user) as box:
+        return int(box.folder.status("INBOX", ["MESSAGES"])["MESSAGES"])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def daemon(path: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailbot", "--config", str(path), "--log-format", "json", "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.5)  # started, first pass done, waiting
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+# ------------------------------------------------------------------------------------------------ measurements
+
+
+def idle_floor(servers: MailServers, n: int) -> list[float]:
+    """Dovecot's delay between a delivery (LMTP 250) and the IDLE notification to a waiting client."""
+    app, _, _ = fresh_app(servers, {})
+    delays = []
+    with ImapMailbox(app.config.imap) as box:
+        box.select("INBOX")
+        for i in range(n):
+            done = threading.Event()
+            moment: list[float] = []
+
+            thread = threading.Thread(target=_deliver_later, args=(servers, i, moment, done))
+            thread.start()
+            assert box.wait_for_new("INBOX", timeout=20)
+            notified = time.monotonic()
+            thread.join()
+            delays.append(notified - moment[0])
+    return delays
+
+
+def _deliver_later(servers: MailServers, i: int, moment: list[float], done: threading.Event) -> None:
+    time.sleep(0.3)
+    moment.extend(lmtp_deliver(servers, [f"Subject: floor {i}\r\n\r\nx\r\n".encode()]))
+    done.set()
+
+
+def latency(servers: MailServers, n: int, *, idle: bool, spacing: float, poll_interval: int = 60) -> list[float]:
+    changes = {"imap": {"idle": idle, "poll_interval": 600 if idle else poll_interval}}
+    app, path, mailings = fresh_app(servers, changes)
+    codes = list(SERVER_DEPENDENCIAS)
+    workbooks = {code: filled_workbook(app, mailings[code], code, 40) for code in codes}
+    replies = [plan_reply(mailings[c], c, workbooks[c], i) for i, c in ((i, codes[i % len(codes)]) for i in range(n))]
+    process = daemon(path)
+    latencies: list[float] = []
+    try:
+        pending: list[tuple[str, int, float]] = []  # (mailbox, answers expected, delivered at)
+        answered: dict[str, int] = dict.fromkeys(SERVER_DEPENDENCIAS.values(), 0)
+        next_send = time.monotonic()
+        sent = 0
+        while sent < n or pending:
+            now = time.monotonic()
+            if sent < n and now >= next_send:
+                code = codes[sent % len(codes)]
+                (moment,) = lmtp_deliver(servers, [replies[sent]])
+                address = SERVER_DEPENDENCIAS[code]
+                answered[address] += 1
+                pending.append((address, answered[address], moment))
+                sent += 1
+                next_send = now + (random.uniform(0, 2 * spacing) if spacing else 0)
+                if not spacing:  # sequential: wait for this answer before the next reply
+                    next_send = float("inf")
+            for item in list(pending):
+                address, expected, moment = item
+                if count(servers, address) >= expected:
+                    latencies.append(time.monotonic() - moment)
+                    pending.remove(item)
+                    if not spacing:
+                        next_send = time.monotonic()
+            if time.monotonic() - now > 600:
+                raise TimeoutError("no answer in 10 minutes")
+            time.sleep(0.05)
+    finally:
+        stop(process)
+    return latencies
+
+
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_kb": peak,
+                  "exit": done.returncode, "out": done.stdout, "err": done.stderr[-2000:]}))
+"""
+
+
+def backlog(servers: MailServers, n: int, metas: int) -> dict[str, float]:
+    app, path, mailings = fresh_app(servers, {})
+    codes = list(SERVER_DEPENDENCIAS)
+    workbooks = {code: filled_workbook(app, mailings[code], code, metas) for code in codes}
+    messages = [plan_reply(mailings[c], c, workbooks[c], i) for i, c in ((i, codes[i % len(codes)]) for i in range(n))]
+    lmtp_deliver(servers, messages)
+    command = [sys.executable, "-m", "mailbot", "--config", str(path), "--log-format", "json", "poll", "--once"]
+    launched = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True)
+    figures = json.loads(launched.stdout)
+    assert figures["exit"] == 0, figures["err"]
+    return {
+        "replies": n,
+        "metas": metas,
+        "seconds": figures["seconds"],
+        "plans_per_second": n / figures["seconds"],
+        "peak_rss_mb": figures["peak_kb"] / 1024,
+        "summary": figures["out"].strip(),
+    }
+
+
+def fill_old_messages(servers: MailServers, n: int) -> None:
+    """n old messages straight into planeación's Maildir (an APPEND each would take minutes), owned by `mail`."""
+    local, domain = PLANEACION.split("@")
+    maildir = servers.root / "mail" / domain / local / "Maildir"
+    cur = maildir / "cur"
+    cur.mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time())
+    for i in range(n):
+        (cur / f"{stamp}.M{i}P1.bench:2,S").write_bytes(
+            f"From: old@municipio.test\r\nSubject: old {i}\r\nMessage-ID: <old{i}@bench>\r\n\r\nold\r\n".encode()
+        )
+    shutil.chown(maildir, "mail", "mail")
+    for path in maildir.rglob("*"):
+        shutil.chown(path, "mail", "mail")
+
+
+def poll_cost(servers: MailServers, old: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for size in (0, old):
+        app, _, _ = fresh_app(servers, {})
+        if size:
+            fill_old_messages(servers, size)
+        processor = InboxProcessor(app)
+        with ImapMailbox(app.config.imap) as box:
+            state = box.select("INBOX")  # the first SELECT indexes the folder: not part of a poll
+            processor._checkpoint(state)  # the old messages count as processed: only new ones would be read
+            processor._advance(state.uidvalidity, max(state.uidnext - 1, 0))
+            times, commands = [], []
+            for _ in range(20):
+                before = box.commands_sent
+                start = time.perf_counter()
+                report = processor.run_pass(box)
+                times.append(time.perf_counter() - start)
+                commands.append(box.commands_sent - before)
+                assert report.fetched == 0
+        out[str(size)] = {
+            "seconds": statistics.median(times),
+            "commands": statistics.median(commands),
+            "messages": size,
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: a few replies of each kind")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    sizes = (
+        {
+            "floor": 3,
+            "idle": 3,
+            "poll": 2,
+            "interval": 5,
+            "backlog": 8,
+            "metas": 40,
+            "big": 2,
+            "big_metas": 200,
+            "old": 200,
+        }
+        if args.quick
+        else {
+            "floor": 20,
+            "idle": 50,
+            "poll": 20,
+            "backlog": 1000,
+            "metas": 40,
+            "big": 100,
+            "big_metas": 1000,
+            "old": 100_000,
+        }
+    )
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "sizes": sizes,
+    }
+    reason = MailServers.available()
+    if reason:
+        raise SystemExit(f"cannot run: {reason}")
+    with MailServers() as servers:
+        report["floor"] = idle_floor(servers, sizes["floor"])
+        report["idle"] = latency(servers, sizes["idle"], idle=True, spacing=0)
+        report["poll"] = latency(servers, sizes["poll"], idle=False, spacing=6, poll_interval=sizes["interval"])
+        report["backlog"] = backlog(servers, sizes["backlog"], sizes["metas"])
+        report["backlog_big"] = backlog(servers, sizes["big"], sizes["big_metas"])
+        report["poll_cost"] = poll_cost(servers, sizes["old"])
+    print(render(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def render(r: dict[str, Any]) -> str:
+    def lat(values: list[float]) -> str:
+        return f"p50 {percentile(values, 0.5):.2f} s, p95 {percentile(values, 0.95):.2f} s (n={len(values)})"
+
+    cost = r["poll_cost"]
+    small, big = cost["0"], cost[str(r["sizes"]["old"])]
+    rows = [
+        ("Dovecot's floor: delivery → IDLE notification", lat(r["floor"]), "—"),
+        ("Reply latency with IDLE (poll interval 10 min)", lat(r["idle"]), "p50 ≤ 1.5 s, p95 ≤ 3 s"),
+        (f"Reply latency polling every {r['sizes']['interval']} s", lat(r["poll"]), "— (peers: 30 s to 10 min)"),
+        (
+            f"Backlog: {r['backlog']['replies']} replies × {r['backlog']['metas']} metas",
+            f"{r['backlog']['seconds']:.1f} s, {r['backlog']['plans_per_second']:.1f} plans/s, "
+            f"peak RSS {r['backlog']['peak_rss_mb']:.0f} MB",
+            "< 120 s, ≤ 250 MB",
+        ),
+        (
+            f"Backlog: {r['backlog_big']['replies']} replies × {r['backlog_big']['metas']} metas",
+            f"{r['backlog_big']['seconds']:.1f} s, {r['backlog_big']['plans_per_second']:.2f} plans/s, "
+            f"peak RSS {r['backlog_big']['peak_rss_mb']:.0f} MB",
+            "≤ 250 MB",
+        ),
+        (
+            f"Poll with nothing new: 0 vs {big['messages']:,} old messages",
+            f"{small['seconds'] * 1000:.1f} ms / {big['seconds'] * 1000:.1f} ms, {small['commands']:.0f} / "
+            f"{big['commands']:.0f} commands, ratio {big['seconds'] / small['seconds']:.2f}",
+            "ratio ≤ 1.2",
+        ),
+    ]
+    lines = [f"machine: {r['machine']}; date: {r['date']}", "", "| measure | result | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
