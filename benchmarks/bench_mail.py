@@ -299,6 +299,7 @@ def main() -> None:
             "floor": 20,
             "idle": 50,
             "poll": 20,
+            "interval": 60,
             "backlog": 1000,
             "metas": 40,
             "big": 100,
