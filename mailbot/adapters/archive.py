@@ -93,4 +93,10 @@ class Archive:
         return Stored(relative, digest, len(data))
 
     def _folder(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Create `folder` and every missing parent owner-only (mkdir's mode applies to the last one only)."""
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir(mode=0o700, exist_ok=True)

@@ -11,9 +11,12 @@ every header as the raw text the parser read (8-bit bytes survive as surrogate e
 headers itself: RFC 2047 words, RFC 2231 parameters, and raw bytes tried as UTF-8, then Windows-1252.
 
 Bounds, so that time and memory stay proportional to the message size (itself capped by the caller's limit):
-at most MAX_PARTS parts and MAX_DEPTH levels are walked; header values are read up to MAX_HEADER_CHARS; text bodies
-are decoded up to a cap; a message over `max_message_bytes` is not parsed beyond its headers. A MIME tree nested too
-deep for the stdlib parser (it recurses, ~1,000 levels) is read for its headers only.
+a message over `max_message_bytes` is not parsed beyond its headers; at most MAX_PARTS parts and MAX_DEPTH levels are
+walked; header values are read up to MAX_HEADER_CHARS; text bodies are decoded up to a cap. The stdlib parser itself
+is not linear everywhere, so it only sees messages it can finish quickly: at most MAX_LINES lines, and at most
+MAX_NESTING_COST lines × enclosing multiparts (`nesting_cost`); past these, and past ~1,000 levels where it recurses
+too deep, only the headers are read. HTML is stripped with linear scans, not html.parser (quadratic on unclosed
+markup), and the regexes avoid overlapping classes that backtrack.
 
 TNEF (winmail.dat) is read by the small reader at the end of this module rather than by tnefparse 1.4: that library
 loops on counts read from the file without checking them against its length (a 4-byte MAPI count of 0xFFFFFFFF in
@@ -39,7 +42,6 @@ from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import Message
 from email.parser import BytesParser, Parser
-from html.parser import HTMLParser
 from typing import Final
 
 from mailbot.adapters.workbook.sniff import FileKind, sniff
@@ -54,20 +56,33 @@ from mailbot.domain.inbound import (
     RecipientStatus,
     find_cloud_links,
 )
+from mailbot.log import get_logger
+
+log = get_logger("mailbot.mime")
 
 MAX_PARTS: Final = 500  # MIME parts and TNEF files, together
 MAX_DEPTH: Final = 30  # nesting of multiparts and attached messages
 TEXT_CAP: Final = 20_000  # characters of ParsedMessage.text
 MAX_HEADER_CHARS: Final = 64 * 1024  # of one header value, before decoding
+MAX_HEADER_VALUES: Final = 20  # values of one repeated header read (To, Cc, References…)
 MAX_HEADER_BLOCK: Final = 1 << 20  # bytes of the header block read from an oversized message
 MAX_SUBJECT_CHARS: Final = 1_000
 MAX_ADDRESSES: Final = 200  # per header field
 MAX_IDS: Final = 100  # Message-IDs kept from References
 MAX_DEFECTS: Final = 50
 MAX_FILENAME_CHARS: Final = 255
+#: Lines × open multiparts the stdlib parser may check (~1.5 s); a real 25 MB message at depth 10 needs ~4 million.
+MAX_NESTING_COST: Final = 12_000_000
+#: Lines the stdlib parser may read (~0.2 µs each); a 25 MB message of base64 has about 350,000.
+MAX_LINES: Final = 3_000_000
+#: Semicolons × length over all Content-Type fields (~0.2 s); 500 ordinary parts need about 500,000.
+MAX_PARAMETER_COST: Final = 400_000_000
 _TEXT_BYTES: Final = 512 * 1024  # of one text/plain part decoded (the text is capped anyway; links are early)
-_HTML_CHARS: Final = 1_000_000  # of one text/html part read (HTMLParser is slow on hostile markup)
+_HTML_CHARS: Final = 1_000_000  # of one text/html part read
+_BODY_CHARS: Final = 1_000_000  # of plain text, and of HTML, kept from all body parts together
 _BOUNCE_TEXT_CHARS: Final = 256 * 1024  # of body text searched for a quoted Message-ID
+_MAX_PARAMETERS: Final = 64  # of one header read for its parameters (filename*0* … continuations included)
+_MAX_PARAMETER_CHARS: Final = 8 * 1024
 
 _PARSER_POLICY: Final = policy.compat32
 
@@ -78,10 +93,12 @@ def parse_message(raw: bytes, *, max_message_bytes: int, max_attachment_bytes: i
     try:
         if len(data) > max_message_bytes:
             defect = f"message larger than the limit ({len(data)} > {max_message_bytes} bytes): only headers read"
-            return _headers_only(data, oversized=True, defects=_Defects([defect]))
+            return _headers_only(data, len(data), oversized=True, defects=_Defects([defect]))
         return _parse_whole(data, max_attachment_bytes)
     except Exception as exc:  # the contract: one bad message never stops the others
-        return _headers_only(data, oversized=False, defects=_Defects([f"message could not be parsed ({_name(exc)})"]))
+        log.warning("mime.parse_failed", error=_name(exc), size=len(data), exc_info=True)  # a bug here: say so
+        defects = _Defects([f"message could not be parsed ({_name(exc)})"])
+        return _headers_only(data, len(data), oversized=False, defects=defects)
 
 
 def _as_bytes(raw: object) -> bytes:
@@ -89,13 +106,18 @@ def _as_bytes(raw: object) -> bytes:
     return bytes(raw) if isinstance(raw, bytearray | memoryview) else b""
 
 
-def _parse_whole(data: bytes, max_attachment_bytes: int) -> ParsedMessage:
+def _parse_whole(raw: bytes, max_attachment_bytes: int) -> ParsedMessage:
     defects = _Defects()
+    data = _without_preamble(raw)
+    too_costly = _too_costly(data)
+    if too_costly is not None:
+        defects.add(too_costly)
+        return _headers_only(data, len(raw), oversized=False, defects=defects)
     try:
-        root = BytesParser(policy=_PARSER_POLICY).parsebytes(_without_preamble(data))
+        root = BytesParser(policy=_PARSER_POLICY).parsebytes(data)
     except RecursionError:
-        defects.add(f"MIME structure nested too deep for the parser: only headers read (limit {MAX_DEPTH})")
-        return _headers_only(data, oversized=False, defects=defects)
+        defects.add("MIME structure nested too deep for the parser: only headers read")
+        return _headers_only(data, len(raw), oversized=False, defects=defects)
     facts = read_facts(root, defects)
     walk = _Walk(max_attachment_bytes, defects)
     walk.run(root)
@@ -110,11 +132,31 @@ def _parse_whole(data: bytes, max_attachment_bytes: int) -> ParsedMessage:
         text=(plain or html_text)[:TEXT_CAP],
         defects=defects.items(),
         report=report,
-        size=len(data),
+        size=len(raw),
     )
 
 
-def _headers_only(data: bytes, *, oversized: bool, defects: _Defects) -> ParsedMessage:
+def _too_costly(data: bytes) -> str | None:
+    """Why the stdlib parser must not see `data` (its time would grow past seconds), or None."""
+    if data.count(b"\n") > MAX_LINES:
+        return f"more than {MAX_LINES} lines: only headers read"
+    if nesting_cost(data) > MAX_NESTING_COST:
+        return "MIME structure nested too deep for its size: only headers read"
+    if parameter_cost(data) > MAX_PARAMETER_COST:
+        return "Content-Type headers too long: only headers read"
+    return None
+
+
+_CONTENT_TYPE_FIELD: Final = re.compile(rb"^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.IGNORECASE | re.MULTILINE)
+
+
+def parameter_cost(data: bytes) -> int:
+    """Semicolons × length, summed over Content-Type fields: the work of the stdlib's parameter parser, which the
+    parser runs on each multipart's Content-Type to find its boundary (80,000 semicolons in one field took 3 s)."""
+    return sum(field.count(b";") * len(field) for field in _CONTENT_TYPE_FIELD.findall(data))
+
+
+def _headers_only(data: bytes, size: int, *, oversized: bool, defects: _Defects) -> ParsedMessage:
     """Facts from the header block alone: for oversized messages and as the fallback of a failed parse."""
     facts = MessageFacts()
     try:
@@ -125,7 +167,7 @@ def _headers_only(data: bytes, *, oversized: bool, defects: _Defects) -> ParsedM
         facts = replace(facts, is_report=is_report, report_type=_report_type(head) if is_report else None)
     except Exception as exc:
         defects.add(f"headers could not be read ({_name(exc)})")
-    return ParsedMessage(facts=facts, defects=defects.items(), oversized=oversized, size=len(data))
+    return ParsedMessage(facts=facts, defects=defects.items(), oversized=oversized, size=size)
 
 
 def _without_preamble(data: bytes) -> bytes:
@@ -136,6 +178,32 @@ def _without_preamble(data: bytes) -> bytes:
         end = data.find(b"\n")
         return data[end + 1 :] if end >= 0 else b""
     return data
+
+
+_BOUNDARY_PARAMETER: Final = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
+_CLOSING_DELIMITER: Final = re.compile(rb"^--([^\r\n]{1,200}?)--[ \t]*\r?$", re.MULTILINE)
+
+
+def nesting_cost(data: bytes) -> int:
+    """About how many boundary checks the stdlib parser will make: each line against every open multipart.
+
+    The stdlib's feedparser tests every line against the boundaries of all enclosing multiparts, so 400 nested
+    multiparts around 100,000 short lines took 5 s. This linear scan follows boundary declarations (opened) and closing
+    delimiters (closed, with any boundary nested inside) and adds up lines × multiparts open.
+    """
+    events = [(m.start(), 0, m.group(1) or m.group(2)) for m in _BOUNDARY_PARAMETER.finditer(data)]
+    events += [(m.start(), 1, m.group(1)) for m in _CLOSING_DELIMITER.finditer(data)]
+    events.sort(key=lambda event: (event[0], event[1]))
+    open_boundaries: list[bytes] = []
+    cost, previous = 0, 0
+    for position, closing, boundary in events:
+        cost += data.count(b"\n", previous, position) * len(open_boundaries)
+        previous = position
+        if not closing:
+            open_boundaries.append(boundary)
+        elif boundary in open_boundaries:
+            del open_boundaries[open_boundaries.index(boundary) :]
+    return cost + data.count(b"\n", previous) * len(open_boundaries)
 
 
 def _header_block(data: bytes, defects: _Defects) -> bytes:
@@ -181,10 +249,10 @@ def _name(exc: BaseException) -> str:
 class _Headers:
     """A part's headers as raw text (8-bit bytes kept as surrogate escapes), looked up by lower-case name."""
 
-    def __init__(self, part: Message, defects: _Defects, charset_hint: str | None = None) -> None:
+    def __init__(self, part: Message, defects: _Defects) -> None:
         self._values: dict[str, list[str]] = {}
         self._defects = defects
-        self._hint = charset_hint  # raw 8-bit header bytes are most often in the body's charset
+        self.charset_hint: str | None = None  # raw 8-bit header bytes are most often in the body's charset
         try:
             for name, value in part.raw_items():
                 self._values.setdefault(str(name).strip().lower(), []).append(str(value))
@@ -195,8 +263,11 @@ class _Headers:
         return list(self._values)
 
     def all(self, name: str) -> list[str]:
-        """Every value of the header, unfolded, raw bytes decoded as text (not RFC 2047)."""
-        return [self._text(name, value) for value in self._values.get(name, [])]
+        """The first MAX_HEADER_VALUES values of the header, unfolded, raw bytes decoded (not RFC 2047)."""
+        values = self._values.get(name, [])
+        if len(values) > MAX_HEADER_VALUES:
+            self._defects.add(f"{name} header repeated more than {MAX_HEADER_VALUES} times: the rest ignored")
+        return [self._text(name, value) for value in values[:MAX_HEADER_VALUES]]
 
     def first(self, name: str) -> str | None:
         values = self._values.get(name)
@@ -211,7 +282,7 @@ class _Headers:
         if len(value) > MAX_HEADER_CHARS:
             self._defects.add(f"{name} header longer than {MAX_HEADER_CHARS} characters: cut")
             value = value[:MAX_HEADER_CHARS]
-        return _unescape_bytes(_unfold(value), self._hint).strip()
+        return _unescape_bytes(_unfold(value), self.charset_hint).strip()
 
 
 def _unfold(value: str) -> str:
@@ -269,7 +340,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
             continue
     if codec is not None:
         try:
@@ -342,7 +413,8 @@ def _word_bytes(encoding: str, payload: str) -> bytes | None:
 
 def read_facts(message: Message, defects: _Defects) -> MessageFacts:
     """The top-level headers, decoded and normalised; every access guarded by `_Headers`."""
-    headers = _Headers(message, defects, _charset(message))
+    headers = _Headers(message, defects)
+    headers.charset_hint = _charset(headers)
     from_name, from_address = _sender(headers, defects)
     references = _message_ids(headers.all("references"))
     if len(references) > MAX_IDS:
@@ -386,7 +458,7 @@ def _sender(headers: _Headers, defects: _Defects) -> tuple[str, str | None]:
     name, address = pairs[0]
     normalized = _normalized(address, "From", _Defects())
     if normalized is None:  # e.g. an unquoted "@" in the display name: try the address in angle brackets
-        bracketed = re.search(r"<([^<>\s]+@[^<>\s]+)>", values[0])
+        bracketed = re.search(r"<([^<>\s@]{1,64}@[^<>\s@]{1,255})>", values[0])
         normalized = _normalized(bracketed.group(1) if bracketed else address, "From", defects)
     return _display(decode_rfc2047(name), 200), normalized
 
@@ -460,7 +532,7 @@ def _date(value: str | None, defects: _Defects) -> dt.datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
+    except Exception:  # TypeError, ValueError, OverflowError… whatever a garbage date makes the stdlib raise
         defects.add("Date header not readable")
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
@@ -538,8 +610,12 @@ class _Walk:
         try:
             encoded = children[0].as_bytes()
             decoded = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded.lstrip())
+            too_costly = _too_costly(decoded)
+            if too_costly is not None:
+                self.defects.add(f"attached message not read: {too_costly.split(':')[0]}")
+                return []
             return [BytesParser(policy=_PARSER_POLICY).parsebytes(decoded)]
-        except Exception as exc:
+        except Exception as exc:  # RecursionError included
             self.defects.add(f"encoded attached message could not be read ({_name(exc)})")
             return []
 
@@ -559,7 +635,7 @@ class _Walk:
         elif disposition == "attachment" or filename is not None or _is_file_type(ctype):
             self._attach(filename, _declared_type(headers, ctype), _payload(part, self.defects), origin)
         elif origin == "direct" and ctype in _BODY_TYPES:
-            self._body(part, ctype)
+            self._body(part, headers, ctype)
 
     def _note_returned_headers(self, part: Message) -> None:
         head = _parse_header_text(_payload(part, self.defects))
@@ -599,13 +675,13 @@ class _Walk:
         for name, blob in files:
             self._attach(_clean_filename(name) if name else None, "application/octet-stream", blob, "tnef")
 
-    def _body(self, part: Message, ctype: str) -> None:
-        data = _payload(part, self.defects)
-        text = _decode_text(data[:_TEXT_BYTES] if ctype == "text/plain" else data, _charset(part))
-        if ctype == "text/plain":
-            self.plain.append(text)
-        else:
-            self.html.append(text[:_HTML_CHARS])
+    def _body(self, part: Message, headers: _Headers, ctype: str) -> None:
+        """Keep a body part's text; past _BODY_CHARS of one kind, further parts are not decoded."""
+        bodies = self.plain if ctype == "text/plain" else self.html
+        if sum(len(body) for body in bodies) >= _BODY_CHARS:
+            return
+        limit = _TEXT_BYTES if ctype == "text/plain" else 4 * _HTML_CHARS
+        bodies.append(_decode_text(_cut(_payload(part, self.defects), limit), _charset(headers)))
 
 
 def _children(part: Message) -> list[Message]:
@@ -629,11 +705,9 @@ def _payload(part: Message, defects: _Defects) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _charset(part: Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except Exception:
-        return None
+def _charset(headers: _Headers) -> str | None:
+    """The charset parameter, read by `_parameter` (Message.get_content_charset would parse an unbounded header)."""
+    return _parameter(headers.raw_first("content-type") or "", "charset")
 
 
 def _decode_text(data: bytes, charset: str | None) -> str:
@@ -702,7 +776,7 @@ def _parameter(raw_value: str, name: str) -> str | None:
     """
     holder = Message(policy=_PARSER_POLICY)
     try:
-        holder["X-Param"] = raw_value.encode("utf-8", "surrogateescape").decode("latin-1")
+        holder["X-Param"] = _few_parameters(raw_value).encode("utf-8", "surrogateescape").decode("latin-1")
         value = holder.get_param(name, None, header="x-param")
     except Exception:
         return None
@@ -712,6 +786,18 @@ def _parameter(raw_value: str, name: str) -> str | None:
         charset, _language, text = value
         return decode_bytes(_latin1_bytes(str(text)), str(charset) if charset else None)
     return decode_rfc2047(decode_bytes(_latin1_bytes(str(value)), None))
+
+
+def _few_parameters(value: str) -> str:
+    """At most _MAX_PARAMETERS parameters and _MAX_PARAMETER_CHARS characters: the stdlib's parameter parser costs
+    parameters × length (it recounts quotes from the start for every ";")."""
+    cut = value[:_MAX_PARAMETER_CHARS]
+    position = -1
+    for _ in range(_MAX_PARAMETERS):
+        position = cut.find(";", position + 1)
+        if position < 0:
+            return cut
+    return cut[:position]
 
 
 def _latin1_bytes(text: str) -> bytes:
@@ -740,11 +826,27 @@ def _clean_filename(name: str) -> str | None:
 
 
 def _bodies(walk: _Walk) -> tuple[str, str, str]:
-    """(plain text, text from the HTML, text to search for links: plain text and HTML with entities resolved)."""
-    plain = _tidy("\n\n".join(walk.plain))
-    html_text = _tidy("\n\n".join(html_to_text(markup) for markup in walk.html)) if walk.html else ""
+    """(plain text, text from the HTML, text to search for links: plain text and HTML with entities resolved).
+
+    Only the first _BODY_CHARS of each are worked on: the text is capped far below, and links come early.
+    """
+    plain = _tidy("\n\n".join(walk.plain)[:_BODY_CHARS])
+    html_text = "" if plain else _tidy("\n\n".join(html_to_text(markup) for markup in walk.html)[:_BODY_CHARS])
     link_text = "\n".join([*walk.plain, *(html.unescape(markup) for markup in walk.html)])
-    return plain, html_text, link_text
+    return plain, html_text, link_text[: 2 * _BODY_CHARS]
+
+
+def _cut(data: bytes, limit: int) -> bytes:
+    """At most `limit` bytes, without splitting a UTF-8 sequence at the end (that would fail the UTF-8 decoding)."""
+    if len(data) <= limit:
+        return data
+    cut = data[:limit]
+    start = len(cut) - 1
+    while start > len(cut) - 4 and start > 0 and cut[start] & 0xC0 == 0x80:
+        start -= 1
+    lead = cut[start]
+    needed = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    return cut[:start] if len(cut) - start < needed else cut
 
 
 def _tidy(text: str) -> str:
@@ -756,49 +858,38 @@ def _tidy(text: str) -> str:
     return "\n".join(out).strip()
 
 
-class _HtmlText(HTMLParser):
-    _SKIP: Final = frozenset({"script", "style", "title"})
-    _BREAK: Final = frozenset(
-        {"br", "p", "div", "tr", "li", "table", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.size = 0
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self._add("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BREAK:
-            self._add("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self._add(data)
-
-    def _add(self, text: str) -> None:
-        if self.size < TEXT_CAP * 2:
-            self.chunks.append(text)
-            self.size += len(text)
+_INVISIBLE_ELEMENTS: Final = ("script", "style", "title")  # not "head": an unclosed one would hide the body
+_BLOCK_TAG: Final = re.compile(r"</?(?:br|p|div|tr|li|table|blockquote|hr|h[1-6])\b[^<>]*>", re.IGNORECASE)
+_ANY_TAG: Final = re.compile(r"<[^<>]*>")  # [^<>] keeps every attempt inside one "<…" stretch: linear time
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML body (scripts and styles dropped, block elements on their own lines)."""
-    parser = _HtmlText()
-    try:
-        parser.feed(markup[:_HTML_CHARS])
-        parser.close()
-    except Exception:  # HTMLParser has raised on malformed markup in some versions: fall back to stripping tags
-        return html.unescape(re.sub(r"<[^>]*>", " ", markup[:_HTML_CHARS]))
-    return "".join(parser.chunks)
+    """Visible text of an HTML body: scripts, styles and comments dropped, block elements on their own lines.
+
+    Written with str.find and simple regexes rather than html.parser: HTMLParser is quadratic on unclosed markup
+    (one megabyte of `<a href='` ran for minutes on Python 3.11, the CVE-2025-6069 class); every step here is linear.
+    """
+    text = _drop_between(markup[:_HTML_CHARS], "<!--", "-->")
+    for element in _INVISIBLE_ELEMENTS:
+        text = _drop_between(text, f"<{element}", f"</{element}")
+    text = _BLOCK_TAG.sub("\n", text)
+    return html.unescape(_ANY_TAG.sub("", text))
+
+
+def _drop_between(text: str, opening: str, closing: str) -> str:
+    """`text` without each stretch from `opening` to the end of `closing` (case-insensitive; unclosed: to the end)."""
+    lowered = text.lower()
+    kept: list[str] = []
+    position = 0
+    while (start := lowered.find(opening, position)) >= 0:
+        kept.append(text[position:start])
+        end = lowered.find(closing, start + len(opening))
+        if end < 0:
+            return "".join(kept)
+        after = lowered.find(">", end)
+        position = len(text) if after < 0 else after + 1
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 # ------------------------------------------------------------------------------------------------ reports
@@ -931,8 +1022,13 @@ def _envelope_id(blocks: list[dict[str, str]]) -> str | None:
 
 
 _QUOTED_ID: Final = re.compile(r"^[ \t>]*Message-ID:[ \t]*<([^<>\r\n]+)>", re.IGNORECASE | re.MULTILINE)
-_QMAIL_RECIPIENT: Final = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:[ \t]*\n((?:[^\n]+\n?){1,3})", re.MULTILINE)
-_EXIM_RECIPIENT: Final = re.compile(r"^  (\S+@\S+)[ \t]*\n[ \t]{3,}(\S[^\n]*)", re.MULTILINE)
+# No "@" on either side of the one "@": a greedy class that could also match "@" backtracks quadratically on long lines.
+_QMAIL_RECIPIENT: Final = re.compile(r"^<([^<>\s@]{1,64}@[^<>\s@]{1,255})>:[ \t]*\n((?:[^\n]+\n?){1,3})", re.MULTILINE)
+_EXIM_RECIPIENT: Final = re.compile(r"^  ([^\s@]{1,64}@[^\s@]{1,255})[ \t]*\n[ \t]{3,}(\S[^\n]*)", re.MULTILINE)
+_FAILURE_WORDS: Final = re.compile(
+    r"\b(failed|failure|permanent|fatal|undeliverable|could not be delivered|unknown user|does not exist)\b",
+    re.IGNORECASE,
+)
 _DELAY_WORDS: Final = re.compile(r"\b(delayed|delay|retrying|will (?:keep )?(?:re)?try|warning)\b", re.IGNORECASE)
 
 
@@ -945,10 +1041,19 @@ def _text_bounce(facts: MessageFacts, returned_ids: list[str], plain: str) -> De
     found += [(m.group(1), m.group(2)) for m in _EXIM_RECIPIENT.finditer(text)]
     if original is None and not found:
         return None
-    delayed = _DELAY_WORDS.search(facts.subject) or _DELAY_WORDS.search(text[:2_000])
-    action = "delayed" if delayed else "failed"
+    action = _text_bounce_action(facts.subject, text[:2_000])
     recipients = tuple(_text_recipient(address, diagnostic, action) for address, diagnostic in found[:100])
     return DeliveryReport(original, recipients, action, standard=False)
+
+
+def _text_bounce_action(subject: str, opening: str) -> str:
+    """ "delayed" for a delay warning, else "failed": the subject decides when it says either, then the text."""
+    for text in (subject, opening):
+        if _FAILURE_WORDS.search(text):
+            return "failed"
+        if _DELAY_WORDS.search(text):
+            return "delayed"
+    return "failed"
 
 
 def _text_recipient(address: str, diagnostic: str, action: str) -> RecipientStatus:
@@ -1018,6 +1123,8 @@ def read_tnef(data: bytes, depth: int = 0) -> list[tuple[str | None, bytes]]:
     codepage = "cp1252"
     for level, attribute, value in _tnef_objects(memoryview(data)):
         if level == _LEVEL_ATTACHMENT and attribute == _ATT_ATTACH_REND_DATA:
+            if len(attachments) == MAX_PARTS:
+                break  # the caller keeps no more files than parts anyway
             attachments.append(_TnefAttachment())
         elif level == _LEVEL_ATTACHMENT and attachments:
             _tnef_attribute(attachments[-1], attribute, value, codepage)

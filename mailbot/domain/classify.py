@@ -122,9 +122,8 @@ _NO_REPLY: Final = re.compile(
 )
 #: Subject openings of out-of-office replies (Spanish, English, French, Portuguese, German), accents and case folded.
 _OUT_OF_OFFICE: Final = re.compile(
-    r"^(?:respuesta automatica|fuera de (?:la )?oficina|ausente|ausencia|"
-    r"automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|vacation|"
-    r"reponse automatique|resposta automatica|abwesenheitsnotiz)(?![a-z0-9])"
+    r"^(?:(?:respuesta automatica|fuera de (?:la )?oficina|ausente|automatic reply|auto[- ]?reply|autoreply|"
+    r"out of (?:the )?office|vacation|reponse automatique|resposta automatica|abwesenheitsnotiz)(?![a-z0-9])|auto:)"
 )
 _SUBJECT_TAG: Final = re.compile(r"^\s*(?:\[[^\]]{0,30}\]\s*)+")  # "[EXTERNO] " added by gateways
 
@@ -159,6 +158,8 @@ def _precedence(facts: MessageFacts) -> str | None:
 
 
 def _auto_reply_headers(facts: MessageFacts) -> str | None:
+    # X-Auto-Response-Suppress is on MAIL.md's list, so it is here; beware that Exchange also adds it to people's
+    # mail sent through a distribution list (glpi#2170), which is why Discourse stopped using it (discourse#21367).
     markers = (
         ("X-Autoreply", facts.x_autoreply),
         ("X-Autorespond", facts.x_autorespond),
@@ -216,11 +217,16 @@ def sender_local_part(facts: MessageFacts) -> str:
     """The sender's local part, lower case; from the raw From text when the address did not validate."""
     if facts.from_address:
         return facts.from_address.rsplit("@", 1)[0]
-    match = re.search(r"([^\s<>@\"(),;:]+)@", facts.from_header)
-    if match:
-        return match.group(1).lower()
+    for pattern in (_BRACKETED_LOCAL, _LOCAL_BEFORE_AT):  # "Mail System <MAILER-DAEMON>", "postmaster@host"
+        match = pattern.search(facts.from_header)
+        if match:
+            return match.group(1).lower()
     words = facts.from_header.strip().split()
     return words[0].strip('<>"').lower() if words else ""
+
+
+_BRACKETED_LOCAL: Final = re.compile(r"<\s*([^<>@\s]+)\s*(?:@[^<>]*)?>")
+_LOCAL_BEFORE_AT: Final = re.compile(r"([^\s<>@\"(),;:]+)@")
 
 
 def is_mail_daemon(local_part: str) -> bool:

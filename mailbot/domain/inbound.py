@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Final, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -157,18 +158,20 @@ _BARE_URL: Final = re.compile(
 )
 _TRAILING: Final = ".,;:!?)»”’*"
 MAX_CLOUD_LINKS: Final = 20
+MAX_URL_CANDIDATES: Final = 5_000  # addresses looked at, of each kind: a body full of links costs bounded time
 
 
 def find_cloud_links(text: str) -> tuple[str, ...]:
     """Share links to OneDrive, SharePoint, Google Drive, Dropbox or WeTransfer found in `text`, in order, unique.
 
     Safe Links and Google redirect wrappers are opened to the address inside. Links written without a scheme
-    (`drive.google.com/…`) are found too and given `https://`. At most MAX_CLOUD_LINKS are returned.
+    (`drive.google.com/…`) are found too and given `https://`. At most MAX_CLOUD_LINKS are returned, from the first
+    MAX_URL_CANDIDATES addresses.
     """
     found: list[str] = []
-    candidates = [m.group(0) for m in _URL.finditer(text)]
-    candidates += ["https://" + m.group(1) for m in _BARE_URL.finditer(text)]
-    for candidate in candidates:
+    with_scheme = (m.group(0) for m in _URL.finditer(text))
+    bare = ("https://" + m.group(1) for m in _BARE_URL.finditer(text))
+    for candidate in islice(chain(with_scheme, bare), MAX_URL_CANDIDATES):
         url = _unwrap(candidate.rstrip(_TRAILING))
         if url not in found and _is_cloud(url):
             found.append(url)

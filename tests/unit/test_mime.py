@@ -11,9 +11,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from mailbot.adapters.mime import (
     MAX_DEPTH,
+    MAX_NESTING_COST,
     MAX_PARTS,
     MAX_SUBJECT_CHARS,
     TEXT_CAP,
@@ -21,6 +23,7 @@ from mailbot.adapters.mime import (
     codec_for,
     decode_bytes,
     decode_rfc2047,
+    nesting_cost,
     parse_message,
     read_tnef,
 )
@@ -208,10 +211,11 @@ def test_tnef_attachments_are_extracted_from_winmail_dat() -> None:
 
 def tnef_stream(*objects: tuple[int, int, bytes]) -> bytes:
     """A TNEF stream from (level, attribute id, value) objects; checksums are not checked by the reader."""
-    out = struct.pack("<IH", 0x223E9F78, 1)
-    for level, attribute, value in objects:
-        out += struct.pack("<BHHI", level, attribute, 0, len(value)) + value + b"\x00\x00"
-    return out
+    chunks = [
+        struct.pack("<BHHI", level, attribute, 0, len(value)) + value + b"\x00\x00"
+        for level, attribute, value in objects
+    ]
+    return struct.pack("<IH", 0x223E9F78, 1) + b"".join(chunks)
 
 
 def mapi_long_filename(name: str) -> bytes:
@@ -598,6 +602,23 @@ def test_text_bounce_with_the_original_attached() -> None:
     assert [(r.address, r.diagnostic) for r in report.recipients] == [("ana@example.net", "Unknown user")]
 
 
+def test_text_delay_warning_is_not_a_failure() -> None:
+    warning = QMAIL_BOUNCE.replace(b"Subject: failure notice", b"Subject: Warning: message 1abc delayed 24 hours")
+    warning = warning.replace(b"This is a permanent error; I've given up.", b"Delivery attempts will continue.")
+    report = parse(warning).report
+    assert report is not None
+    assert (report.original_message_id, report.action, report.is_failure) == (
+        "mb-7@mailbot.alcaldia.gov.co",
+        "delayed",
+        False,
+    )
+
+
+def test_a_tnef_stream_of_countless_attachments_is_capped() -> None:
+    stream = tnef_stream(*[(2, 0x9002, b"")] * 100_000)
+    assert read_tnef(stream) == []
+
+
 def test_ordinary_mail_has_no_report() -> None:
     assert parse(reply_with()).report is None
 
@@ -656,10 +677,24 @@ def test_hundred_levels_of_nesting_are_walked_to_the_depth_cap() -> None:
     assert parsed.facts.subject == "nested"
 
 
-def test_nesting_too_deep_for_the_stdlib_parser_keeps_the_headers() -> None:
-    parsed = parse(nested(5_000, b"Content-Type: text/plain\r\n\r\nhola"))
+@pytest.mark.parametrize(
+    ("levels", "lines", "cause"),
+    [
+        (1_500, 1, "for the parser"),  # the stdlib parser recurses once per level: RecursionError near 1,000
+        (400, 100_000, "for its size"),  # every line is checked against every open boundary: seconds, then minutes
+        (5_000, 1, "for its size"),
+    ],
+)
+def test_nesting_too_deep_for_the_stdlib_parser_keeps_the_headers(levels: int, lines: int, cause: str) -> None:
+    parsed = parse(nested(levels, b"Content-Type: text/plain\r\n\r\n" + b"x\r\n" * lines))
     assert parsed.facts.subject == "nested"
-    assert any("nested too deep" in d for d in parsed.defects)
+    assert parsed.attachments == ()
+    assert any("nested too deep " + cause in d for d in parsed.defects)
+
+
+def test_nesting_cost_of_ordinary_mail_is_small() -> None:
+    raw = forwarded(reply_with(*[(f"anexo-{n}.xlsx", minimal_xlsx(), XLSX_TYPE) for n in range(50)]))
+    assert nesting_cost(raw) < MAX_NESTING_COST // 100
 
 
 def test_one_megabyte_header_line() -> None:
@@ -700,7 +735,14 @@ def test_thousands_of_recipients_and_references_are_capped() -> None:
         b"Content-Type: application/ms-tnef\r\n\r\n" + struct.pack("<I", 0x223E9F78) + b"\xff" * 50,
         b"From: =?utf-8?B?\xff\xfe?= <\xff@\xfe>\r\nDate: \xff\r\nMessage-ID: <<<>>>\r\n\r\n",
         b"Content-Type: text/html\r\n\r\n<![CDATA[<!--<script>" + b"<a href='" * 1000,
+        b"Content-Type: text/html\r\n\r\n" + b"<a href='" * 110_000,  # quadratic for html.parser on 3.11
+        b"From: MAILER-DAEMON@x.co\r\n\r\n  " + b"a@" * 500_000 + b"\n    x\n",  # backtracking bounce regexes
+        b"From: MAILER-DAEMON@x.co\r\n\r\n<" + b"a@" * 500_000 + b">:\nx\n",
+        b"From: <" + b"a@" * 30_000 + b"\r\n\r\n",
+        b'Content-Type: multipart/mixed; boundary="x"; a="' + b";" * 200_000 + b"\r\n\r\n--x--",  # quadratic params
+        b'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="' + b";" * 60_000 + b"\r\n\r\n",
     ],
+    ids=lambda raw: repr(raw[:40]),
 )
 def test_hostile_bytes_never_raise(raw: bytes) -> None:
     assert isinstance(parse(raw), ParsedMessage)
@@ -727,3 +769,35 @@ def test_mutated_corpus_messages_never_raise() -> None:
         if rng.random() < 0.3:
             data += rng.choice(messages)[rng.randrange(200) :]
         assert isinstance(parse(bytes(data)), ParsedMessage)
+
+
+class _Exploding(bytes):
+    """Bytes whose first method call inside the parser fails: an unexpected bug, injected without patching."""
+
+    def removeprefix(self, prefix: bytes, /) -> bytes:
+        raise RuntimeError("boom")
+
+
+def test_an_unexpected_failure_is_logged_and_still_gives_the_headers() -> None:
+    raw = _Exploding(b"From: a@b.co\r\nSubject: hola\r\n\r\ncuerpo")
+    with capture_logs() as logs:
+        parsed = parse(raw)
+    assert parsed.facts.subject == "hola"
+    assert parsed.defects == ("message could not be parsed (RuntimeError)",)
+    assert [(e["event"], e["log_level"], e["error"]) for e in logs] == [
+        ("mime.parse_failed", "warning", "RuntimeError")
+    ]
+
+
+def test_long_content_type_fields_read_only_headers() -> None:
+    """The stdlib parser's parameter parser costs semicolons × length on each multipart's Content-Type."""
+    raw = b'From: a@b.co\r\nSubject: params\r\nContent-Type: multipart/mixed; boundary="x"; a="' + b";" * 100_000
+    parsed = parse(raw + b"\r\n\r\n--x\r\n\r\nhola\r\n--x--\r\n")
+    assert parsed.facts.subject == "params"
+    assert parsed.defects == ("Content-Type headers too long: only headers read",)
+
+
+def test_too_many_lines_reads_only_headers() -> None:
+    parsed = parse(b"From: a@b.co\r\nSubject: lines\r\n\r\n" + b"\n" * 3_000_001)
+    assert parsed.facts.subject == "lines"
+    assert parsed.defects == ("more than 3000000 lines: only headers read",)

@@ -1,0 +1,32 @@
+"""The archive: content-addressed, idempotent, owner-only all the way down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from mailbot.adapters.archive import Archive, sha256_of
+
+
+def test_store_is_content_addressed_idempotent_and_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        archive = Archive(tmp_path / "archivo")
+        when = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
+        first = archive.store_message(b"raw message", when)
+        again = archive.store_message(b"raw message", when)
+        part = archive.store_attachment(b"PK\x03\x04 workbook", "xlsx")
+        filed = archive.file_plan(
+            part, vigencia=2027, dependencia="HAC", ronda="formulacion", version=2, outcome="accepted"
+        )
+    finally:
+        os.umask(old)
+    assert first == again
+    assert first.sha256 == sha256_of(b"raw message")
+    assert first.path == Path("recibidos") / "2027-01" / f"{first.sha256}.eml"
+    assert archive.read(filed) == b"PK\x03\x04 workbook"
+    assert filed.name.startswith("v02-accepted-")
+    for path in [p for p in (tmp_path / "archivo").rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
