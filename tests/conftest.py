@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from tests.support.mailservers import MailServers
 
@@ -41,3 +42,10 @@ def mail(mail_servers: MailServers) -> MailServers:
     """The session's mail servers, every user's mailbox empty and with only an INBOX."""
     mail_servers.clear_mailboxes()
     return mail_servers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """CLI commands configure structlog for the whole process (the demo raises the level): undo it per test."""
+    yield
+    structlog.reset_defaults()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Dependencia, Mailing, OutboxMail, Round
-from mailbot.adapters.mail_builder import build_message, new_message_id
+from mailbot.adapters.mail_builder import new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.config import Dependencia as DependenciaConfig
@@ -115,18 +115,6 @@ def workbook_filename(dep: DependenciaConfig, vigencia: int) -> str:
     return f"{FORMAT_CODE} Plan de acción {vigencia} – {dep.name}.xlsx"
 
 
-def _to_bytes(config: MailbotConfig, mail: OutgoingMail, message_id: str, now: dt.datetime) -> bytes:
-    smtp = config.smtp
-    return build_message(
-        mail,
-        message_id=message_id,
-        from_address=smtp.from_address,
-        from_name=smtp.from_name,
-        loop_value=smtp.from_address,
-        now=now,
-    )
-
-
 def start(
     app: App,
     vigencia: int,
@@ -162,15 +150,13 @@ def start(
             )
             session.add(mailing)
             session.flush()
-            outbox.enqueue(
+            outbox.queue(
                 session,
+                config,
+                mail,
                 dedup_key=f"mailing:{mailing.id}",
-                kind="mailing",
-                raw=_to_bytes(config, mail, message_id, now),
-                message_id=message_id,
-                envelope_from=config.smtp.from_address,
-                recipients=mail.recipients,
                 now=now,
+                message_id=message_id,
                 mailing_id=mailing.id,
             )
             session.add(
@@ -203,20 +189,12 @@ def resend(app: App, code: str, vigencia: int, ronda: Ronda = Ronda.FORMULACION)
         earlier = session.scalar(
             select(func.count()).select_from(OutboxMail).where(OutboxMail.mailing_id == mailing.id)
         )
-        message_id = new_message_id(config.smtp.effective_message_id_domain)
         workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=mailing.token)
         mail = compose_mailing(config, dep, vigencia, mailing.round.deadline, mailing.token, workbook)
-        outbox.enqueue(
-            session,
-            dedup_key=f"mailing:{mailing.id}:resend:{earlier}",
-            kind="mailing",
-            raw=_to_bytes(config, mail, message_id, now),
-            message_id=message_id,
-            envelope_from=config.smtp.from_address,
-            recipients=mail.recipients,
-            now=now,
-            mailing_id=mailing.id,
+        row, _ = outbox.queue(
+            session, config, mail, dedup_key=f"mailing:{mailing.id}:resend:{earlier}", now=now, mailing_id=mailing.id
         )
+        message_id = row.message_id
         session.add(
             AuditEvent(
                 at=now, kind="mailing_resent", subject_type="mailing", subject_id=mailing.id, detail={"n": earlier}
@@ -242,6 +220,6 @@ def _dry_run(
         workbook = make_template(config, dep.code, vigencia=vigencia, ronda=report.ronda, token=token)
         mail = compose_mailing(config, dep, vigencia, deadline, token, workbook)
         path = folder / f"{dep.code}-{report.ronda.value}-{vigencia}.eml"
-        path.write_bytes(_to_bytes(config, mail, new_message_id(domain), now))
+        path.write_bytes(outbox.render(config, mail, new_message_id(domain), now))
         report.written.append(path)
     return report

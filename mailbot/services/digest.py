@@ -22,7 +22,7 @@ from mailbot.adapters.db.models import (
     Round,
     Submission,
 )
-from mailbot.adapters.mail_builder import build_message, new_message_id
+from mailbot.adapters.mail_builder import new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.domain.fechas import fecha_larga
@@ -122,35 +122,17 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
         attachments=attachments,
         inline_images=images,
     )
-    smtp = config.smtp
-    message_id = new_message_id(smtp.effective_message_id_domain)
-    raw = build_message(
-        mail,
-        message_id=message_id,
-        from_address=smtp.from_address,
-        from_name=smtp.from_name,
-        loop_value=smtp.from_address,
-        now=now,
-    )
     if dry_run is not None:
+        raw = outbox.render(config, mail, new_message_id(config.smtp.effective_message_id_domain), now)
         dry_run.mkdir(parents=True, exist_ok=True)
         written = [dry_run / f"resumen-{today.isoformat()}.eml", dry_run / f"resumen-{today.isoformat()}.html"]
         written[0].write_bytes(raw)
         written[1].write_text(html, encoding="utf-8")
-        return DigestResult(False, "dry run", message_id, written, context)
+        return DigestResult(False, "dry run", None, written, context)
 
     with app.sessions.begin() as session:
-        row = outbox.enqueue(
-            session,
-            dedup_key=f"digest:{today.isoformat()}",
-            kind="digest",
-            raw=raw,
-            message_id=message_id,
-            envelope_from=smtp.from_address,
-            recipients=mail.recipients,
-            now=now,
-        )
-        if row.message_id != message_id:
+        row, created = outbox.queue(session, config, mail, dedup_key=f"digest:{today.isoformat()}", now=now)
+        if not created:
             return DigestResult(False, "today's digest was already queued", row.message_id)
         session.add(
             AuditEvent(
@@ -158,9 +140,10 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
                 kind="digest_sent",
                 subject_type="outbox",
                 subject_id=row.id,
-                detail={"consolidated": found.fingerprint if found.plans else None, "message_id": message_id},
+                detail={"consolidated": found.fingerprint if found.plans else None, "message_id": row.message_id},
             )
         )
+        message_id = row.message_id
     log.info("digest_queued", news=len(news), attention=len(attention), consolidated=bool(changed))
     return DigestResult(True, "queued", message_id, context=context)
 

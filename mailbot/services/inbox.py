@@ -39,7 +39,6 @@ from mailbot.adapters.db.models import (
     Submission,
 )
 from mailbot.adapters.imap import FolderState, ImapMailbox
-from mailbot.adapters.mail_builder import build_message, new_message_id
 from mailbot.adapters.mime import parse_message
 from mailbot.adapters.workbook.annotate import annotated_copy
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
@@ -569,24 +568,11 @@ class InboxProcessor:
             log.warning("answer_rate_limited", address=sender, received_id=row.id)
             return
         mail = compose_answer(self.config, answer, parsed.facts, facts, sender)
-        smtp = self.config.smtp
-        message_id = new_message_id(smtp.effective_message_id_domain)
-        raw = build_message(
-            mail,
-            message_id=message_id,
-            from_address=smtp.from_address,
-            from_name=smtp.from_name,
-            loop_value=smtp.from_address,
-            now=now,
-        )
-        outbox.enqueue(
+        outbox.queue(
             session,
+            self.config,
+            mail,
             dedup_key=f"answer:{row.id}",
-            kind=answer.value,
-            raw=raw,
-            message_id=message_id,
-            envelope_from=smtp.from_address,
-            recipients=mail.recipients,
             now=now,
             mailing_id=row.mailing_id,
             received_message_id=row.id,

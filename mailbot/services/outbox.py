@@ -21,8 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
+from mailbot.adapters.mail_builder import build_message, new_message_id
 from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult, SmtpConnection
-from mailbot.config import Smtp
+from mailbot.config import MailbotConfig, Smtp
+from mailbot.domain.outgoing import OutgoingMail
 from mailbot.errors import PermanentError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
@@ -71,6 +73,50 @@ def enqueue(
     session.add(row)
     session.flush()
     return row
+
+
+def render(config: MailbotConfig, mail: OutgoingMail, message_id: str, now: dt.datetime) -> bytes:
+    """The bytes of `mail` as mailbot sends it: from planeación's address, with its loop header."""
+    smtp = config.smtp
+    return build_message(
+        mail,
+        message_id=message_id,
+        from_address=smtp.from_address,
+        from_name=smtp.from_name,
+        loop_value=smtp.from_address,
+        now=now,
+    )
+
+
+def queue(
+    session: Session,
+    config: MailbotConfig,
+    mail: OutgoingMail,
+    *,
+    dedup_key: str,
+    now: dt.datetime,
+    message_id: str | None = None,
+    mailing_id: int | None = None,
+    received_message_id: int | None = None,
+) -> tuple[OutboxMail, bool]:
+    """Build `mail` and add it to the outbox in the caller's transaction; (row, False) when the key was taken."""
+    existing = session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+    if existing is not None:
+        return existing, False
+    message_id = message_id or new_message_id(config.smtp.effective_message_id_domain)
+    row = enqueue(
+        session,
+        dedup_key=dedup_key,
+        kind=mail.kind,
+        raw=render(config, mail, message_id, now),
+        message_id=message_id,
+        envelope_from=config.smtp.from_address,
+        recipients=mail.recipients,
+        now=now,
+        mailing_id=mailing_id,
+        received_message_id=received_message_id,
+    )
+    return row, True
 
 
 @dataclass

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, Round, Submission
 from mailbot.adapters.holidays_co import colombian_holidays
-from mailbot.adapters.mail_builder import build_message, new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.domain.calendar import WorkingCalendar
@@ -123,26 +122,8 @@ def _queue(
         in_reply_to=mailing.message_id,
         references=(mailing.message_id,),
     )
-    message_id = new_message_id(config.smtp.effective_message_id_domain)
-    row = outbox.enqueue(
-        session,
-        dedup_key=dedup_key,
-        kind=mail.kind,
-        raw=build_message(
-            mail,
-            message_id=message_id,
-            from_address=config.smtp.from_address,
-            from_name=config.smtp.from_name,
-            loop_value=config.smtp.from_address,
-            now=now,
-        ),
-        message_id=message_id,
-        envelope_from=config.smtp.from_address,
-        recipients=mail.recipients,
-        now=now,
-        mailing_id=mailing.id,
-    )
-    if row.message_id != message_id:
+    _, created = outbox.queue(session, config, mail, dedup_key=dedup_key, now=now, mailing_id=mailing.id)
+    if not created:
         return False  # already queued today
     session.add(
         AuditEvent(
