@@ -128,7 +128,7 @@ class InboxProcessor:
         """Process every new message; with `stop` set, return after the message in hand."""
         report = PassReport()
         report.moved += self.move_decided(mailbox)
-        state = mailbox.select(self.folder)
+        state = mailbox.state(self.folder)
         last_uid = self._checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.folder, last_uid)
         directory = self._directory()
@@ -168,7 +168,7 @@ class InboxProcessor:
                 return 0
             target = getattr(self.config.imap.outcome_folders, FOLDER_OF[Outcome(row.outcome)])
             uid, uidvalidity = row.uid, row.uidvalidity
-        state = mailbox.select(self.folder)
+        state = mailbox.state(self.folder)
         if state.uidvalidity == uidvalidity:
             mailbox.ensure_folder(target)
             mailbox.move(self.folder, uid, target)

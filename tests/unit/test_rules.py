@@ -382,3 +382,9 @@ def test_untouched_catalogue_rows_are_not_metas(tmp_path: Path) -> None:
     assert result.parsed is not None
     assert len(result.parsed.metas) == offered  # the reader sees the offered rows…
     assert codes(result) == {("F06", "E")}  # …and the rules skip them: the plan simply has no metas yet
+
+
+def test_rows_added_below_the_template_without_total_formulas_are_fine(config: MailbotConfig) -> None:
+    """The template offers 30 formatted rows; a secretario who needs 40 adds rows that have no total formulas."""
+    result = check(config, plan(config, n=40))
+    assert result.findings == []

@@ -59,6 +59,8 @@ def _typed_total(view: PlanView, row: Row, key: str, expected: int) -> Iterator[
     cell = row.cell(key)
     if cell.formula is not None:
         return  # a formula: the validator recomputes from the quarters and never trusts its cached value
+    if values.is_blank(cell.value):
+        return  # a row added below the template's has no total formula: nothing was typed over
     typed = values.pesos(cell.value)
     if typed.value != expected:
         yield error(
