@@ -9,7 +9,6 @@ forgives the shapes a person produces (a BOM, `;` as the Colombian Excel delimit
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import zipfile
@@ -22,6 +21,7 @@ import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mailbot.domain.context import Catalogue, CatalogueEntry
+from mailbot.domain.values import text as cell_text
 from mailbot.domain.workbook_format import UNIT_VARIANTS, UNITS, UNITS_BY_FOLD, fold
 from mailbot.errors import ConfigError
 
@@ -190,14 +190,8 @@ def _unit(path: Path, where: str, unit: str) -> str:
 
 
 def _text(value: object) -> str:
-    """A cell as text: codes stay text, whole floats lose their `.0` (Excel stores 4501 as 4501.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return " ".join(str(value).split())
+    """A cell as text on one line: codes stay text, whole floats lose their `.0` (Excel stores 4501 as 4501.0)."""
+    return " ".join(cell_text(value).split())
 
 
 def _read_text(path: Path) -> str:

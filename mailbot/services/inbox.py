@@ -271,16 +271,19 @@ class InboxProcessor:
         failpoint("after_commit")
         return row_id, outcome
 
+    def _find(self, session: Session, uidvalidity: int, uid: int) -> ReceivedMessage | None:
+        return session.scalars(
+            select(ReceivedMessage).where(
+                ReceivedMessage.account == self.account,
+                ReceivedMessage.folder == self.folder,
+                ReceivedMessage.uidvalidity == uidvalidity,
+                ReceivedMessage.uid == uid,
+            )
+        ).first()
+
     def _already_decided(self, uidvalidity: int, uid: int) -> tuple[int, str] | None:
         with self.app.sessions() as session:
-            row = session.scalars(
-                select(ReceivedMessage).where(
-                    ReceivedMessage.account == self.account,
-                    ReceivedMessage.folder == self.folder,
-                    ReceivedMessage.uidvalidity == uidvalidity,
-                    ReceivedMessage.uid == uid,
-                )
-            ).first()
+            row = self._find(session, uidvalidity, uid)
             if row is not None and row.outcome is not None:
                 return row.id, row.outcome
         return None
@@ -296,14 +299,7 @@ class InboxProcessor:
     ) -> int:
         facts = parsed.facts
         with self.app.sessions.begin() as session:
-            row = session.scalars(
-                select(ReceivedMessage).where(
-                    ReceivedMessage.account == self.account,
-                    ReceivedMessage.folder == self.folder,
-                    ReceivedMessage.uidvalidity == uidvalidity,
-                    ReceivedMessage.uid == uid,
-                )
-            ).first()
+            row = self._find(session, uidvalidity, uid)
             if row is None:
                 row = ReceivedMessage(
                     account=self.account,
