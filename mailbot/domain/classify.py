@@ -51,7 +51,23 @@ def classify(
     automatic = _automatic_reason(msg.facts)
     if automatic is not None:
         return Classification("automatic", automatic)
+    if msg.facts.x_auto_response_suppress is not None:
+        if not _carries_workbook(msg):
+            return Classification("automatic", "X-Auto-Response-Suppress header")
+        return Classification("reply", "X-Auto-Response-Suppress, but it carries a workbook: a person's reply")
     return Classification("reply", "no sign of automatic mail")
+
+
+_WORKBOOK_KINDS = frozenset({"xlsx", "xlsm", "xlsb", "xls", "ods", "encrypted"})
+
+
+def _carries_workbook(msg: ParsedMessage) -> bool:
+    """Exchange also stamps X-Auto-Response-Suppress on people's mail sent through a distribution list (glpi#2170,
+    discourse#21367): on its own, that header must not swallow a secretario's plan. No autoresponder attaches one."""
+    return any(
+        str(part.kind) in _WORKBOOK_KINDS or (part.filename or "").lower().endswith((".xlsx", ".xls", ".xlsm", ".ods"))
+        for part in msg.attachments
+    )
 
 
 # ------------------------------------------------------------------------------------------------ loop
@@ -158,12 +174,10 @@ def _precedence(facts: MessageFacts) -> str | None:
 
 
 def _auto_reply_headers(facts: MessageFacts) -> str | None:
-    # X-Auto-Response-Suppress is on MAIL.md's list, so it is here; beware that Exchange also adds it to people's
-    # mail sent through a distribution list (glpi#2170), which is why Discourse stopped using it (discourse#21367).
+    # X-Auto-Response-Suppress (on MAIL.md's list) is weighed apart, in `classify`: see `_carries_workbook`.
     markers = (
         ("X-Autoreply", facts.x_autoreply),
         ("X-Autorespond", facts.x_autorespond),
-        ("X-Auto-Response-Suppress", facts.x_auto_response_suppress),
         ("List-Id", facts.list_id),
         ("List-Unsubscribe", facts.list_unsubscribe),
         ("X-MS-Exchange-Inbox-Rules-Loop", facts.x_ms_exchange_inbox_rules_loop),

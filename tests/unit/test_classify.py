@@ -270,3 +270,18 @@ def test_recipient_failed_without_action_when_status_is_permanent() -> None:
     assert RecipientStatus("a@b.co", "", "5.5.0", "").failed
     assert not RecipientStatus("a@b.co", "", "4.4.1", "").failed
     assert not RecipientStatus("a@b.co", "delivered", "2.0.0", "").failed
+
+
+def test_exchange_suppress_header_does_not_swallow_a_plan() -> None:
+    """Exchange stamps X-Auto-Response-Suppress on people's mail through a distribution list: with a workbook
+    attached it is a secretario's reply; without one it stays automatic."""
+    from mailbot.domain.inbound import AttachmentPart
+
+    facts = replace(SECRETARIO, x_auto_response_suppress="DR, OOF, AutoReply")
+    plan = AttachmentPart("Plan.xlsx", "application/octet-stream", b"PK", "xlsx", "direct", 2, "ab")
+    settings = {"own_domains": OWN_DOMAINS, "own_message_id_domain": OWN_ID_DOMAIN, "own_addresses": OWN_ADDRESSES}
+    with_plan = classify(ParsedMessage(facts=facts, attachments=(plan,)), **settings)  # type: ignore[arg-type]
+    assert with_plan.kind == "reply"
+    assert kind_of(facts).kind == "automatic"
+    auto_replied = replace(facts, auto_submitted="auto-replied")
+    assert classify(ParsedMessage(facts=auto_replied, attachments=(plan,)), **settings).kind == "automatic"  # type: ignore[arg-type]
