@@ -4,6 +4,7 @@ change once, leaves the message untouched on the server while it cannot decide, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import signal
 import sqlite3
@@ -21,7 +22,9 @@ from sqlalchemy import select
 
 from mailbot.adapters.db import engine as db_engine
 from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.adapters.imap import ImapMailbox
 from mailbot.app import App
+from mailbot.errors import TemporaryError
 from mailbot.services import outbox
 from mailbot.services.daemon import Watcher
 from tests.integration.test_daemon import later, prepared, send_plan
@@ -215,3 +218,49 @@ def test_storage_fault_leaves_the_message_on_the_server_logs_once_and_processes_
     assert seen.count("storage_restored") == 1, seen
     with mail.mailbox(PLANEACION) as box:
         assert list(box.uids()) == []
+
+
+@pytest.mark.slow
+def test_dovecot_stopped_while_fetching_loses_nothing_and_answers_each_once(
+    tmp_path: Path, mail: MailServers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dovecot goes away between two fetch batches of one pass: the pass stops with a temporary error, nothing
+    fetched is lost, nothing unfetched is marked, and the next pass after the restart answers the rest once."""
+    app, _ = prepared(tmp_path, mail)
+    sent = [send_plan(app, mail, code) for code in ("HAC", "EDU", "SAL", "GOB")]
+    mail.wait_for(PLANEACION, count=4, timeout=30)
+    monkeypatch.setattr("mailbot.services.daemon.ImapMailbox", functools.partial(ImapMailbox, fetch_batch=2))
+    watcher = Watcher(app, threading.Event())  # two fetch batches of two: the outage falls between them
+    moved: list[int] = []
+    original = watcher.processor._move
+
+    def move_then_stop_dovecot(mailbox: ImapMailbox, row_id: int) -> int:
+        result = original(mailbox, row_id)
+        moved.append(row_id)
+        if len(moved) == 2:
+            mail.stop_dovecot()  # the first batch is done; the second FETCH meets a dead server
+        return result
+
+    monkeypatch.setattr(watcher.processor, "_move", move_then_stop_dovecot)
+    try:
+        with pytest.raises(TemporaryError, match="FETCH"):
+            watcher.once()
+        assert len(moved) == 2
+    finally:
+        mail.start_dovecot()
+        watcher.close()
+    watcher = Watcher(app, threading.Event())
+    try:
+        report = watcher.once()
+    finally:
+        watcher.close()
+    assert report.fetched == 2
+    outbox.flush(app.sessions, app.config.smtp, later(1))
+    with app.sessions() as session:
+        rows = list(session.scalars(select(ReceivedMessage)))
+        assert sorted(r.message_id or "" for r in rows) == sorted(sent)
+        assert {r.outcome for r in rows} == {"accepted"}
+        answers = [m for m in session.scalars(select(OutboxMail)) if m.received_message_id is not None]
+        assert sorted(a.received_message_id for a in answers) == sorted(r.id for r in rows)
+    for code in ("HAC", "EDU", "SAL", "GOB"):
+        assert len(mail.wait_for(SERVER_DEPENDENCIAS[code], count=2, timeout=30)) == 2
