@@ -22,7 +22,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from mailbot.adapters.workbook.writer import PESOS_FORMAT, TEXT_FORMAT, _fit_height, _fit_width, _lines, put
+from mailbot.adapters.workbook.writer import (
+    PESOS_FORMAT,
+    TEXT_FORMAT,
+    fit_height,
+    fit_width,
+    number_format_of,
+    put,
+    wrapped_lines,
+)
 from mailbot.domain.context import AvailableBudget, ValidationContext
 from mailbot.domain.parsed import ParsedWorkbook, Row
 from mailbot.domain.rules.view import PlanView
@@ -287,19 +295,11 @@ def _write_meta(ws: Worksheet, row: int, plan: AcceptedPlan, meta: dict[str, Val
             cell.number_format = TEXT_FORMAT
     for col, column in enumerate(METAS_COLUMNS, start=len(prefix) + 1):
         cell = _put(ws.cell(row, col), meta[column.key])
-        cell.number_format = _number_format(column)
+        cell.number_format = number_format_of(column)
         cell.alignment = _WRAP_TOP if column.kind in _WRAPPED else _TOP
     texts = [(plan.dependencia_name, PLAN_PREFIX[1][1])]
     texts += [(str(meta[c.key] or ""), c.width) for c in METAS_COLUMNS if c.kind in _WRAPPED]
-    _fit_height(ws, row, max(_lines(text, width) for text, width in texts))
-
-
-def _number_format(column: Column) -> str:
-    if column.kind is Kind.PESOS or column.key == "total":
-        return PESOS_FORMAT
-    if column.kind is Kind.CODE:
-        return TEXT_FORMAT
-    return "General"
+    fit_height(ws, row, max(wrapped_lines(text, width) for text, width in texts))
 
 
 # ------------------------------------------------------------------------------------------------ Resumen
@@ -352,7 +352,7 @@ def _write_summary(
         totals = [a + b for a, b in zip(totals, numbers, strict=True)]
     _write_total(ws, row + 1, "Total municipio", 5, totals)
     ws.freeze_panes = ws.cell(TABLE_HEADER_ROW + 1, 3)
-    _fit_width(ws, landscape=True)
+    fit_width(ws, landscape=True)
 
 
 # ------------------------------------------------------------------------------------------------ Por proyecto
@@ -376,7 +376,7 @@ def _write_projects(ws: Worksheet, projects: Sequence[_Project], municipality: s
         totals = [a + b for a, b in zip(totals, numbers, strict=True)]
     _write_total(ws, row + 1, "Total POAI", 4, totals)
     ws.freeze_panes = ws.cell(TABLE_HEADER_ROW + 1, 1)
-    _fit_width(ws, landscape=True)
+    fit_width(ws, landscape=True)
 
 
 # ------------------------------------------------------------------------------------------------ Pendientes
@@ -392,7 +392,7 @@ def _write_missing(ws: Worksheet, missing: Sequence[tuple[str, str]], vigencia: 
     if not missing:
         _put(ws.cell(TABLE_HEADER_ROW + 1, 1), "Ninguna: todas las dependencias tienen su plan aceptado.")
         ws.cell(TABLE_HEADER_ROW + 1, 1).font = _NOTE_FONT
-    _fit_width(ws)
+    fit_width(ws)
 
 
 # ------------------------------------------------------------------------------------------------ cells

@@ -240,7 +240,7 @@ def _protect(ws: Worksheet, *, allow_rows: bool = False) -> None:
         ws.protection.insertRows = False
 
 
-def _fit_width(ws: Worksheet, *, landscape: bool = False) -> None:
+def fit_width(ws: Worksheet, *, landscape: bool = False) -> None:
     """Printed on pages one sheet wide: secretarios print the instructions and the summary to sign them."""
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
@@ -417,7 +417,7 @@ def _write_instructions(ws: Worksheet, spec: TemplateSpec) -> None:
         _paragraph(ws, i, text)
         put(ws.cell(i, 3), effect).alignment = _TOP
     _widths(ws, {"A": 26, "B": _TEXT_WIDTH, "C": 20})
-    _fit_width(ws)
+    fit_width(ws)
     _protect(ws)
 
 
@@ -437,15 +437,15 @@ def _paragraph(ws: Worksheet, row: int, text: str) -> None:
     lines overlapping), so the height is estimated.
     """
     put(ws.cell(row, 2), text).alignment = _WRAP_TOP
-    _fit_height(ws, row, _lines(text, _TEXT_WIDTH))
+    fit_height(ws, row, wrapped_lines(text, _TEXT_WIDTH))
 
 
-def _lines(text: str, width: float) -> int:
+def wrapped_lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column: about 1.1 characters per unit of width (Calibri 11)."""
     return sum(max(1, math.ceil(len(part) / (width * 1.1))) for part in text.split("\n"))
 
 
-def _fit_height(ws: Worksheet, row: int, lines: int) -> None:
+def fit_height(ws: Worksheet, row: int, lines: int) -> None:
     if lines > 1:
         ws.row_dimensions[row].height = 15 * min(lines, _MAX_LINES)
 
@@ -535,14 +535,14 @@ def _write_header(ws: Worksheet, spec: TemplateSpec) -> None:
     date_check.add(_header_ref(HeaderField.FECHA).replace("$", ""))
     ws.add_data_validation(date_check)
     _widths(ws, {"A": 40, "B": 60, "C": 50})
-    _fit_width(ws)
+    fit_width(ws)
     _protect(ws)
 
 
 # ------------------------------------------------------------------------------------------------ Metas
 
 
-def _number_format(column: Column) -> str:
+def number_format_of(column: Column) -> str:
     if column.kind is Kind.PESOS or column.key == "total":
         return PESOS_FORMAT
     if column.kind is Kind.CODE:
@@ -601,7 +601,7 @@ def _write_meta_row(ws: Worksheet, row: int, prefill: dict[str, str]) -> None:
     """One meta row; a pre-filled one gets the height its catalogue text needs (empty rows grow as typed)."""
     for index, column in enumerate(METAS_COLUMNS, start=1):
         cell = ws.cell(row, index)
-        cell.number_format = _number_format(column)
+        cell.number_format = number_format_of(column)
         cell.alignment = _WRAP_TOP if column.kind in {Kind.TEXT, Kind.LIST} else _TOP
         if column.is_input:
             _input(cell)
@@ -611,7 +611,7 @@ def _write_meta_row(ws: Worksheet, row: int, prefill: dict[str, str]) -> None:
             _locked(cell)
             put(cell, _auto_value(column, row))
     if prefill:
-        _fit_height(ws, row, max(_lines(text, METAS_BY_KEY[key].width) for key, text in prefill.items()))
+        fit_height(ws, row, max(wrapped_lines(text, METAS_BY_KEY[key].width) for key, text in prefill.items()))
 
 
 def _add_validations(ws: Worksheet, spec: TemplateSpec) -> None:
@@ -754,7 +754,7 @@ def _write_summary(ws: Worksheet, spec: TemplateSpec) -> None:
     sums = [Formula(f"=SUM({col}{first}:{col}{total_row - 1})") for col in "BCDE"]
     _summary_row(ws, total_row, "Total", sums, Formula(f"=SUM(G{first}:G{total_row - 1})"))
     _write_counts(ws, spec, total_row + 2)
-    _fit_width(ws, landscape=True)
+    fit_width(ws, landscape=True)
     _protect(ws)
 
 
