@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import Ronda, Source
 
 
@@ -72,3 +73,4 @@ class ValidationContext:
     expected_token: str | None = None  # the mailing's token, when the reply was matched to one
     catalogue: Catalogue | None = None
     bpins: frozenset[str] | None = None  # the banco de proyectos list, when configured
+    baseline: Baseline | None = None  # seguimiento rounds: the accepted plan and the quarters already reported
