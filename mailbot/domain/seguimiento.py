@@ -15,16 +15,9 @@ from typing import Any
 
 from mailbot.domain import values
 from mailbot.domain.parsed import ParsedWorkbook, Row
-from mailbot.domain.workbook_format import QUARTERS
+from mailbot.domain.workbook_format import QUARTERS, seguimiento_key
 
 Quarter = int  # 1..4
-
-#: `Seguimiento` row keys of one quarter's block (the reader's names): `exec_t1`, `committed_t1`, …
-QUARTER_KEYS = ("exec", "committed", "obligated", "paid", "evidence", "explanation")
-
-
-def quarter_key(name: str, q: Quarter) -> str:
-    return f"{name}_t{q}"
 
 
 @dataclass(frozen=True)
@@ -190,13 +183,13 @@ def report_in(row: Row, q: Quarter) -> QuarterReport:
     """One quarter's block of a `Seguimiento` row, read tolerantly."""
 
     def money(name: str) -> int:
-        return values.pesos(row.cell(quarter_key(name, q)).value).value or 0
+        return values.pesos(row.cell(seguimiento_key(name, q)).value).value or 0
 
     return QuarterReport(
-        execution=values.number(row.cell(quarter_key("exec", q)).value).value,
+        execution=values.number(row.cell(seguimiento_key("exec", q)).value).value,
         committed=money("committed"),
         obligated=money("obligated"),
         paid=money("paid"),
-        evidence=values.text(row.cell(quarter_key("evidence", q)).value),
-        explanation=values.text(row.cell(quarter_key("explanation", q)).value),
+        evidence=values.text(row.cell(seguimiento_key("evidence", q)).value),
+        explanation=values.text(row.cell(seguimiento_key("explanation", q)).value),
     )

@@ -226,6 +226,36 @@ SEGUIMIENTO_QUARTER_LABELS: Final = (
     "Explicación",
 )
 EXPLANATION_MAX_CHARS: Final = 225
+_QUARTER_KINDS: Final = (
+    ("exec", Kind.NUMBER, 12),
+    ("committed", Kind.PESOS, 16),
+    ("obligated", Kind.PESOS, 16),
+    ("paid", Kind.PESOS, 16),
+    ("evidence", Kind.TEXT, 30),
+    ("explanation", Kind.TEXT, 40),
+)
+
+
+def _seguimiento_columns() -> tuple[Column, ...]:
+    """Fixed columns (copied from the accepted plan, locked), then one block of six per quarter."""
+    fixed = tuple(Column(k, METAS_BY_KEY[k].label, Kind.AUTO, width=METAS_BY_KEY[k].width) for k in SEGUIMIENTO_FIXED)
+    blocks = tuple(
+        Column(f"{key}_t{q}", f"{label} T{q}", kind, required=key != "evidence" and key != "explanation", width=w)
+        for q in QUARTERS
+        for (key, kind, w), label in zip(_QUARTER_KINDS, SEGUIMIENTO_QUARTER_LABELS, strict=True)
+    )
+    return fixed + blocks
+
+
+#: `Seguimiento` row 5, in order: the contract's labels (`Ejecución física T1`, `Comprometido T1`, …).
+SEGUIMIENTO_COLUMNS: Final = _seguimiento_columns()
+SEGUIMIENTO_BY_KEY: Final = {c.key: c for c in SEGUIMIENTO_COLUMNS}
+SEGUIMIENTO_LETTERS: Final = {c.key: column_letter(i) for i, c in enumerate(SEGUIMIENTO_COLUMNS, start=1)}
+
+
+def seguimiento_key(name: str, q: int) -> str:
+    """`exec_t1`, `committed_t3`, … (`name` one of exec, committed, obligated, paid, evidence, explanation)."""
+    return f"{name}_t{q}"
 
 
 # ------------------------------------------------------------------------------------------------ _control

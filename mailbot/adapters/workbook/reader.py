@@ -60,8 +60,7 @@ from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     METAS_COLUMNS,
-    QUARTERS,
-    SEGUIMIENTO_FIXED,
+    SEGUIMIENTO_COLUMNS,
     SHEET_CONTROL,
     SHEET_HEADER,
     SHEET_METAS,
@@ -73,8 +72,7 @@ from mailbot.log import get_logger
 
 log = get_logger(__name__)
 
-SEGUIMIENTO_QUARTER_KEYS: Final = ("exec", "committed", "obligated", "paid", "evidence", "explanation")
-SEGUIMIENTO_KEYS: Final = SEGUIMIENTO_FIXED + tuple(f"{k}_t{q}" for q in QUARTERS for k in SEGUIMIENTO_QUARTER_KEYS)
+SEGUIMIENTO_KEYS: Final = tuple(c.key for c in SEGUIMIENTO_COLUMNS)
 METAS_KEYS: Final = tuple(c.key for c in METAS_COLUMNS)
 METAS_INPUT_KEYS: Final = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 #: A `Seguimiento` row counts when anything but the row number and the total is filled: its fixed columns come
