@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import types
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from mailbot.domain.addresses import domain_of, normalize_address
+from mailbot.domain.evaluation import DNP_GRADES, DNP_LAG_BELOW, EvaluationRules, Grade, check_grades
 from mailbot.errors import ConfigError, ConfigNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("config/mailbot.yaml")
@@ -316,6 +318,59 @@ class Signing(Section):
         return value
 
 
+class GradeBand(Section):
+    """One grade of the quarterly evaluation: from `min_percent` (inclusive) up to the band above."""
+
+    name: str = Field(min_length=1, description="Shown in the workbooks and digests, e.g. 'Sobresaliente'.")
+    min_percent: Decimal = Field(
+        ge=0,
+        le=100,
+        decimal_places=1,
+        description="Lowest percentage of the band; at most one decimal, as percentages are shown.",
+    )
+    colour: str = Field(
+        pattern=r"^#?[0-9A-Fa-f]{6}$", description="Fill colour of the grade, RRGGBB hexadecimal ('#' optional)."
+    )
+
+    @field_validator("colour")
+    @classmethod
+    def _bare_upper(cls, value: str) -> str:
+        return value.removeprefix("#").upper()
+
+    def grade(self) -> Grade:
+        return Grade(self.name, self.min_percent, self.colour)
+
+
+def _dnp_bands() -> list[GradeBand]:
+    return [GradeBand(name=g.name, min_percent=g.min_percent, colour=g.colour) for g in DNP_GRADES]
+
+
+class Evaluation(Section):
+    """How the quarterly seguimiento is graded (default: DNP's ranges for eficacia)."""
+
+    grades: list[GradeBand] = Field(
+        default_factory=_dnp_bands,
+        description="Highest first; min_percent strictly decreasing and the last one 0, so every score has one.",
+    )
+    lag_below_percent: Decimal = Field(
+        DNP_LAG_BELOW,
+        gt=0,
+        le=100,
+        decimal_places=1,
+        description="A meta whose cumulative compliance is below this percentage is 'Rezagada'.",
+    )
+
+    @field_validator("grades")
+    @classmethod
+    def _bands_cover_every_score(cls, value: list[GradeBand]) -> list[GradeBand]:
+        check_grades([band.grade() for band in value])
+        return value
+
+    def rules(self) -> EvaluationRules:
+        """The domain's rules (the domain never reads the configuration)."""
+        return EvaluationRules(tuple(band.grade() for band in self.grades), self.lag_below_percent)
+
+
 class MailbotConfig(Section):
     municipality: Municipality
     development_plan: DevelopmentPlan
@@ -328,6 +383,7 @@ class MailbotConfig(Section):
     limits: Limits = Limits()
     sender_policy: SenderPolicy = SenderPolicy()
     signing: Signing
+    evaluation: Evaluation = Evaluation()
 
     @field_validator("dependencias")
     @classmethod

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
+from mailbot.domain.evaluation import DNP_GRADES
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -38,7 +40,7 @@ STATES: Final = {
 _OTHER_STATE_COLOUR: Final = "#5C6BC0"
 
 #: DNP's efficacy grades (lower bound in %, name), highest first. Municipalities may configure others.
-DNP_BANDS: Final = ((80.0, "Sobresaliente"), (70.0, "Satisfactorio"), (60.0, "Medio"), (40.0, "Bajo"), (0.0, "Crítico"))
+DNP_BANDS: Final = tuple((float(g.min_percent), g.name) for g in DNP_GRADES)
 _BAND_COLOURS: Final = ("#C8E6C9", "#DCEDC8", "#FFF9C4", "#FFE0B2", "#FFCDD2")  # green → red, highest band first
 _PLANNED_COLOUR: Final = "#1F4E78"
 _AVAILABLE_COLOUR: Final = "#9DC3E6"

@@ -18,17 +18,30 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from mailbot.adapters.workbook.report import (
+    BOLD,
+    DATETIME_FORMAT,
+    NOTE_FONT,
+    QUARTER_LABELS,
+    TABLE_HEADER_ROW,
+    TOP,
+    TOTAL_FILL,
+    WRAP_TOP,
+    clean,
+    header,
+    local,
+    put_text,
+    title,
+)
 from mailbot.adapters.workbook.writer import (
     PESOS_FORMAT,
     TEXT_FORMAT,
     fit_height,
     fit_width,
     number_format_of,
-    put,
     wrapped_lines,
 )
 from mailbot.domain.context import AvailableBudget, ValidationContext
@@ -60,22 +73,10 @@ SHEET_MISSING: Final = "Pendientes"
 
 PLAN_HEADER_ROW: Final = 10  # `Plan de acción`: the title block above, the metas from row 11
 BLOCK_VALUE_COLUMN: Final = 3  # `Plan de acción` title block: label in A, value in C
-TABLE_HEADER_ROW: Final = 4  # the other sheets: title, subtitle, a blank row, then the table
-DATETIME_FORMAT: Final = "DD/MM/YYYY HH:MM"
-QUARTER_LABELS: Final = {1: "T1 (ene–mar)", 2: "T2 (abr–jun)", 3: "T3 (jul–sep)", 4: "T4 (oct–dic)"}
 #: `Plan de acción`: the columns before the contract's (label, width); code and name stay in view when scrolling.
 PLAN_PREFIX: Final = (("Código dependencia", 12), ("Dependencia", 30), ("Radicado", 18), ("Versión", 9))
 FROZEN_COLUMNS: Final = 2
 
-_TITLE_FONT: Final = Font(bold=True, size=14)
-_BOLD: Final = Font(bold=True)
-_NOTE_FONT: Final = Font(italic=True, color="595959")
-_HEADER_FONT: Final = Font(bold=True, color="FFFFFF")
-_HEADER_FILL: Final = PatternFill("solid", fgColor="1F4E78")
-_TOTAL_FILL: Final = PatternFill("solid", fgColor="DDEBF7")
-_HEADER_ALIGN: Final = Alignment(wrap_text=True, horizontal="center", vertical="center")
-_TOP: Final = Alignment(vertical="top")
-_WRAP_TOP: Final = Alignment(wrap_text=True, vertical="top")
 #: Long texts (metas, activities one per line) wrap; the row gets the height they need, as the template's rows
 #: do (spreadsheets do not grow a row for text they did not lay out themselves).
 _WRAPPED: Final = frozenset({Kind.TEXT, Kind.LIST})
@@ -156,7 +157,7 @@ def consolidated_workbook(
     _write_summary(wb.create_sheet(SHEET_SUMMARY), figures, municipality, vigencia, generated_at)
     _write_projects(wb.create_sheet(SHEET_PROJECTS), _projects(figures), municipality, vigencia)
     _write_missing(wb.create_sheet(SHEET_MISSING), missing, vigencia)
-    wb.properties.title = f"Plan de acción consolidado {vigencia} – {_clean(municipality)}"
+    wb.properties.title = f"Plan de acción consolidado {vigencia} – {clean(municipality)}"
     wb.properties.creator = "mailbot"
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -254,7 +255,7 @@ def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: _Heading) -
     """The title block, then one row per meta of every accepted plan, with a filter on every column."""
     _write_heading(ws, heading)
     headers = [*PLAN_PREFIX, *((c.label, c.width) for c in METAS_COLUMNS)]
-    _header(ws, PLAN_HEADER_ROW, headers)
+    header(ws, PLAN_HEADER_ROW, headers)
     row = PLAN_HEADER_ROW
     for item in figures:
         for meta in item.metas:
@@ -268,7 +269,7 @@ def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: _Heading) -
 
 
 def _write_heading(ws: Worksheet, heading: _Heading) -> None:
-    _title(ws, f"Plan de acción consolidado {heading.vigencia}")
+    title(ws, f"Plan de acción consolidado {heading.vigencia}")
     block: list[tuple[str, Value, str]] = [
         ("Municipio", heading.municipality, "General"),
         ("Plan de desarrollo", heading.plan_name, "General"),
@@ -278,25 +279,25 @@ def _write_heading(ws: Worksheet, heading: _Heading) -> None:
         ("Dependencias con plan aceptado", f"{heading.accepted} de {heading.expected}", "General"),
     ]
     for row, (label, value, number_format) in enumerate(block, start=2):
-        _put(ws.cell(row, 1), label).font = _BOLD  # shown over the empty B beside it: column A is narrow
-        cell = _put(ws.cell(row, BLOCK_VALUE_COLUMN), value)
+        put_text(ws.cell(row, 1), label).font = BOLD  # shown over the empty B beside it: column A is narrow
+        cell = put_text(ws.cell(row, BLOCK_VALUE_COLUMN), value)
         cell.number_format = number_format
         cell.alignment = Alignment(horizontal="left")
     note = "Plan de acción para publicar en la página web a más tardar el 31 de enero (Ley 1474 de 2011, art. 74)."
-    _put(ws.cell(len(block) + 2, 1), note).font = _NOTE_FONT
+    put_text(ws.cell(len(block) + 2, 1), note).font = NOTE_FONT
 
 
 def _write_meta(ws: Worksheet, row: int, plan: AcceptedPlan, meta: dict[str, Value]) -> None:
     prefix: list[Value] = [plan.dependencia_code, plan.dependencia_name, plan.radicado, plan.version]
     for col, value in enumerate(prefix, start=1):
-        cell = _put(ws.cell(row, col), value)
-        cell.alignment = _WRAP_TOP if col == 2 else _TOP
+        cell = put_text(ws.cell(row, col), value)
+        cell.alignment = WRAP_TOP if col == 2 else TOP
         if col in {1, 3}:
             cell.number_format = TEXT_FORMAT
     for col, column in enumerate(METAS_COLUMNS, start=len(prefix) + 1):
-        cell = _put(ws.cell(row, col), meta[column.key])
+        cell = put_text(ws.cell(row, col), meta[column.key])
         cell.number_format = number_format_of(column)
-        cell.alignment = _WRAP_TOP if column.kind in _WRAPPED else _TOP
+        cell.alignment = WRAP_TOP if column.kind in _WRAPPED else TOP
     texts = [(plan.dependencia_name, PLAN_PREFIX[1][1])]
     texts += [(str(meta[c.key] or ""), c.width) for c in METAS_COLUMNS if c.kind in _WRAPPED]
     fit_height(ws, row, max(wrapped_lines(text, width) for text, width in texts))
@@ -335,17 +336,17 @@ def _write_summary(
     ws: Worksheet, figures: Sequence[_Figures], municipality: str, vigencia: int, generated_at: dt.datetime
 ) -> None:
     """Per dependencia and for the whole municipality: metas, programado against disponible, by quarter."""
-    _title(ws, f"Resumen del plan de acción consolidado {vigencia}")
-    _put(ws.cell(2, 1), municipality).font = _BOLD
+    title(ws, f"Resumen del plan de acción consolidado {vigencia}")
+    put_text(ws.cell(2, 1), municipality).font = BOLD
     headers = _summary_headers()
-    _header(ws, TABLE_HEADER_ROW, headers)
+    header(ws, TABLE_HEADER_ROW, headers)
     row = TABLE_HEADER_ROW
     totals = [0] * (len(headers) - 5)
     for item in figures:
         row += 1
         plan = item.plan
         numbers = _summary_numbers(item.summary)
-        accepted = _local(plan.accepted_at, generated_at)
+        accepted = local(plan.accepted_at, generated_at)
         texts: list[Value] = [plan.dependencia_code, plan.dependencia_name, plan.radicado, plan.version, accepted]
         _write_row(ws, row, texts, numbers)
         ws.cell(row, 5).number_format = DATETIME_FORMAT
@@ -360,11 +361,11 @@ def _write_summary(
 
 def _write_projects(ws: Worksheet, projects: Sequence[_Project], municipality: str, vigencia: int) -> None:
     """The budget split of the investment projects that art. 74 asks for: POAI by BPIN and quarter."""
-    _title(ws, f"Presupuesto de inversión (POAI) por proyecto – vigencia {vigencia}")
-    _put(ws.cell(2, 1), f"{municipality}. Proyectos registrados en el banco de programas y proyectos (BPIN).")
+    title(ws, f"Presupuesto de inversión (POAI) por proyecto – vigencia {vigencia}")
+    put_text(ws.cell(2, 1), f"{municipality}. Proyectos registrados en el banco de programas y proyectos (BPIN).")
     headers = [("Código BPIN", 18), ("Proyecto", 45), ("Código dependencia", 12), ("Dependencia", 34), ("Metas", 8)]
     headers += [(f"POAI {QUARTER_LABELS[q]}", 18) for q in QUARTERS] + [("POAI total", 19)]
-    _header(ws, TABLE_HEADER_ROW, headers)
+    header(ws, TABLE_HEADER_ROW, headers)
     row = TABLE_HEADER_ROW
     totals = [0] * 6
     for project in projects:
@@ -383,60 +384,32 @@ def _write_projects(ws: Worksheet, projects: Sequence[_Project], municipality: s
 
 
 def _write_missing(ws: Worksheet, missing: Sequence[tuple[str, str]], vigencia: int) -> None:
-    _title(ws, f"Dependencias sin plan de acción {vigencia} aceptado")
-    _put(ws.cell(2, 1), "Sus metas y su presupuesto no están en las otras hojas.").font = _NOTE_FONT
-    _header(ws, TABLE_HEADER_ROW, [("Código dependencia", 14), ("Dependencia", 50)])
+    title(ws, f"Dependencias sin plan de acción {vigencia} aceptado")
+    put_text(ws.cell(2, 1), "Sus metas y su presupuesto no están en las otras hojas.").font = NOTE_FONT
+    header(ws, TABLE_HEADER_ROW, [("Código dependencia", 14), ("Dependencia", 50)])
     for row, (code, name) in enumerate(missing, start=TABLE_HEADER_ROW + 1):
-        _put(ws.cell(row, 1), code).number_format = TEXT_FORMAT
-        _put(ws.cell(row, 2), name)
+        put_text(ws.cell(row, 1), code).number_format = TEXT_FORMAT
+        put_text(ws.cell(row, 2), name)
     if not missing:
-        _put(ws.cell(TABLE_HEADER_ROW + 1, 1), "Ninguna: todas las dependencias tienen su plan aceptado.")
-        ws.cell(TABLE_HEADER_ROW + 1, 1).font = _NOTE_FONT
+        put_text(ws.cell(TABLE_HEADER_ROW + 1, 1), "Ninguna: todas las dependencias tienen su plan aceptado.")
+        ws.cell(TABLE_HEADER_ROW + 1, 1).font = NOTE_FONT
     fit_width(ws)
 
 
 # ------------------------------------------------------------------------------------------------ cells
 
 
-def _put(cell: Any, value: Value) -> Any:
-    """`writer.put`, after removing the control characters a spreadsheet file cannot hold."""
-    return put(cell, _clean(value) if isinstance(value, str) else value)
-
-
-def _clean(text: str) -> str:
-    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
-
-
-def _local(moment: dt.datetime, reference: dt.datetime) -> dt.datetime:
-    """`moment` on the clock of `reference` (the municipality's), without a zone: spreadsheets store none."""
-    if moment.tzinfo is not None and reference.tzinfo is not None:
-        moment = moment.astimezone(reference.tzinfo)
-    return moment.replace(tzinfo=None)
-
-
-def _title(ws: Worksheet, text: str) -> None:
-    _put(ws.cell(1, 1), text).font = _TITLE_FONT
-
-
-def _header(ws: Worksheet, row: int, columns: Sequence[tuple[str, int]]) -> None:
-    for col, (label, width) in enumerate(columns, start=1):
-        cell = _put(ws.cell(row, col), label)
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[row].height = 45
-
-
 def _write_row(ws: Worksheet, row: int, texts: Sequence[Value], numbers: Sequence[int]) -> None:
     """Leading text cells (codes kept as text), then whole pesos and counts with the pesos format."""
     for col, value in enumerate(texts, start=1):
-        _put(ws.cell(row, col), value).alignment = _TOP
+        put_text(ws.cell(row, col), value).alignment = TOP
     ws.cell(row, 1).number_format = TEXT_FORMAT
     for col, amount in enumerate(numbers, start=len(texts) + 1):
-        cell = _put(ws.cell(row, col), amount)
+        cell = put_text(ws.cell(row, col), amount)
         cell.number_format = "0" if col == len(texts) + 1 else PESOS_FORMAT  # the first is a count of metas
 
 
 def _write_total(ws: Worksheet, row: int, label: str, texts: int, totals: Sequence[int]) -> None:
     _write_row(ws, row, [label, *([None] * (texts - 1))], totals)
     for col in range(1, texts + len(totals) + 1):
-        ws.cell(row, col).font, ws.cell(row, col).fill = _BOLD, _TOTAL_FILL
+        ws.cell(row, col).font, ws.cell(row, col).fill = BOLD, TOTAL_FILL
