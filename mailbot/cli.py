@@ -178,23 +178,38 @@ def _today(state: CliState) -> dt.date:
     return SystemClock(state.config().municipality.timezone).today()
 
 
-def _vigencia(state: CliState, given: int | None) -> int:
+def _vigencia(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
+    """Formulación: the coming plan year; a seguimiento: the year of that quarter's latest cut-off."""
+    if ronda is not Ronda.FORMULACION and given is None and state.config().rounds.vigencia is None:
+        from mailbot.services import seguimiento
+
+        return seguimiento.vigencia_of(state.config(), ronda, _today(state))
     return default_vigencia(_today(state), given or state.config().rounds.vigencia)
 
 
 @cli.command("template")
 @click.option("--dependencia", "dependencia", required=True, help="Code of the dependencia, e.g. HAC.")
-@click.option("--ronda", type=click.Choice([Ronda.FORMULACION.value]), default=Ronda.FORMULACION.value)
+@click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None, help="Default: the coming plan year.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @pass_state
 def template_command(state: CliState, dependencia: str, ronda: str, vigencia: int | None, out: Path) -> None:
-    """Write one dependencia's pre-filled E-DE-F-010 workbook (not tied to a mailing: a fresh token)."""
+    """Write one dependencia's pre-filled E-DE-F-010 workbook (not tied to a mailing: a fresh token).
+
+    A seguimiento workbook is built on the dependencia's accepted plan, read from the database and archive.
+    """
     from mailbot.services import templates
 
     config = state.config()
-    year = _vigencia(state, vigencia)
-    data = templates.make_template(config, dependencia, vigencia=year, ronda=Ronda(ronda), token=templates.new_token())
+    year = _vigencia(state, vigencia, Ronda(ronda))
+    if Ronda(ronda) is Ronda.FORMULACION:
+        data = templates.make_template(
+            config, dependencia, vigencia=year, ronda=Ronda(ronda), token=templates.new_token()
+        )
+    else:
+        from mailbot.services import seguimiento
+
+        data = seguimiento.preview(state.app(), dependencia.upper(), year, Ronda(ronda), templates.new_token())
     out.write_bytes(data)
     dep = config.dependencia(dependencia)
     click.echo(f"{out}: {dep.name}, {Ronda(ronda).value} {year} ({len(data):,} bytes)")
@@ -258,7 +273,7 @@ def campaign_group() -> None:
 
 
 @campaign_group.command("start")
-@click.argument("ronda", type=click.Choice([Ronda.FORMULACION.value]))
+@click.argument("ronda", type=click.Choice([r.value for r in Ronda]))
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None, help="Default: the coming plan year.")
 @click.option("--dependencia", "dependencias", multiple=True, help="Only these codes (repeatable).")
 @click.option(
@@ -276,18 +291,22 @@ def campaign_start(
     from mailbot.services import campaign, outbox
 
     app = state.app()
-    year = _vigencia(state, vigencia)
+    year = _vigencia(state, vigencia, Ronda(ronda))
     codes = [code.upper() for code in dependencias] or None
     report = campaign.start(app, year, ronda=Ronda(ronda), only=codes, dry_run=dry_run)
     if dry_run is not None:
         for path in report.written:
             click.echo(f"wrote {path}")
+    else:
+        click.echo(
+            f"{ronda} {year} (deadline {report.deadline.isoformat()}): {len(report.queued)} mailing(s) queued"
+            + (f" [{', '.join(report.queued)}]" if report.queued else "")
+            + f", {len(report.already)} already mailed"
+        )
+    if report.no_plan:
+        click.echo(f"no accepted {year} plan to follow up (not mailed): {', '.join(report.no_plan)}")
+    if dry_run is not None:
         return
-    click.echo(
-        f"{ronda} {year} (deadline {report.deadline.isoformat()}): {len(report.queued)} mailing(s) queued"
-        + (f" [{', '.join(report.queued)}]" if report.queued else "")
-        + f", {len(report.already)} already mailed"
-    )
     flushed = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
     click.echo(f"outbox: {flushed.summary()}")
 
@@ -295,13 +314,15 @@ def campaign_start(
 @campaign_group.command("resend")
 @click.option("--dependencia", required=True)
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
+@click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
 @pass_state
-def campaign_resend(state: CliState, dependencia: str, vigencia: int | None) -> None:
+def campaign_resend(state: CliState, dependencia: str, vigencia: int | None, ronda: str) -> None:
     """Send a dependencia's mailing again, with the same token, and flush the outbox."""
     from mailbot.services import campaign, outbox
 
     app = state.app()
-    message_id = campaign.resend(app, dependencia.upper(), _vigencia(state, vigencia))
+    year = _vigencia(state, vigencia, Ronda(ronda))
+    message_id = campaign.resend(app, dependencia.upper(), year, Ronda(ronda))
     click.echo(f"queued {message_id}")
     click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
 
@@ -460,14 +481,24 @@ def reminders_send(state: CliState) -> None:
 
 @cli.command("export")
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
-@click.option("--ronda", type=click.Choice([Ronda.FORMULACION.value]), default=Ronda.FORMULACION.value)
+@click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @pass_state
 def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path) -> None:
-    """Write the consolidated action plan of the accepted versions, ready to publish (Ley 1474, art. 74)."""
-    from mailbot.services import export
+    """Write the consolidated action plan (formulación, ready to publish: Ley 1474, art. 74), or a quarter's
+    evaluation for the management committee (seguimiento-T1..T4: per meta, per dependencia, municipality)."""
+    from mailbot.services import export, seguimiento
 
-    year = _vigencia(state, vigencia)
+    year = _vigencia(state, vigencia, Ronda(ronda))
+    if Ronda(ronda) is not Ronda.FORMULACION:
+        result = seguimiento.export_evaluation(state.app(), year, Ronda(ronda), out)
+        score = result.evaluation.score
+        shown = "no programmed metas" if score is None else f"score {score * 100:.1f} %"
+        click.echo(
+            f"{out}: {len(result.radicados)} accepted report(s), {len(result.missing)} dependencia(s) missing; "
+            f"municipality {shown}"
+        )
+        return
     found = export.export(state.app(), year, out, Ronda(ronda))
     click.echo(f"{out}: {len(found.plans)} accepted plan(s), {len(found.missing)} dependencia(s) missing")
 

@@ -97,6 +97,9 @@ def decide_validated(findings: Sequence[Finding], *, duplicate_of: int | None) -
     return Decision(Outcome.ACCEPTED, f"accepted with {len(findings)} warning(s)", Answer.ACCEPTANCE)
 
 
-def radicado(vigencia: int, dependencia: str, version: int) -> str:
-    """The filing number of an accepted plan: PA-2027-HAC-0003 (the third version received)."""
+def radicado(vigencia: int, dependencia: str, version: int, quarter: int | None = None) -> str:
+    """The filing number of an accepted plan: PA-2027-HAC-0003 (the third version received); of an accepted
+    seguimiento: SPA-2027-T1-HAC-0002 (its own series, so that numbers never collide across rounds)."""
+    if quarter is not None:
+        return f"SPA-{vigencia}-T{quarter}-{dependencia}-{version:04d}"
     return f"PA-{vigencia}-{dependencia}-{version:04d}"

@@ -37,6 +37,9 @@ FORMULACION_SHEETS: Final = (
     SHEET_CONTROL,
 )
 
+#: Sheets a seguimiento workbook must have, in order: the formulación's with `Seguimiento` after `Metas`.
+SEGUIMIENTO_SHEETS: Final = (*FORMULACION_SHEETS[:3], SHEET_SEGUIMIENTO, *FORMULACION_SHEETS[3:])
+
 HEADER_ROW: Final = 5  # `Metas` and `Seguimiento`: labels on row 5
 FIRST_DATA_ROW: Final = 6
 

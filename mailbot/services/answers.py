@@ -117,6 +117,7 @@ def _context(config: MailbotConfig, answer: Answer, received: MessageFacts, fact
         "primera_fecha": fecha_larga(facts.first_date.date()) if facts.first_date else "",
         "primer_radicado": facts.first_radicado,
         "primer_estado": facts.first_state or "",
+        "evaluacion": None,  # an accepted seguimiento: its metas with compliance, state and grade
         **facts.extra,
     }
 

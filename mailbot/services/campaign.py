@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from mailbot.domain.rounds import resolve_day
 from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.errors import MailbotError
 from mailbot.log import get_logger
-from mailbot.services import outbox
+from mailbot.services import outbox, seguimiento
 from mailbot.services.templates import make_template, new_token
 
 log = get_logger("mailbot.campaign")
@@ -41,6 +42,7 @@ class StartReport:
     queued: list[str] = field(default_factory=list)  # dependencia codes mailed now
     already: list[str] = field(default_factory=list)  # had their mailing before
     written: list[Path] = field(default_factory=list)  # --dry-run files
+    no_plan: list[str] = field(default_factory=list)  # seguimiento: no accepted plan to follow up yet
 
 
 def sync_dependencias(session: Session, config: MailbotConfig, now: dt.datetime) -> dict[str, Dependencia]:
@@ -66,23 +68,77 @@ def get_round(session: Session, config: MailbotConfig, vigencia: int, ronda: Ron
     found = session.scalars(select(Round).where(Round.vigencia == vigencia, Round.kind == ronda.value)).first()
     if found is not None:
         return found
-    if ronda is not Ronda.FORMULACION:
-        raise MailbotError("seguimiento rounds arrive with the seguimiento issue")
-    row = Round(
-        vigencia=vigencia,
-        kind=ronda.value,
-        deadline=resolve_day(config.rounds.formulacion.deadline, vigencia),
-        started_at=now,
-    )
+    row = Round(vigencia=vigencia, kind=ronda.value, deadline=round_deadline(config, ronda, vigencia), started_at=now)
     session.add(row)
     session.flush()
     return row
 
 
+def round_deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
+    if ronda is Ronda.FORMULACION:
+        return resolve_day(config.rounds.formulacion.deadline, vigencia)
+    return seguimiento.deadline(config, ronda, vigencia)
+
+
+@dataclass(frozen=True)
+class Format:
+    """One dependencia's workbook for a round, and what its mail says about it."""
+
+    workbook: bytes
+    filename: str
+    extra: dict[str, Any]
+
+
+def make_format(
+    app: App, session: Session, dep: DependenciaConfig, vigencia: int, ronda: Ronda, token: str
+) -> Format | None:
+    """The workbook to mail; None for a seguimiento when the dependencia has no accepted plan to follow up."""
+    config = app.config
+    if ronda is Ronda.FORMULACION:
+        workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=token)
+        return Format(workbook, workbook_filename(dep, vigencia), {})
+    found = seguimiento.baseline(app, session, vigencia, dep.code, ronda)
+    if found is None:
+        return None
+    base, plan = found
+    workbook = make_template(
+        config, dep.code, vigencia=vigencia, ronda=ronda, token=token, baseline=base, accepted=plan.workbook
+    )
+    extra = {
+        "trimestre": ronda.quarter,
+        "periodo": QUARTER_MONTHS[base.quarter],
+        "radicado_plan": plan.radicado,
+        "trimestres_anteriores": _quarters_es(sorted(base.reported)),
+        "columnas_abiertas": _quarters_es(list(base.open_quarters)),
+    }
+    filename = f"{FORMAT_CODE} Seguimiento T{ronda.quarter} {vigencia} – {dep.name}.xlsx"
+    return Format(workbook, filename, extra)
+
+
+QUARTER_MONTHS = {1: "enero a marzo", 2: "abril a junio", 3: "julio a septiembre", 4: "octubre a diciembre"}
+
+
+def _quarters_es(quarters: list[int]) -> str:
+    """[1, 2] → "T1 y T2"."""
+    names = [f"T{q}" for q in quarters]
+    return " y ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def compose_mailing(
-    config: MailbotConfig, dep: DependenciaConfig, vigencia: int, deadline: dt.date, token: str, workbook: bytes
+    config: MailbotConfig,
+    dep: DependenciaConfig,
+    vigencia: int,
+    deadline: dt.date,
+    token: str,
+    found: Format,
+    ronda: Ronda = Ronda.FORMULACION,
 ) -> OutgoingMail:
     smtp = config.smtp
+    title = (
+        f"Formulación del plan de acción {vigencia}"
+        if ronda is Ronda.FORMULACION
+        else f"Seguimiento al plan de acción {vigencia} – trimestre {ronda.quarter}"
+    )
     context = {
         "municipio": config.municipality.name,
         "dependencia": {"code": dep.code, "name": dep.name},
@@ -90,24 +146,26 @@ def compose_mailing(
         "vigencia": vigencia,
         "fecha_limite": fecha_larga(deadline),
         "remitente": smtp.from_name,
-        "titulo": f"Formulación del plan de acción {vigencia}",
+        "titulo": title,
         "disponible": {
             "poai": format_pesos(dep.budget.poai),
             "funcionamiento": format_pesos(dep.budget.operating),
             "cofinanciacion": format_pesos(dep.budget.cofinancing),
             "total": format_pesos(dep.budget.total),
         },
+        **found.extra,
     }
-    text, html = render("formulacion", context, smtp.templates_dir)
+    template = "formulacion" if ronda is Ronda.FORMULACION else "seguimiento"
+    text, html = render(template, context, smtp.templates_dir)
     return OutgoingMail(
         kind="mailing",
         to=tuple(dep.addresses),
-        subject=f"{subject_tag(dep.code, vigencia)} Formulación del plan de acción {vigencia} – {dep.name}",
+        subject=f"{subject_tag(dep.code, vigencia)} {title} – {dep.name}",
         text=text,
         html=html,
         auto_submitted=AutoSubmitted.GENERATED,
         reply_to=plus_address(smtp.from_address, token) if smtp.plus_address_reply else None,
-        attachments=(OutgoingAttachment(workbook_filename(dep, vigencia), workbook),),
+        attachments=(OutgoingAttachment(found.filename, found.workbook),),
     )
 
 
@@ -126,10 +184,10 @@ def start(
     """Queue the mailing of every (or each `only`) dependencia that has none yet; `dry_run` writes .eml files."""
     config, now = app.config, app.clock.now()
     chosen = [config.dependencia(code) for code in only] if only else list(config.dependencias)
-    deadline = resolve_day(config.rounds.formulacion.deadline, vigencia)
+    deadline = round_deadline(config, ronda, vigencia)
     report = StartReport(vigencia, ronda, deadline)
     if dry_run is not None:
-        return _dry_run(config, chosen, vigencia, deadline, dry_run, now, report)
+        return _dry_run(app, chosen, vigencia, deadline, dry_run, now, report)
 
     domain = config.smtp.effective_message_id_domain
     with app.sessions.begin() as session:
@@ -143,8 +201,11 @@ def start(
                 continue
             token = new_token()
             message_id = new_message_id(domain)
-            workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=token)
-            mail = compose_mailing(config, dep, vigencia, round_row.deadline, token, workbook)
+            found = make_format(app, session, dep, vigencia, ronda, token)
+            if found is None:
+                report.no_plan.append(dep.code)
+                continue
+            mail = compose_mailing(config, dep, vigencia, round_row.deadline, token, found, ronda)
             mailing = Mailing(
                 round_id=round_row.id, dependencia_id=row.id, token=token, message_id=message_id, created_at=now
             )
@@ -169,7 +230,14 @@ def start(
                 )
             )
             report.queued.append(dep.code)
-    log.info("campaign_started", vigencia=vigencia, ronda=ronda.value, queued=report.queued, already=report.already)
+    log.info(
+        "campaign_started",
+        vigencia=vigencia,
+        ronda=ronda.value,
+        queued=report.queued,
+        already=report.already,
+        no_plan=report.no_plan,
+    )
     return report
 
 
@@ -189,8 +257,10 @@ def resend(app: App, code: str, vigencia: int, ronda: Ronda = Ronda.FORMULACION)
         earlier = session.scalar(
             select(func.count()).select_from(OutboxMail).where(OutboxMail.mailing_id == mailing.id)
         )
-        workbook = make_template(config, dep.code, vigencia=vigencia, ronda=ronda, token=mailing.token)
-        mail = compose_mailing(config, dep, vigencia, mailing.round.deadline, mailing.token, workbook)
+        found = make_format(app, session, dep, vigencia, ronda, mailing.token)
+        if found is None:
+            raise MailbotError(f"{dep.code} has no accepted {vigencia} plan: its seguimiento cannot be resent")
+        mail = compose_mailing(config, dep, vigencia, mailing.round.deadline, mailing.token, found, ronda)
         row, _ = outbox.queue(
             session, config, mail, dedup_key=f"mailing:{mailing.id}:resend:{earlier}", now=now, mailing_id=mailing.id
         )
@@ -204,7 +274,7 @@ def resend(app: App, code: str, vigencia: int, ronda: Ronda = Ronda.FORMULACION)
 
 
 def _dry_run(
-    config: MailbotConfig,
+    app: App,
     chosen: list[DependenciaConfig],
     vigencia: int,
     deadline: dt.date,
@@ -213,13 +283,18 @@ def _dry_run(
     report: StartReport,
 ) -> StartReport:
     """The same mails, written as .eml files; nothing is stored and nothing is sent."""
+    config = app.config
     folder.mkdir(parents=True, exist_ok=True)
     domain = config.smtp.effective_message_id_domain
-    for dep in chosen:
-        token = new_token()
-        workbook = make_template(config, dep.code, vigencia=vigencia, ronda=report.ronda, token=token)
-        mail = compose_mailing(config, dep, vigencia, deadline, token, workbook)
-        path = folder / f"{dep.code}-{report.ronda.value}-{vigencia}.eml"
-        path.write_bytes(outbox.render(config, mail, new_message_id(domain), now))
-        report.written.append(path)
+    with app.sessions() as session:
+        for dep in chosen:
+            token = new_token()
+            found = make_format(app, session, dep, vigencia, report.ronda, token)
+            if found is None:
+                report.no_plan.append(dep.code)
+                continue
+            mail = compose_mailing(config, dep, vigencia, deadline, token, found, report.ronda)
+            path = folder / f"{dep.code}-{report.ronda.value}-{vigencia}.eml"
+            path.write_bytes(outbox.render(config, mail, new_message_id(domain), now))
+            report.written.append(path)
     return report

@@ -30,7 +30,7 @@ from mailbot.app import App
 from mailbot.errors import MailbotError, PermanentError, StorageError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
-from mailbot.services import digest, outbox, reminders
+from mailbot.services import digest, outbox, reminders, seguimiento
 from mailbot.services.inbox import InboxProcessor, PassReport
 
 log = get_logger("mailbot.daemon")
@@ -182,6 +182,16 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher) -> None:
         args=("reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)),
         id="reminders",
         name="reminders and late notices",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        _quietly,
+        CronTrigger(hour=at.hour, minute=at.minute),
+        args=("seguimiento", lambda: _then_flush(lambda a: seguimiento.start_due(a, a.clock.today()), app, watcher)),
+        id="seguimiento_start",
+        name="seguimiento rounds on each cut-off day",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,14 @@ from mailbot.adapters.db.models import (
 from mailbot.adapters.mail_builder import new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
+from mailbot.domain.evaluation import MetaState, percent
 from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.money import format_percent
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail
 from mailbot.domain.rounds import default_vigencia
 from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.log import get_logger
-from mailbot.services import outbox, queries
+from mailbot.services import outbox, queries, seguimiento
 from mailbot.services.export import accepted_plans, consolidated_bytes
 
 log = get_logger("mailbot.digest")
@@ -55,7 +58,7 @@ OUTCOME_ES = {
     "error": "mensaje que no se pudo procesar",
 }
 NEEDS_A_PERSON = ("quarantined", "unmatched", "rejected_sender", "error")
-CID_STATES, CID_BUDGET = "estados@mailbot", "presupuesto@mailbot"
+CID_STATES, CID_BUDGET, CID_SCORES = "estados@mailbot", "presupuesto@mailbot", "cumplimiento@mailbot"
 
 
 @dataclass
@@ -102,12 +105,17 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
         "cid_estados": CID_STATES,
         "cid_presupuesto": CID_BUDGET,
     }
+    evaluation = _seguimiento(app)
+    context["seguimiento"] = evaluation.context if evaluation else None
+    context["cid_cumplimiento"] = CID_SCORES
     text, html = render("resumen", context, config.smtp.templates_dir)
     budget_rows = [(d.code, planned.get(d.code, 0), d.budget.total) for d in config.dependencias]
-    images = (
+    images: tuple[tuple[str, bytes], ...] = (
         (CID_STATES, charts.states_chart({STATE_ES[s][0]: counts.get(s, 0) for s in STATE_ES})),
         (CID_BUDGET, charts.budget_chart(budget_rows)),
     )
+    if evaluation is not None:
+        images += ((CID_SCORES, evaluation.chart),)
     attachments: tuple[OutgoingAttachment, ...] = ()
     if changed:
         workbook = consolidated_bytes(app, vigencia, Ronda.FORMULACION, found, now)
@@ -167,6 +175,7 @@ def _rows(status: dict[str, Any], vigencia: int, today: dt.date) -> tuple[list[d
                 "codigo": dep["code"],
                 "nombre": dep["name"],
                 "estado": STATE_ES[state][0] if entry else "Sin envío",
+                "ronda": Ronda(entry["ronda"]).label if entry else "",
                 "color": STATE_ES[state][1],
                 "radicado": entry["radicado"] if entry else None,
                 "hallazgos": entry["open_findings"] if entry else 0,
@@ -237,3 +246,66 @@ def _planned_by_dependencia(session: Session, vigencia: int) -> dict[str, int]:
         if plan and "summary" in plan:
             planned[code] = int(plan["summary"]["planned"])
     return planned
+
+
+@dataclass(frozen=True)
+class _Seguimiento:
+    context: dict[str, Any]
+    chart: bytes
+
+
+def _seguimiento(app: App) -> _Seguimiento | None:
+    """The latest seguimiento round: each dependencia's score and grade, the lagging metas, a chart of scores."""
+    with app.sessions() as session:
+        latest = session.scalars(
+            select(Round)
+            .where(Round.kind != Ronda.FORMULACION.value)
+            .order_by(Round.started_at.desc(), Round.id.desc())
+        ).first()
+        if latest is None:
+            return None
+        vigencia, ronda = latest.vigencia, Ronda(latest.kind)
+    found = seguimiento.quarter_result(app, vigencia, ronda)
+    by_code = {d.code: d for d in found.evaluation.dependencias}
+    rows = []
+    for dep in app.config.dependencias:
+        evaluated = by_code.get(dep.code)
+        rows.append(
+            {
+                "codigo": dep.code,
+                "nombre": dep.name,
+                "puntaje": _score_text(evaluated.score) if evaluated else "Sin reporte aceptado",
+                "calificacion": evaluated.grade.name if evaluated and evaluated.grade else "",
+                "color": f"#{evaluated.grade.colour}" if evaluated and evaluated.grade else "#eeeeee",
+                "radicado": found.radicados.get(dep.code, ""),
+            }
+        )
+    lagging = [
+        f"{d.code} – {m.meta.meta_code} {m.meta.meta}: {_score_text(m.cumulative_compliance)} "
+        f"(programado a la fecha {_quantity(m.planned_to_date)}, ejecutado {_quantity(m.executed_to_date)})"
+        for d in found.evaluation.dependencias
+        for m in d.metas
+        if m.state is MetaState.REZAGADA
+    ]
+    result = found.evaluation
+    context = {
+        "trimestre": ronda.quarter,
+        "vigencia": vigencia,
+        "filas": rows,
+        "municipio_puntaje": _score_text(result.score),
+        "municipio_calificacion": result.grade.name if result.grade else "",
+        "municipio_color": f"#{result.grade.colour}" if result.grade else "#eeeeee",
+        "rezagadas": lagging,
+        "umbral_rezago": format_percent(app.config.evaluation.lag_below_percent),
+    }
+    bands = [(float(g.min_percent), g.name) for g in app.config.evaluation.rules().grades]
+    scores = [(d.code, float(percent(d.score))) for d in result.dependencias if d.score is not None]
+    return _Seguimiento(context, charts.scores_chart(scores, bands=bands))
+
+
+def _score_text(fraction: Decimal | None) -> str:
+    return format_percent(None if fraction is None else percent(fraction), missing="sin metas programadas")
+
+
+def _quantity(value: Decimal) -> str:
+    return format(value.normalize(), "f").replace(".", ",")

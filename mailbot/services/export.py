@@ -83,8 +83,9 @@ def consolidated_bytes(app: App, vigencia: int, ronda: Ronda, found: Consolidate
 
 
 def export(app: App, vigencia: int, out: Path, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
+    """The consolidated plan (formulación); `seguimiento.export_evaluation` writes a quarter's evaluation."""
     if ronda is not Ronda.FORMULACION:
-        raise MailbotError("the seguimiento evaluation export arrives with the seguimiento issue")
+        raise MailbotError(f"{ronda.value} is exported by seguimiento.export_evaluation")
     found = accepted_plans(app, vigencia, ronda)
     out.write_bytes(consolidated_bytes(app, vigencia, ronda, found, app.clock.now()))
     return found

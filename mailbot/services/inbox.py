@@ -21,6 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
@@ -61,12 +62,13 @@ from mailbot.domain.inbound import AttachmentPart, ParsedMessage
 from mailbot.domain.matching import Directory, MailingRef, Match, WorkbookControl, match
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.rules import validate
+from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.summary import summarize
 from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.errors import StorageError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
-from mailbot.services import outbox
+from mailbot.services import outbox, seguimiento
 from mailbot.services.answers import AnswerFacts, compose_answer
 from mailbot.services.validation import build_context
 
@@ -108,6 +110,7 @@ class _Verdict:
     workbook: ParsedWorkbook | None = None
     duplicate_of: Submission | None = None
     bounced: tuple[str, ...] = ()
+    baseline: Baseline | None = None  # seguimiento: the accepted plan and quarters the workbook was checked against
 
 
 class InboxProcessor:
@@ -368,6 +371,7 @@ class InboxProcessor:
 
         ref = matched.mailing
         findings: tuple[Finding, ...]
+        baseline = self._baseline(ref)
         if isinstance(workbook, ParsedWorkbook):
             known_token = (
                 control is not None and control.block is not None and control.block.token in directory.by_token
@@ -378,6 +382,7 @@ class InboxProcessor:
                 vigencia=ref.vigencia,
                 ronda=Ronda(ref.ronda),
                 expected_token=ref.token if known_token else None,
+                baseline=baseline,
             )
             findings = tuple(validate(workbook, context))
         else:
@@ -386,8 +391,23 @@ class InboxProcessor:
         duplicate = self._earlier_submission(ref.mailing_id, chosen.sha256)
         decision = decide_validated(findings, duplicate_of=duplicate.id if duplicate else None)
         return _Verdict(
-            decision, matched, findings, chosen, workbook if isinstance(workbook, ParsedWorkbook) else None, duplicate
+            decision,
+            matched,
+            findings,
+            chosen,
+            workbook if isinstance(workbook, ParsedWorkbook) else None,
+            duplicate,
+            baseline=baseline,
         )
+
+    def _baseline(self, ref: MailingRef) -> Baseline | None:
+        """A seguimiento is checked against the plan accepted before it (read now, as it stands)."""
+        ronda = Ronda(ref.ronda)
+        if ronda.quarter is None:
+            return None
+        with self.app.sessions() as session:
+            found = seguimiento.baseline(self.app, session, ref.vigencia, ref.dependencia, ronda)
+        return found[0] if found else None
 
     def _read(self, part: AttachmentPart) -> ParsedWorkbook | Finding:
         return read_workbook(part.data, self.limits) if part.data else _too_large(part)
@@ -501,11 +521,20 @@ class InboxProcessor:
             session.scalar(select(func.max(Submission.version)).where(Submission.mailing_id == ref.mailing_id)) or 0
         )
         accepted = outcome is Outcome.ACCEPTED
-        number = radicado(ref.vigencia, ref.dependencia, version) if accepted else None
+        ronda = Ronda(ref.ronda)
+        number = radicado(ref.vigencia, ref.dependencia, version, ronda.quarter) if accepted else None
         summary = None
+        record: dict[str, Any] | None = None
+        extra: dict[str, Any] = {}
         if verdict.workbook is not None:
-            context = build_context(self.config, ref.dependencia, vigencia=ref.vigencia, ronda=Ronda(ref.ronda))
+            context = build_context(self.config, ref.dependencia, vigencia=ref.vigencia, ronda=ronda)
             summary = summarize(verdict.workbook, context)
+            record = {"summary": summary.to_json()}
+            if accepted and verdict.baseline is not None:
+                evaluation = seguimiento.evaluate(self.config, ref.dependencia, verdict.workbook, verdict.baseline)
+                record |= seguimiento.record(verdict.workbook, verdict.baseline, evaluation)
+                lag = self.config.evaluation.lag_below_percent
+                extra = {"evaluacion": seguimiento.for_mail(evaluation, lag)}
         session.add(
             Submission(
                 mailing_id=ref.mailing_id,
@@ -514,7 +543,7 @@ class InboxProcessor:
                 findings=[f.to_json() for f in verdict.findings],
                 decision=outcome.value,
                 radicado=number,
-                plan={"summary": summary.to_json()} if summary and accepted else None,
+                plan=record if accepted else None,
                 created_at=now,
             )
         )
@@ -538,6 +567,7 @@ class InboxProcessor:
             summary=summary,
             annotated=annotated,
             annotated_name=f"Correcciones {FORMAT_CODE} {ref.dependencia} {ref.vigencia} v{version}.xlsx",
+            extra=extra,
         )
 
     def _queue_answer(

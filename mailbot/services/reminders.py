@@ -98,6 +98,7 @@ def _queue(
         "dependencia": {"code": dep.code, "name": dep.name},
         "vigencia": round_.vigencia,
         "ronda": Ronda(round_.kind).label.lower(),
+        "es_seguimiento": Ronda(round_.kind).quarter is not None,
         "fecha_limite": fecha_larga(round_.deadline),
         "dias_habiles": None if late else calendar.working_days_between(today, round_.deadline),
         "pendientes": pending,
@@ -105,10 +106,14 @@ def _queue(
     template = "aviso_vencido" if late else "recordatorio"
     text, html = render(template, context, config.smtp.templates_dir)
     tag = subject_tag(dep.code, round_.vigencia)
+    ronda = Ronda(round_.kind)
+    what = f"plan de acción {round_.vigencia}"
+    if ronda.quarter is not None:
+        what = f"seguimiento T{ronda.quarter} del {what}"
     subject = (
-        f"{tag} Plan de acción {round_.vigencia} vencido – {dep.name}"
+        f"{tag} {what[0].upper()}{what[1:]} vencido – {dep.name}"
         if late
-        else f"{tag} Recordatorio: plan de acción {round_.vigencia} – {dep.name}"
+        else f"{tag} Recordatorio: {what} – {dep.name}"
     )
     mail = OutgoingMail(
         kind="late_notice" if late else "reminder",

@@ -6,7 +6,9 @@ import secrets
 
 from mailbot.adapters.workbook.writer import spec_from_config, template_bytes
 from mailbot.config import MailbotConfig
+from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.rounds import resolve_day
+from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import Ronda
 from mailbot.services.pdm import configured_catalogue
 
@@ -17,17 +19,31 @@ def new_token() -> str:
 
 
 def make_template(
-    config: MailbotConfig, dependencia: str, *, vigencia: int, ronda: Ronda = Ronda.FORMULACION, token: str
+    config: MailbotConfig,
+    dependencia: str,
+    *,
+    vigencia: int,
+    ronda: Ronda = Ronda.FORMULACION,
+    token: str,
+    baseline: Baseline | None = None,
+    accepted: ParsedWorkbook | None = None,
 ) -> bytes:
-    if ronda is not Ronda.FORMULACION:
-        raise NotImplementedError("seguimiento workbooks come with the seguimiento issue")
+    """A seguimiento workbook needs the baseline and the accepted plan (services.seguimiento.baseline)."""
+    if ronda is Ronda.FORMULACION:
+        deadline = resolve_day(config.rounds.formulacion.deadline, vigencia)
+    else:
+        from mailbot.services.seguimiento import deadline as seguimiento_deadline
+
+        deadline = seguimiento_deadline(config, ronda, vigencia)
     spec = spec_from_config(
         config,
         dependencia,
         ronda=ronda,
         vigencia=vigencia,
-        deadline=resolve_day(config.rounds.formulacion.deadline, vigencia),
+        deadline=deadline,
         token=token,
         catalogue=configured_catalogue(config),
+        baseline=baseline,
+        accepted=accepted,
     )
     return template_bytes(spec)

@@ -17,6 +17,7 @@ from mailbot.domain.findings import Finding, Severity, has_errors
 from mailbot.domain.parsed import EMPTY, ParsedWorkbook
 from mailbot.domain.rounds import default_vigencia
 from mailbot.domain.rules import validate
+from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import HeaderField, Ronda, fold
 from mailbot.errors import MailbotError
 from mailbot.services.pdm import configured_bpins, configured_catalogue
@@ -56,8 +57,10 @@ def build_context(
     vigencia: int,
     ronda: Ronda = Ronda.FORMULACION,
     expected_token: str | None = None,
+    baseline: Baseline | None = None,
 ) -> ValidationContext:
-    """Everything the rules check a dependencia's workbook against, from the configuration."""
+    """Everything the rules check a dependencia's workbook against, from the configuration (and, for a
+    seguimiento, the accepted plan and earlier quarters that the caller read from storage)."""
     dep = config.dependencia(dependencia)
     return ValidationContext(
         dependencia=dep.code,
@@ -70,6 +73,7 @@ def build_context(
         expected_token=expected_token,
         catalogue=configured_catalogue(config),
         bpins=configured_bpins(config),
+        baseline=baseline,
     )
 
 

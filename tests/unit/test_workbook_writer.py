@@ -247,7 +247,7 @@ def test_instructions_show_the_quality_header_deadline_and_every_rule(config: Ma
     assert len(codes) == 26
 
 
-def test_only_formulacion_can_be_generated_yet(config: MailbotConfig) -> None:
+def test_a_seguimiento_spec_without_its_accepted_plan_is_refused(config: MailbotConfig) -> None:
     with pytest.raises(ValueError, match="seguimiento-T1"):
         spec_from_config(
             config, "HAC", ronda=Ronda.SEGUIMIENTO_T1, vigencia=2027, deadline=DEADLINE, token="t", catalogue=None

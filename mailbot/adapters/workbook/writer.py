@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
 from typing import Any, Final
 
 import openpyxl
@@ -22,14 +24,20 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from mailbot.config import MailbotConfig
+from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget, Catalogue, CatalogueEntry
 from mailbot.domain.control import ControlBlock
 from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.parsed import ParsedWorkbook, Row
+from mailbot.domain.seguimiento import Baseline, PlannedMeta, QuarterReport
 from mailbot.domain.workbook_format import (
+    CONTENT_KEYS,
+    EXPLANATION_MAX_CHARS,
     FIRST_DATA_ROW,
     FORMAT_CODE,
     FORMAT_TITLE,
     FORMAT_VERSION,
+    FORMULACION_SHEETS,
     HEADER_FIRST_ROW,
     HEADER_INPUTS,
     HEADER_ROW,
@@ -40,12 +48,19 @@ from mailbot.domain.workbook_format import (
     PREFILL_KEYS,
     PROCESS_NAME,
     QUARTERS,
+    SEGUIMIENTO_BY_KEY,
+    SEGUIMIENTO_COLUMNS,
+    SEGUIMIENTO_FIXED,
+    SEGUIMIENTO_LETTERS,
+    SEGUIMIENTO_SHEETS,
     SHEET_CONTROL,
     SHEET_HEADER,
     SHEET_INSTRUCTIONS,
     SHEET_LISTS,
     SHEET_METAS,
+    SHEET_SEGUIMIENTO,
     SHEET_SUMMARY,
+    TOTAL_KEYS,
     UNITS,
     Column,
     ControlField,
@@ -53,8 +68,10 @@ from mailbot.domain.workbook_format import (
     Kind,
     Ronda,
     Source,
+    fold,
     money_key,
     physical_key,
+    seguimiento_key,
 )
 
 Workbook = Any  # openpyxl ships no type information
@@ -115,6 +132,22 @@ class TemplateSpec:
     catalogue: tuple[CatalogueEntry, ...] = ()  # this dependencia's PDM metas, pre-filled one per row
     lineas: tuple[str, ...] = ()  # every línea of the PDM (the dropdown)
     rows: int = DEFAULT_ROWS  # meta rows offered
+    #: Seguimiento rounds only (ignored in formulación): the accepted metas and the quarters already reported,
+    #: and the accepted formulación workbook as the reader read it (its `Metas` rows and `Encabezado`).
+    baseline: Baseline | None = None
+    accepted: ParsedWorkbook | None = None
+
+    def __post_init__(self) -> None:
+        """A seguimiento workbook without its accepted plan would be an empty form: refuse it here, not halfway."""
+        quarter = self.ronda.quarter
+        if quarter is None:
+            return
+        if self.baseline is None or self.accepted is None:
+            raise ValueError(
+                f"a '{self.ronda.value}' workbook is built from the accepted plan: pass baseline= and accepted="
+            )
+        if self.baseline.quarter != quarter:
+            raise ValueError(f"the baseline is for quarter {self.baseline.quarter}, not for '{self.ronda.value}'")
 
     @property
     def meta_rows(self) -> int:
@@ -135,9 +168,14 @@ def spec_from_config(
     deadline: dt.date,
     token: str,
     catalogue: Catalogue | None,
+    baseline: Baseline | None = None,
+    accepted: ParsedWorkbook | None = None,
 ) -> TemplateSpec:
-    """The spec of one dependencia's workbook for one mailing (pure: the catalogue is already loaded)."""
-    _require_formulacion(ronda)
+    """The spec of one dependencia's workbook for one mailing (pure: the catalogue and the plan are already read).
+
+    A seguimiento ronda needs `baseline` (built with `summary.planned_metas` and the accepted quarters' reports)
+    and `accepted` (the accepted formulación workbook as `read_workbook` returns it); formulación ignores both.
+    """
     dep = config.dependencia(dependencia_code)
     block = ControlBlock(ronda=ronda.value, vigencia=vigencia, dependencia=dep.code, token=token)
     entries = catalogue.for_dependencia(dep.code) if catalogue else ()
@@ -161,25 +199,29 @@ def spec_from_config(
         catalogue=entries,
         lineas=catalogue.lineas if catalogue else (),
         rows=len(entries) + EXTRA_ROWS if entries else DEFAULT_ROWS,
+        baseline=baseline,
+        accepted=accepted,
     )
 
 
 def build_template(spec: TemplateSpec) -> Workbook:
     """The workbook, sheets in contract order; `Instrucciones` is the one that opens first."""
-    _require_formulacion(spec.ronda)
     wb = openpyxl.Workbook()
-    sheets = [wb.active] + [wb.create_sheet() for _ in range(5)]
-    for ws, title in zip(
-        sheets, (SHEET_INSTRUCTIONS, SHEET_HEADER, SHEET_METAS, SHEET_SUMMARY, SHEET_LISTS, SHEET_CONTROL), strict=True
-    ):
+    titles = FORMULACION_SHEETS if spec.ronda.quarter is None else SEGUIMIENTO_SHEETS
+    sheets = dict(zip(titles, [wb.active] + [wb.create_sheet() for _ in titles[1:]], strict=True))
+    for title, ws in sheets.items():
         ws.title = title
-    instructions, header, metas, summary, lists, control = sheets
-    _write_instructions(instructions, spec)
-    _write_header(header, spec)
-    _write_metas(metas, spec)
-    _write_summary(summary, spec)
-    _write_lists(wb, lists, spec)
-    _write_control(control, spec)
+    _write_instructions(sheets[SHEET_INSTRUCTIONS], spec)
+    _write_header(sheets[SHEET_HEADER], spec)
+    if spec.baseline is not None and spec.accepted is not None and spec.ronda.quarter is not None:
+        _write_accepted_metas(sheets[SHEET_METAS], spec, spec.accepted)
+        _write_seguimiento(sheets[SHEET_SEGUIMIENTO], spec, spec.baseline)
+        _write_seguimiento_summary(sheets[SHEET_SUMMARY], spec, spec.baseline)
+    else:
+        _write_metas(sheets[SHEET_METAS], spec)
+        _write_summary(sheets[SHEET_SUMMARY], spec)
+    _write_lists(wb, sheets[SHEET_LISTS], spec)
+    _write_control(sheets[SHEET_CONTROL], spec)
     wb.properties.title = f"{FORMAT_CODE} {FORMAT_TITLE}"
     wb.properties.creator = "mailbot"
     wb.calculation.fullCalcOnLoad = True  # openpyxl stores no cached results: let the spreadsheet compute them
@@ -191,11 +233,6 @@ def template_bytes(spec: TemplateSpec) -> bytes:
     buffer = io.BytesIO()
     build_template(spec).save(buffer)
     return buffer.getvalue()
-
-
-def _require_formulacion(ronda: Ronda) -> None:
-    if ronda is not Ronda.FORMULACION:
-        raise ValueError(f"only the formulación workbook can be generated yet, not '{ronda.value}'")
 
 
 # ------------------------------------------------------------------------------------------------ cells
@@ -388,6 +425,82 @@ def _dropdown_names(spec: TemplateSpec) -> str:
     return ", ".join(names[:-1]) + " y " + names[-1]
 
 
+#: Months of each quarter, as the steps name them, and the short form of the sheets' titles.
+QUARTER_MONTHS: Final = {1: "enero a marzo", 2: "abril a junio", 3: "julio a septiembre", 4: "octubre a diciembre"}
+QUARTER_SHORT: Final = {1: "ene–mar", 2: "abr–jun", 3: "jul–sep", 4: "oct–dic"}
+
+#: The rules of a seguimiento round, paraphrased for the person reporting: the format rules, then S01–S05.
+SEGUIMIENTO_RULES: Final = (
+    *(rule for rule in RULES_FOR_SECRETARIO if rule[0] in {"F01", "F02", "F03", "F04", "F05", "H01", "H02"}),
+    (
+        "S01",
+        "Corrección",
+        "Reporte la ejecución física del trimestre de cada meta programada en él; si no se ejecutó nada, escriba 0 "
+        "y explique por qué.",
+    ),
+    (
+        "S02",
+        "Corrección",
+        "Escriba Comprometido, Obligado y Pagado en pesos enteros acumulados al corte (0 si no hay): lo "
+        "comprometido debe ser mayor o igual a lo obligado, y lo obligado mayor o igual a lo pagado.",
+    ),
+    ("S03", "Aviso", "Si lo comprometido supera lo programado hasta el trimestre, confirme el valor o explíquelo."),
+    (
+        "S04",
+        "Corrección",
+        "Toda meta con ejecución necesita su evidencia (enlace o referencia del archivo), y toda meta programada o "
+        f"con ejecución, una explicación de máximo {EXPLANATION_MAX_CHARS} caracteres.",
+    ),
+    (
+        "S05",
+        "Corrección",
+        "No cambie las celdas grises (el plan aceptado y los trimestres ya reportados) ni agregue, borre o mueva "
+        "filas; si hay un error en ellas, infórmelo a Planeación.",
+    ),
+)
+_SEGUIMIENTO_EFFECTS: Final = (
+    "«Corrección»: el seguimiento le será devuelto para que lo corrija. «Aviso»: el seguimiento se acepta y la "
+    "observación se le informa en el correo de aceptación."
+)
+_GREY_SEGUIMIENTO: Final = (
+    "Celdas grises: el plan de acción aceptado, los trimestres ya reportados y los que aún no se reportan; no se "
+    "pueden modificar."
+)
+
+
+def _seguimiento_steps(spec: TemplateSpec, baseline: Baseline) -> list[str]:
+    """What the person reporting does, in order: they fill a few columns of a locked sheet, once a quarter."""
+    return [
+        "Revise la hoja «Encabezado»: confirme o corrija el nombre, el cargo y el correo electrónico de quien "
+        "reporta, y escriba la fecha de diligenciamiento (dd/mm/aaaa) y, si lo tiene, el número de oficio.",
+        "La hoja «Metas» muestra el plan de acción aceptado, solo para consulta: no se modifica en el seguimiento.",
+        f"En la hoja «Seguimiento» hay una fila por cada meta del plan aceptado. Diligencie las celdas de color "
+        f"{_open_blocks(baseline)}.",
+        "Ejecución física: la cantidad lograda en el trimestre, en la unidad de medida de la meta (en las metas de "
+        "Mantenimiento, el nivel alcanzado). Si no hubo avance, escriba 0 y explique por qué.",
+        "Comprometido, Obligado y Pagado: valores en pesos enteros ACUMULADOS desde el 1 de enero hasta el corte "
+        "del trimestre, de todas las fuentes, sin centavos, sin signo $ ni puntos (ej.: 1500000). Lo comprometido "
+        "es mayor o igual a lo obligado, y lo obligado mayor o igual a lo pagado.",
+        "Evidencia: el enlace o la referencia del archivo que soporta la ejecución; es obligatoria para toda meta "
+        "con ejecución.",
+        f"Explicación: un resumen del avance o de las dificultades del trimestre, de máximo {EXPLANATION_MAX_CHARS} "
+        "caracteres.",
+        "Las celdas grises son el plan aceptado, los trimestres ya reportados y los que aún no se reportan: no se "
+        "pueden cambiar. Si encuentra un error en ellas, infórmelo a Planeación.",
+        "Guarde el archivo en formato Excel (.xlsx), sin cambiar los nombres de las hojas ni los títulos de las "
+        "columnas, y envíelo adjunto como respuesta al correo en el que lo recibió, a más tardar el "
+        f"{fecha_larga(spec.deadline)}.",
+    ]
+
+
+def _open_blocks(baseline: Baseline) -> str:
+    """Which blocks to fill: "del trimestre 3 (julio a septiembre)", or all the open ones when one came late."""
+    quarters = [f"{q} ({QUARTER_MONTHS[q]})" for q in baseline.open_quarters or (baseline.quarter,)]
+    if len(quarters) == 1:
+        return f"del trimestre {quarters[0]}"
+    return "de los trimestres " + ", ".join(quarters[:-1]) + " y " + quarters[-1]
+
+
 def _write_instructions(ws: Worksheet, spec: TemplateSpec) -> None:
     quality = (
         ("Proceso", PROCESS_NAME),
@@ -407,11 +520,12 @@ def _write_instructions(ws: Worksheet, spec: TemplateSpec) -> None:
     put(ws.cell(row + 2, 1), f"Ronda: {spec.ronda.label}")
     put(ws.cell(row + 4, 1), "Fecha límite de entrega").font = _BOLD
     put(ws.cell(row + 4, 2), fecha_larga(spec.deadline)).font = _DEADLINE_FONT
-    row = _write_block(ws, row + 6, "Pasos", ((str(i), s) for i, s in enumerate(_steps(spec), start=1)))
-    row = _write_legend(ws, row + 1)
+    guide = _guide(spec)
+    row = _write_block(ws, row + 6, "Pasos", ((str(i), s) for i, s in enumerate(guide.steps, start=1)))
+    row = _write_legend(ws, row + 1, grey=guide.grey)
     put(ws.cell(row + 1, 1), "Lo que revisa la Secretaría de Planeación").font = _TITLE_FONT
-    _paragraph(ws, row + 2, _EFFECTS)
-    for i, (code, effect, text) in enumerate(RULES_FOR_SECRETARIO, start=row + 3):
+    _paragraph(ws, row + 2, guide.effects)
+    for i, (code, effect, text) in enumerate(guide.rules, start=row + 3):
         code_cell = put(ws.cell(i, 1), code)
         code_cell.font, code_cell.alignment = _BOLD, _TOP
         _paragraph(ws, i, text)
@@ -450,15 +564,37 @@ def fit_height(ws: Worksheet, row: int, lines: int) -> None:
         ws.row_dimensions[row].height = 15 * min(lines, _MAX_LINES)
 
 
-def _write_legend(ws: Worksheet, row: int) -> int:
+_GREY_FORMULACION: Final = "Celdas grises: las diligencia Planeación o se calculan solas; no las modifique."
+
+
+def _write_legend(ws: Worksheet, row: int, *, grey: str = _GREY_FORMULACION) -> int:
     put(ws.cell(row, 1), "Colores").font = _TITLE_FONT
     sample = ws.cell(row + 1, 1)
     sample.fill, sample.border = _INPUT_FILL, _BORDER
     put(ws.cell(row + 1, 2), "Celdas de color: las diligencia usted.")
     sample = ws.cell(row + 2, 1)
     sample.fill, sample.border = _LOCKED_FILL, _BORDER
-    put(ws.cell(row + 2, 2), "Celdas grises: las diligencia Planeación o se calculan solas; no las modifique.")
+    if len(grey) > _TEXT_WIDTH:
+        _paragraph(ws, row + 2, grey)  # wrapped, with the height it needs
+    else:
+        put(ws.cell(row + 2, 2), grey)
     return row + 3
+
+
+@dataclass(frozen=True)
+class _Guide:
+    """What `Instrucciones` explains for one ronda: the steps, what a finding does, the rules, the grey cells."""
+
+    steps: list[str]
+    effects: str
+    rules: tuple[tuple[str, str, str], ...]
+    grey: str
+
+
+def _guide(spec: TemplateSpec) -> _Guide:
+    if spec.baseline is None or spec.ronda.quarter is None:
+        return _Guide(_steps(spec), _EFFECTS, RULES_FOR_SECRETARIO, _GREY_FORMULACION)
+    return _Guide(_seguimiento_steps(spec, spec.baseline), _SEGUIMIENTO_EFFECTS, SEGUIMIENTO_RULES, _GREY_SEGUIMIENTO)
 
 
 # ------------------------------------------------------------------------------------------------ Encabezado
@@ -484,7 +620,22 @@ def _header_values(spec: TemplateSpec) -> dict[HeaderField, object]:
         HeaderField.FECHA: None,
         HeaderField.VERSION_PLAN: 1,
         HeaderField.OFICIO: None,
-    }
+    } | (_accepted_header(spec.accepted) if spec.ronda.quarter is not None and spec.accepted else {})
+
+
+#: Seguimiento: taken from the accepted plan's `Encabezado`, still editable (the person reporting may differ).
+_FROM_ACCEPTED: Final = (HeaderField.SECRETARIO, HeaderField.CARGO, HeaderField.CORREO, HeaderField.OFICIO)
+
+
+def _accepted_header(accepted: ParsedWorkbook) -> dict[HeaderField, object]:
+    """The secretario's answers in the accepted plan, matched by folded label (as the reader's tolerance allows)."""
+    by_fold = {fold(label): cell for label, cell in accepted.header.items()}
+    found: dict[HeaderField, object] = {}
+    for field in _FROM_ACCEPTED:
+        cell = by_fold.get(fold(field.value))
+        if cell is not None and not values.is_blank(cell.value):
+            found[field] = values.text(cell.value)
+    return found
 
 
 _BUDGET_FIELDS: Final = (
@@ -498,6 +649,14 @@ _HEADER_HINTS: Final = {
     HeaderField.FECHA: "Escriba la fecha así: 15/01/2027.",
     HeaderField.OFICIO: "Opcional: número del oficio remisorio.",
 }
+
+
+def _header_hints(spec: TemplateSpec) -> Mapping[HeaderField, str]:
+    if spec.ronda.quarter is None:
+        return _HEADER_HINTS
+    return _HEADER_HINTS | {HeaderField.SECRETARIO: "Nombre completo de quien firma el reporte de seguimiento."}
+
+
 _HEADER_FORMATS: Final = {
     HeaderField.CODIGO_DANE: TEXT_FORMAT,
     HeaderField.CODIGO_DEPENDENCIA: TEXT_FORMAT,
@@ -521,8 +680,9 @@ def _write_header(ws: Worksheet, spec: TemplateSpec) -> None:
         cell.number_format = _HEADER_FORMATS.get(field, "General")
         cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         (_input if field in HEADER_INPUTS else _locked)(cell)
-        if field in _HEADER_HINTS:
-            put(ws.cell(row, 3), _HEADER_HINTS[field]).font = _NOTE_FONT
+        hint = _header_hints(spec).get(field)
+        if hint:
+            put(ws.cell(row, 3), hint).font = _NOTE_FONT
     date_check = DataValidation(
         type="date",
         operator="greaterThanOrEqual",
@@ -577,16 +737,7 @@ def _prefill(entry: CatalogueEntry) -> dict[str, str]:
 
 
 def _write_metas(ws: Worksheet, spec: TemplateSpec) -> None:
-    _title(ws, "A1", f"Plan de acción {spec.vigencia} – {spec.ronda.label} – Metas")
-    put(ws["A2"], f"Dependencia: {spec.dependencia_code} – {spec.dependencia_name}").font = _BOLD
-    put(ws["A3"], f"Vigencia: {spec.vigencia}").font = _BOLD
-    put(ws["A4"], "Diligencie las celdas de color, una meta por fila. Las celdas grises se calculan solas.")
-    ws["A4"].font = _NOTE_FONT
-    for index, column in enumerate(METAS_COLUMNS, start=1):
-        cell = put(ws.cell(HEADER_ROW, index), column.label)
-        cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN, _BORDER
-        ws.column_dimensions[METAS_LETTERS[column.key]].width = column.width
-    ws.row_dimensions[HEADER_ROW].height = 48
+    _metas_heading(ws, spec, "Diligencie las celdas de color, una meta por fila. Las celdas grises se calculan solas.")
     prefills = [_prefill(e) for e in spec.catalogue]
     for row in range(FIRST_DATA_ROW, spec.last_row + 1):
         i = row - FIRST_DATA_ROW
@@ -595,6 +746,23 @@ def _write_metas(ws: Worksheet, spec: TemplateSpec) -> None:
     ws.freeze_panes = f"A{FIRST_DATA_ROW}"
     ws.page_setup.orientation = "landscape"
     _protect(ws, allow_rows=True)
+
+
+def _metas_heading(ws: Worksheet, spec: TemplateSpec, note: str) -> None:
+    """Rows 1–4 (title, dependencia, vigencia, a note) and the contract's labels on row 5, with their widths."""
+    _title(ws, "A1", f"Plan de acción {spec.vigencia} – {spec.ronda.label} – Metas")
+    put(ws["A2"], f"Dependencia: {spec.dependencia_code} – {spec.dependencia_name}").font = _BOLD
+    put(ws["A3"], f"Vigencia: {spec.vigencia}").font = _BOLD
+    put(ws["A4"], note).font = _NOTE_FONT
+    _label_row(ws, METAS_COLUMNS, METAS_LETTERS)
+
+
+def _label_row(ws: Worksheet, columns: Iterable[Column], letters: Mapping[str, str]) -> None:
+    for index, column in enumerate(columns, start=1):
+        cell = put(ws.cell(HEADER_ROW, index), column.label)
+        cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN, _BORDER
+        ws.column_dimensions[letters[column.key]].width = column.width
+    ws.row_dimensions[HEADER_ROW].height = 48
 
 
 def _write_meta_row(ws: Worksheet, row: int, prefill: dict[str, str]) -> None:
@@ -719,6 +887,203 @@ def _custom_check(formula: str, title: str, message: str, *, style: str = "stop"
     )
 
 
+# ------------------------------------------------------------------------------------------------ Metas (seguimiento)
+
+
+_TALL: Final = ("meta", "activities", "program")  # the columns whose text sets a row's height
+
+
+def _write_accepted_metas(ws: Worksheet, spec: TemplateSpec, accepted: ParsedWorkbook) -> None:
+    """The accepted plan as it was accepted, every cell locked and grey: the reference the quarter reports against.
+
+    The labels are the formulación's (rule F02 checks them in every ronda); the totals are plain numbers
+    recomputed from the quarters, since nobody edits this sheet any more.
+    """
+    _metas_heading(ws, spec, "Plan de acción aceptado, solo para consulta: no se modifica en el seguimiento.")
+    for number, meta in enumerate(accepted_metas(accepted), start=1):
+        row = FIRST_DATA_ROW + number - 1
+        for index, column in enumerate(METAS_COLUMNS, start=1):
+            cell = put(ws.cell(row, index), _accepted_value(column, meta, number))
+            cell.number_format = number_format_of(column)
+            cell.alignment = _WRAP_TOP if column.kind in {Kind.TEXT, Kind.LIST} else _TOP
+            _locked(cell)
+        fit_height(ws, row, max(wrapped_lines(values.text(meta.cell(k).value), METAS_BY_KEY[k].width) for k in _TALL))
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+    ws.page_setup.orientation = "landscape"
+    _protect(ws)
+
+
+def accepted_metas(accepted: ParsedWorkbook) -> tuple[Row, ...]:
+    """The rows of the accepted plan that are metas: the same rule as `PlanView.metas` (and so `planned_metas`)."""
+    return tuple(row for row in accepted.metas if not row.is_blank(CONTENT_KEYS))
+
+
+def _accepted_value(column: Column, row: Row, number: int) -> object:
+    """A cell of the accepted plan, typed: pesos as ints, numbers as numbers, codes as text, the rest as written."""
+    if column.key == "number":
+        return number
+    if column.key in TOTAL_KEYS:
+        sources = tuple(Source) if column.key == "total" else (Source(column.key.removesuffix("_total")),)
+        return sum(values.pesos(row.cell(money_key(s, q)).value).value or 0 for s in sources for q in QUARTERS)
+    raw = row.cell(column.key).value
+    if values.is_blank(raw):
+        return None
+    if column.kind is Kind.PESOS:
+        return _or_raw(values.pesos(raw).value, raw)
+    if column.kind is Kind.NUMBER:
+        read = values.number(raw).value
+        return _or_raw(None if read is None else plain_number(read), raw)
+    if column.kind is Kind.CODE or not isinstance(raw, str):
+        return values.text(raw)
+    return raw
+
+
+def _or_raw(value: object, raw: object) -> object:
+    """An accepted plan passed the rules, so a cell that cannot be read is unexpected: show it as it was."""
+    return raw if value is None else value
+
+
+def plain_number(value: Decimal) -> int | float:
+    """A Decimal as a spreadsheet number: an int when whole (100, not 100.0), else the nearest float."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# ------------------------------------------------------------------------------------------------ Seguimiento
+
+
+class Block(Enum):
+    """What a quarter's block of columns is in this ronda's workbook."""
+
+    REPORTED = "reported"  # accepted in an earlier ronda: its values are shown, locked
+    OPEN = "open"  # to report now (the current quarter, or an earlier one never reported)
+    LATER = "later"  # not reported yet: locked and empty
+
+
+def block_of(baseline: Baseline, q: int) -> Block:
+    if q in baseline.reported:
+        return Block.REPORTED
+    return Block.OPEN if q in baseline.open_quarters else Block.LATER
+
+
+_REPORT_NAMES: Final = ("exec", "committed", "obligated", "paid", "evidence", "explanation")
+_TEXT_KEYS: Final = frozenset(
+    {"meta", "unit", "meta_type"} | {seguimiento_key(n, q) for n in ("evidence", "explanation") for q in QUARTERS}
+)
+
+
+def _write_seguimiento(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> None:
+    """One row per accepted meta: the plan's figures locked, then a block of six columns per quarter."""
+    _seguimiento_heading(ws, spec, baseline)
+    _label_row(ws, SEGUIMIENTO_COLUMNS, SEGUIMIENTO_LETTERS)
+    for row, meta in enumerate(baseline.metas, start=FIRST_DATA_ROW):
+        _write_seguimiento_row(ws, row, meta, baseline)
+    if baseline.metas:
+        last = FIRST_DATA_ROW + len(baseline.metas) - 1
+        for validation, keys in _seguimiento_validations(baseline.open_quarters):
+            for key in keys:
+                letter = SEGUIMIENTO_LETTERS[key]
+                validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
+            ws.add_data_validation(validation)
+    ws.freeze_panes = f"{SEGUIMIENTO_LETTERS[seguimiento_key('exec', 1)]}{FIRST_DATA_ROW}"
+    ws.page_setup.orientation = "landscape"
+    _protect(ws)
+
+
+def _seguimiento_heading(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> None:
+    """Rows 1–4: title and context, then each quarter's band title over its first column (never merged)."""
+    _title(ws, "A1", f"Plan de acción {spec.vigencia} – {spec.ronda.label}")
+    put(ws["A2"], f"Dependencia: {spec.dependencia_code} – {spec.dependencia_name}").font = _BOLD
+    deadline = fecha_larga(spec.deadline)
+    put(ws["A3"], f"Vigencia: {spec.vigencia}. Corte: trimestre {baseline.quarter}. Fecha límite: {deadline}.")
+    ws["A3"].font = _BOLD
+    put(ws["A4"], "Plan aceptado (no se modifica). Montos acumulados del 1 de enero al corte.").font = _NOTE_FONT
+    for q in QUARTERS:
+        band = put(ws[f"{SEGUIMIENTO_LETTERS[seguimiento_key('exec', q)]}4"], f"Trimestre {q} ({QUARTER_SHORT[q]})")
+        band.font, band.border = _BOLD, _BORDER
+        band.fill = _INPUT_FILL if block_of(baseline, q) is Block.OPEN else _LOCKED_FILL
+
+
+def _write_seguimiento_row(ws: Worksheet, row: int, meta: PlannedMeta, baseline: Baseline) -> None:
+    """The fixed cells and the four blocks: (key, value, is it an input?) — only an open block's cells are."""
+    cells = [(key, value, False) for key, value in _fixed_values(meta).items()]
+    for q in QUARTERS:
+        block = block_of(baseline, q)
+        report = baseline.earlier(meta.meta_code, q) if block is Block.REPORTED else None
+        cells += [(key, value, block is Block.OPEN) for key, value in _report_values(report, q).items()]
+    for key, value, is_input in cells:
+        cell = put(ws[f"{SEGUIMIENTO_LETTERS[key]}{row}"], value)
+        cell.number_format = number_format_of(METAS_BY_KEY.get(key) or SEGUIMIENTO_BY_KEY[key])
+        cell.alignment = _WRAP_TOP if key in _TEXT_KEYS else _TOP
+        (_input if is_input else _locked)(cell)
+    texts = [(str(value), SEGUIMIENTO_BY_KEY[key].width) for key, value, _ in cells if key in _TEXT_KEYS and value]
+    fit_height(ws, row, max((wrapped_lines(text, width) for text, width in texts), default=1))
+
+
+def _fixed_values(meta: PlannedMeta) -> dict[str, object]:
+    """The accepted plan's figures, in `SEGUIMIENTO_FIXED` order (the rule S05 compares them)."""
+    fixed: dict[str, object] = {
+        "number": meta.number,
+        "meta_code": meta.meta_code,
+        "meta": meta.meta,
+        "unit": meta.unit,
+        "meta_type": meta.meta_type,
+        "meta_vigencia": plain_number(meta.meta_vigencia),
+        **{physical_key(q): plain_number(meta.planned(q)) for q in QUARTERS},
+        "total": meta.total,
+    }
+    assert tuple(fixed) == SEGUIMIENTO_FIXED
+    return fixed
+
+
+def _report_values(report: QuarterReport | None, q: int) -> dict[str, object]:
+    """One quarter's six cells: an accepted report's values, or all empty."""
+    if report is None:
+        return {seguimiento_key(name, q): None for name in _REPORT_NAMES}
+    shown = (
+        None if report.execution is None else plain_number(report.execution),
+        report.committed,
+        report.obligated,
+        report.paid,
+        report.evidence or None,
+        report.explanation or None,
+    )
+    return {seguimiento_key(name, q): value for name, value in zip(_REPORT_NAMES, shown, strict=True)}
+
+
+def _seguimiento_validations(quarters: Iterable[int]) -> list[tuple[DataValidation, tuple[str, ...]]]:
+    """The open quarters' checks, as the spreadsheet can make them while typing (the rules S01–S04 re-check)."""
+    open_quarters = tuple(quarters)
+    if not open_quarters:
+        return []
+    execution = _number_check(
+        "decimal",
+        "greaterThanOrEqual",
+        "Ejecución física",
+        "Escriba la cantidad lograda en el trimestre: un número mayor o igual a cero (0 si no hubo avance).",
+    )
+    money = _number_check(
+        "whole",
+        "greaterThanOrEqual",
+        "Valor en pesos",
+        "Escriba pesos enteros acumulados al corte, sin centavos, sin signo $ ni puntos (ej.: 1500000).",
+    )
+    explanation = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=str(EXPLANATION_MAX_CHARS),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Explicación",
+        error=f"La explicación tiene máximo {EXPLANATION_MAX_CHARS} caracteres: resúmala.",
+    )
+    return [
+        (execution, tuple(seguimiento_key("exec", q) for q in open_quarters)),
+        (money, tuple(seguimiento_key(n, q) for q in open_quarters for n in ("committed", "obligated", "paid"))),
+        (explanation, tuple(seguimiento_key("explanation", q) for q in open_quarters)),
+    ]
+
+
 # ------------------------------------------------------------------------------------------------ Resumen
 
 _SUMMARY_COLUMNS: Final = (
@@ -789,6 +1154,92 @@ def _write_counts(ws: Worksheet, spec: TemplateSpec, row: int) -> None:
         put(ws.cell(row + offset, 2), formula)
 
 
+# ------------------------------------------------------------------------------------------------ Resumen (seguimiento)
+
+_EXECUTION_HEAD: Final = (
+    ("Corte", 44),  # column A also holds the longest labels ("Metas con ejecución diligenciada en el T3")
+    ("Programado acumulado", 18),
+    ("Comprometido", 18),
+    ("Obligado", 18),
+    ("Pagado", 18),
+    ("% comprometido", 20),
+    ("Estado", 20),
+)
+
+
+def _write_seguimiento_summary(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> None:
+    """The planned budget by quarter (plain numbers) and the reported amounts (formulas): never read back."""
+    _title(ws, "A1", f"Resumen del seguimiento {spec.vigencia} – {spec.dependencia_name}")
+    put(ws["A2"], "Esta hoja se calcula sola con la hoja «Seguimiento»; no necesita diligenciarla.").font = _NOTE_FONT
+    for col, (_label, width) in enumerate(_EXECUTION_HEAD, start=1):
+        ws.column_dimensions[ws.cell(1, col).column_letter].width = width
+    planned = [sum(m.budget[q - 1] for m in baseline.metas) for q in QUARTERS]
+    _header_labels(ws, 4, ("Presupuesto programado", *(f"T{q} ({QUARTER_SHORT[q]})" for q in QUARTERS), "Total"))
+    _plain_row(ws, 5, "Programado en el trimestre", [*planned, sum(planned)])
+    _plain_row(ws, 6, "Programado acumulado", [sum(planned[:q]) for q in QUARTERS])
+    _header_labels(ws, 8, tuple(label for label, _width in _EXECUTION_HEAD))
+    shown = [q for q in QUARTERS if q <= baseline.quarter or q in baseline.reported]
+    for row, q in enumerate(shown, start=9):
+        _execution_row(ws, row, q, sum(planned[:q]), baseline)
+    _seguimiento_counts(ws, baseline, 9 + len(shown) + 1)
+    fit_width(ws, landscape=True)
+    _protect(ws)
+
+
+def _header_labels(ws: Worksheet, row: int, labels: Iterable[str]) -> None:
+    for col, label in enumerate(labels, start=1):
+        cell = put(ws.cell(row, col), label)
+        cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN, _BORDER
+    ws.row_dimensions[row].height = 32  # two lines of a wrapped label
+
+
+def _plain_row(ws: Worksheet, row: int, label: str, amounts: list[int]) -> None:
+    put(ws.cell(row, 1), label).font = _BOLD
+    for col, amount in enumerate(amounts, start=2):
+        cell = put(ws.cell(row, col), amount)
+        cell.number_format = PESOS_FORMAT
+        _locked(cell, grey=False)
+
+
+def _seguimiento_range(baseline: Baseline, key: str) -> str:
+    letter, last = SEGUIMIENTO_LETTERS[key], FIRST_DATA_ROW + max(len(baseline.metas), 1) - 1
+    return f"{_sheet_ref(SHEET_SEGUIMIENTO)}!${letter}${FIRST_DATA_ROW}:${letter}${last}"
+
+
+def _execution_row(ws: Worksheet, row: int, q: int, planned_to: int, baseline: Baseline) -> None:
+    state = {Block.REPORTED: "Reportado", Block.OPEN: "Por reportar ahora", Block.LATER: "Aún no se reporta"}
+    cells: list[object] = [
+        f"T{q} ({QUARTER_SHORT[q]})",
+        planned_to,
+        *(Formula(f"=SUM({_seguimiento_range(baseline, seguimiento_key(n, q))})") for n in _REPORT_NAMES[1:4]),
+        Formula(f"=IF(B{row}>0,C{row}/B{row},0)"),
+        state[block_of(baseline, q)],
+    ]
+    for col, value in enumerate(cells, start=1):
+        cell = put(ws.cell(row, col), value)
+        cell.number_format = PESOS_FORMAT if 2 <= col <= 5 else PERCENT_FORMAT if col == 6 else "General"
+        _locked(cell, grey=False)
+    ws.cell(row, 1).font = _BOLD
+
+
+def _seguimiento_counts(ws: Worksheet, baseline: Baseline, row: int) -> None:
+    q = baseline.quarter
+    counts: list[tuple[str, object]] = [
+        ("Metas del plan aceptado", len(baseline.metas)),
+        (f"Metas programadas en el T{q}", sum(m.planned(q) > 0 for m in baseline.metas)),
+    ]
+    counts += [
+        (
+            f"Metas con ejecución diligenciada en el T{o}",
+            Formula(f"=COUNT({_seguimiento_range(baseline, seguimiento_key('exec', o))})"),
+        )
+        for o in baseline.open_quarters
+    ]
+    for offset, (label, value) in enumerate(counts):
+        put(ws.cell(row + offset, 1), label).font = _BOLD
+        put(ws.cell(row + offset, 2), value)
+
+
 # ------------------------------------------------------------------------------------------------ Listas
 
 
@@ -801,14 +1252,14 @@ def _write_lists(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
         ("Código meta producto", LIST_METAS, tuple(e.meta_code for e in spec.catalogue)),
         ("Meta de producto", None, tuple(e.meta for e in spec.catalogue)),
     ]
-    for col, (label, name, values) in enumerate(columns, start=1):
+    for col, (label, name, items) in enumerate(columns, start=1):
         put(ws.cell(1, col), label).font = _BOLD
-        for row, value in enumerate(values, start=2):
+        for row, value in enumerate(items, start=2):
             put(ws.cell(row, col), value).number_format = TEXT_FORMAT
         letter = ws.cell(1, col).column_letter
         ws.column_dimensions[letter].width = 30
-        if name and values:
-            ref = f"{_sheet_ref(SHEET_LISTS)}!${letter}$2:${letter}${len(values) + 1}"
+        if name and items:
+            ref = f"{_sheet_ref(SHEET_LISTS)}!${letter}$2:${letter}${len(items) + 1}"
             wb.defined_names[name] = DefinedName(name, attr_text=ref)
     ws.sheet_state = "hidden"
     _protect(ws)

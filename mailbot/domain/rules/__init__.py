@@ -1,4 +1,4 @@
-"""The validation rules of E-DE-F-010 (F02–R03; F01 is the reader's), as pure functions.
+"""The validation rules of E-DE-F-010 (F02–S05; F01 is the reader's), as pure functions.
 
 Importing this package registers every rule; `validate` runs them. A new rule is one decorated function in the
 module of its family, and its test.
@@ -15,6 +15,7 @@ from mailbot.domain.rules import (  # noqa: F401 - imported to register their ru
     header_rules,
     meta_rules,
     responsable_rules,
+    seguimiento_rules,
 )
 from mailbot.domain.rules.engine import REGISTRY, Rule, run_rules
 
