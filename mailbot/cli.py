@@ -31,6 +31,7 @@ from mailbot.log import configure_logging, get_logger
 
 if TYPE_CHECKING:  # the commands import their services lazily: `--version` and `validate` stay light
     from mailbot.app import App
+    from mailbot.domain.seguimiento import Baseline
     from mailbot.services.validation import ValidationResult
 
 EXIT_PROBLEMS = 1
@@ -249,6 +250,7 @@ def validate_command(
             ronda=Ronda(ronda) if ronda else None,
             vigencia=vigencia,
             today=_today(state),
+            baseline_of=lambda code, year, r: _stored_baseline(state, code, year, r),
         )
     except validation.UnknownContextError as exc:
         _fail(str(exc), EXIT_UNUSABLE)
@@ -265,6 +267,25 @@ def validate_command(
             if not as_json:
                 click.echo(f"annotated copy: {annotated}")
     raise SystemExit(0 if result.accepted else EXIT_PROBLEMS)
+
+
+def _stored_baseline(state: CliState, code: str, year: int, ronda: Ronda) -> Baseline | None:
+    """The accepted plan a seguimiento answers, when this machine's storage has it (else the file alone is checked)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mailbot.services import seguimiento
+
+    app = state.app()
+    try:
+        with app.sessions() as session:
+            found = seguimiento.baseline(app, session, year, code, ronda)
+    except (MailbotError, SQLAlchemyError) as exc:
+        click.echo(f"note: no stored plan to check {ronda.value} against ({exc.__class__.__name__})", err=True)
+        return None
+    if found is None:
+        click.echo(f"note: no accepted {year} plan of {code} in storage: S03 and S05 were not checked", err=True)
+        return None
+    return found[0]
 
 
 @cli.group("campaign")

@@ -6,6 +6,7 @@ read (adapter: bytes → cells, or F01) → rules (pure: cells + context → fin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailbot.adapters.workbook.annotate import annotated_copy
@@ -86,8 +87,13 @@ def validate_bytes(
     vigencia: int | None = None,
     expected_token: str | None = None,
     today: dt.date | None = None,
+    baseline_of: Callable[[str, int, Ronda], Baseline | None] | None = None,
 ) -> ValidationResult:
-    """Read and check one workbook. Without a dependencia, the workbook's own `_control` (or header) says."""
+    """Read and check one workbook. Without a dependencia, the workbook's own `_control` (or header) says.
+
+    A seguimiento is checked against its accepted plan when `baseline_of(dependencia, vigencia, ronda)` finds
+    one (the CLI reads it from storage); without it, S03 and S05 cannot run and the file's own figures are used.
+    """
     read = read_workbook(data, ReaderLimits.from_config(config.limits))
     if isinstance(read, Finding):
         return ValidationResult([read], None, None)
@@ -97,8 +103,10 @@ def validate_bytes(
         ronda = ronda or found_ronda
     if vigencia is None:
         vigencia = default_vigencia(today or dt.datetime.now(dt.UTC).date(), config.rounds.vigencia)
+    ronda = ronda or Ronda.FORMULACION
+    baseline = baseline_of(dependencia, vigencia, ronda) if baseline_of and ronda.quarter else None
     context = build_context(
-        config, dependencia, vigencia=vigencia, ronda=ronda or Ronda.FORMULACION, expected_token=expected_token
+        config, dependencia, vigencia=vigencia, ronda=ronda, expected_token=expected_token, baseline=baseline
     )
     return ValidationResult(validate(read, context), read, context)
 

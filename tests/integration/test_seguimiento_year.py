@@ -26,6 +26,7 @@ EDU's T2 first comes back without the evidence of M4 (rule S04) and is accepted 
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -49,7 +50,7 @@ from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
-from tests.support.seguimiento import fill_quarter, read
+from tests.support.seguimiento import edit_seguimiento, fill_quarter, read
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +84,7 @@ class Year:
         self.app, self.path, self.mail = app, path, mail
         self.seen = {code: 0 for code in SERVER_DEPENDENCIAS}
         self.metas: dict[str, list[dict[str, Any]]] = {}
+        self.last_sent: dict[str, bytes] = {}
 
     def next_mail(self, code: str) -> Any:
         self.seen[code] += 1
@@ -177,6 +179,7 @@ def run_quarter(year: Year, q: int, *, spoil_edu: bool = False) -> dict[str, str
         assert_earlier_quarters_locked(workbook, q)
         reports = quarter_reports(year, code, workbook, q)
         sent[code] = fill_quarter(workbook, q, reports)
+    year.last_sent = dict(sent)
     if spoil_edu:
         edu = quarter_reports(year, "EDU", workbook_of(originals["EDU"]), q)
         m4 = year.metas["EDU"][3]["meta_code"]
@@ -219,6 +222,7 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
                 assert f"Estado: {state}." in line, line
             assert "ejecución financiera 50,0 %" in text or "ejecución financiera —" in text
         if q == 1:
+            check_validate_command(year, tmp_path)
             t1 = seguimiento.quarter_result(year.app, VIGENCIA, Ronda.SEGUIMIENTO_T1).evaluation
             assert t1.score is not None
             assert f"{t1.score * 100:.1f}" == "78.3"
@@ -261,6 +265,22 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
     assert rows["HAC"] == ("90,0 %", "Sobresaliente")
     assert rows["SAL"] == ("Sin reporte aceptado", "")
     assert "cumplimiento@mailbot" in text
+
+
+def check_validate_command(year: Year, tmp_path: Path) -> None:
+    """`mailbot validate` checks a seguimiento against the accepted plan in storage, so S05 is caught by hand too."""
+    good = tmp_path / "hac-t1.xlsx"
+    good.write_bytes(year.last_sent["HAC"])
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(year.path), "validate", str(good), "--json"])
+    assert result.exit_code == 0, result.output
+    first = year.metas["HAC"][0]["meta_code"]
+    bad = tmp_path / "hac-t1-changed.xlsx"
+    bad.write_bytes(edit_seguimiento(year.last_sent["HAC"], {(first, "meta_vigencia"): 1}))
+    result = runner.invoke(cli, ["--config", str(year.path), "validate", str(bad), "--json"])
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["code"], f["cell"]) for f in findings] == [("S05", "F6")]
 
 
 def evaluation_figures(data: bytes) -> dict[str, tuple[Decimal, str]]:
