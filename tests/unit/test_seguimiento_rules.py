@@ -6,6 +6,7 @@ answer (`reports_for`): no findings at all. Each test then does what a responsab
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -248,3 +249,21 @@ def test_report_values_read_back(t1: SeguimientoCase) -> None:
     assert {c: r[1] for c, r in got.items()} == want
     assert all(isinstance(r.execution, Decimal) for r in want.values() if r.execution is not None)
     assert QuarterReport.from_json(want[code_of(t1)].to_json()) == want[code_of(t1)]
+
+
+def test_the_annotated_copy_marks_seguimiento_cells(config: MailbotConfig, t1: SeguimientoCase) -> None:
+    """The correction mail's copy: the S finding on its `Seguimiento` cell, listed first in `Correcciones`."""
+    from openpyxl import load_workbook
+
+    from mailbot.adapters.workbook.annotate import ERROR_FILL, annotated_copy
+    from mailbot.domain.workbook_format import SHEET_CORRECTIONS
+
+    code = first_programmed(t1, 1)
+    data = edit_seguimiento(answered(t1), {(code, "evidence_t1"): None})
+    findings = check(config, t1, data)
+    workbook = load_workbook(io.BytesIO(annotated_copy(data, findings)))
+    assert workbook.sheetnames[0] == SHEET_CORRECTIONS
+    cell = workbook[SHEET_SEGUIMIENTO][findings[0].cell or ""]
+    assert cell.fill.fgColor.rgb.endswith(ERROR_FILL.fgColor.rgb)
+    assert cell.comment is not None
+    assert "[S04]" in cell.comment.text
