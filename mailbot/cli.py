@@ -541,20 +541,23 @@ def demo_command(port_base: int, keep: Path | None) -> None:
     from mailbot.services import demo
 
     configure_logging("warning")  # the demo narrates; the daemon's info lines would drown it
-    click.echo("mailbot demo: Municipio de Villa Esperanza, formulación del plan de acción")
+    click.echo("mailbot demo: Municipio de Villa Esperanza, formulación del plan de acción y seguimiento T1")
     with contextlib.ExitStack() as stack:
         folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mailbot-demo-")))
         result = demo.run_demo(folder, port_base=port_base, say=lambda line: click.echo(f"{_clock()} {line}"))
         click.echo("")
-        click.echo(f"{'dependencia':<34} {'state':<22} radicado")
+        click.echo(f"{'dependencia':<34} {'formulación':<22} {'radicado':<18} seguimiento T1")
         for dep in result.status["dependencias"]:
-            entry = dep["rounds"][-1] if dep["rounds"] else {}
-            click.echo(f"{dep['name']:<34} {entry.get('state', '-'):<22} {entry.get('radicado') or ''}")
+            entry: dict[str, Any] = next((r for r in dep["rounds"] if r["ronda"] == "formulacion"), {})
+            t1 = result.scores.get(dep["code"], "")
+            click.echo(f"{dep['name']:<34} {entry.get('state', '-'):<22} {entry.get('radicado') or '':<18} {t1}")
+        click.echo(f"{'municipio':<34} {'':<22} {'':<18} {result.scores.get('municipio', '')}")
         click.echo("")
         where = "" if keep else " (temporary: use --keep DIR to keep it)"
         click.echo(f"digest (HTML):       {result.digest_html}{where}")
         click.echo(f"archive:             {result.archive}{where}")
         click.echo(f"consolidated plan:   {result.consolidated}{where}")
+        click.echo(f"T1 evaluation:       {result.evaluation}{where}")
         click.echo(
             f"{'every dependencia is where the scenario expects' if result.as_expected else 'UNEXPECTED STATES'}"
             f" ({result.seconds:.1f} s)"

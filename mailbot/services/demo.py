@@ -1,10 +1,12 @@
-"""`mailbot demo`: the whole formulación cycle in under a minute, on an embedded mail server, with no setup.
+"""`mailbot demo`: formulación and a first quarter's seguimiento in under a minute, on an embedded mail server.
 
 Everything runs the production paths: the real IMAP and SMTP adapters talk to an embedded server on loopback
 (pymap + aiosmtpd), the real scheduler runs the real daemon jobs (IDLE watcher, outbox flush), and the real
 campaign, inbox, outbox, digest and export services do the work. Only the secretarías are played: six of them
 reply with realistic variety (a correct plan, a plan over its budget and later corrected, a plan without
-responsables, an out-of-office auto-reply, a reply without the attachment, and a correct plan).
+responsables, an out-of-office auto-reply, a reply without the attachment, and a correct plan). Then the first
+quarter's seguimiento goes to the three dependencias whose plan was accepted; they report, one meta of Educación
+lagging, and the acceptances, the digest and the committee's evaluation workbook show the scores.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -25,12 +28,18 @@ from typing import Any
 import yaml
 
 from mailbot.adapters.embedded_mail import EmbeddedMailServer
+from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
 from mailbot.config import load_config
+from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget
-from mailbot.services import campaign, digest, export, queries, setup
+from mailbot.domain.evaluation import Grade, MunicipalityEvaluation, percent
+from mailbot.domain.money import format_percent
+from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.workbook_format import Ronda
+from mailbot.services import campaign, digest, export, queries, seguimiento, setup
 from mailbot.services.daemon import BackgroundDaemon
-from mailbot.services.sample_plans import Meta, fill_plan, valid_metas
+from mailbot.services.sample_plans import Meta, fill_plan, fill_seguimiento, sample_reports, valid_metas
 
 DOMAIN = "villaesperanza.gov.co"
 PLANEACION = f"planeacion@{DOMAIN}"
@@ -91,6 +100,9 @@ FIRST_ROUND = {
     "SOC": "accepted",
 }
 EXPECTED = {**FIRST_ROUND, "EDU": "accepted"}
+#: The first quarter's seguimiento: only the dependencias with an accepted plan get it, and all report it.
+EXPECTED_T1 = {"HAC": "accepted", "EDU": "accepted", "SOC": "accepted"}
+LAGGING_PACE = Decimal("0.4")  # Educación's first meta: 40 % of what was programmed (Rezagada)
 
 
 @dataclass
@@ -103,10 +115,13 @@ class DemoResult:
     archive: Path
     seconds: float
     events: list[str] = field(default_factory=list)
+    seguimiento: dict[str, str] = field(default_factory=dict)  # code → state of its T1 round
+    evaluation: Path | None = None  # the committee's T1 workbook
+    scores: dict[str, str] = field(default_factory=dict)  # code (and "municipio") → "87,5 % Sobresaliente"
 
     @property
     def as_expected(self) -> bool:
-        return self.states == EXPECTED
+        return self.states == EXPECTED and self.seguimiento == EXPECTED_T1
 
 
 def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
@@ -182,9 +197,17 @@ def run_demo(
         _resubmit_corrected(app, server, say)
         left = max(timeout - (time.monotonic() - started), 5)
         states = _wait_for(app, EXPECTED, decided=len(DEPENDENCIAS) + 1, timeout=left, say=say, events=events)
-        result = digest.send(app, dry_run=folder / "resumen")
         consolidated = folder / f"plan-de-accion-consolidado-{vigencia}.xlsx"
         export.export(app, vigencia, consolidated)
+        t1 = campaign.start(app, vigencia, ronda=Ronda.SEGUIMIENTO_T1)
+        daemon.watcher.flush_outbox()
+        say(f"seguimiento T1 {vigencia}: {len(t1.queued)} workbooks mailed, to the dependencias with an accepted plan")
+        _report_quarter(app, server, t1.queued, say)
+        left = max(timeout - (time.monotonic() - started), 5)
+        _wait_for(app, EXPECTED, decided=len(DEPENDENCIAS) + 1 + len(t1.queued), timeout=left, say=say, events=events)
+        evaluation = folder / f"evaluacion-T1-{vigencia}.xlsx"
+        quarter = seguimiento.export_evaluation(app, vigencia, Ronda.SEGUIMIENTO_T1, evaluation)
+        result = digest.send(app, dry_run=folder / "resumen")
         status = queries.status(app, today=app.clock.today())
     finally:
         daemon.stop()
@@ -198,7 +221,25 @@ def run_demo(
         archive=app.config.storage.archive_dir,
         seconds=time.monotonic() - started,
         events=events,
+        seguimiento=_round_states(status, Ronda.SEGUIMIENTO_T1),
+        evaluation=evaluation,
+        scores=_scores(quarter.evaluation),
     )
+
+
+def _round_states(status: dict[str, Any], ronda: Ronda) -> dict[str, str]:
+    return {
+        d["code"]: entry["state"] for d in status["dependencias"] for entry in d["rounds"] if entry["ronda"] == ronda
+    }
+
+
+def _scores(result: MunicipalityEvaluation) -> dict[str, str]:
+    def shown(score: Decimal | None, grade: Grade | None) -> str:
+        text = format_percent(None if score is None else percent(score), missing="sin metas programadas")
+        return f"{text} {grade.name}" if grade else text
+
+    scores = {d.code: shown(d.score, d.grade) for d in result.dependencias}
+    return {**scores, "municipio": shown(result.score, result.grade)}
 
 
 # ------------------------------------------------------------------------------------------------ secretarías
@@ -259,17 +300,47 @@ def _resubmit_corrected(app: App, server: EmbeddedMailServer, say: Callable[[str
     _send(app, raw, address, str(correction["Reply-To"] or PLANEACION))
 
 
+def _report_quarter(app: App, server: EmbeddedMailServer, codes: list[str], say: Callable[[str], None]) -> None:
+    """Each dependencia mailed the T1 workbook fills it in and replies; Educación's first meta lags behind."""
+    limits = ReaderLimits.from_config(app.config.limits)
+    for code, name, person, box, _, _ in DEPENDENCIAS:
+        if code not in codes:
+            continue
+        address = f"{box}@{DOMAIN}"
+        mailing = _mailing(server, address, subject="Seguimiento")
+        workbook = _workbook(mailing)
+        parsed = read_workbook(workbook, limits)
+        assert isinstance(parsed, ParsedWorkbook), "the demo's own workbook reads back"
+        pace = None
+        if code == "EDU":
+            pace = {values.text(parsed.seguimiento[0].cell("meta_code").value): LAGGING_PACE}
+            say(f"{name}: reports the first quarter, one meta at 40 % of what was programmed")
+        else:
+            say(f"{name}: reports the first quarter as programmed")
+        filled = fill_seguimiento(workbook, 1, sample_reports(parsed, 1, pace))
+        raw = _reply(
+            mailing,
+            address,
+            person,
+            body="Buenos días, adjunto el seguimiento del primer trimestre.",
+            attachment=(f"Seguimiento T1 {code}.xlsx", filled),
+        )
+        _send(app, raw, address, str(mailing["Reply-To"] or PLANEACION))
+
+
 def _over_budget(metas: list[Meta], budget: AvailableBudget) -> None:
     first = metas[0]
     first["poai_t2"] = int(str(first["poai_t2"])) + budget.poai  # twice what is available, in one quarter
 
 
-def _mailing(server: EmbeddedMailServer, address: str) -> EmailMessage:
+def _mailing(server: EmbeddedMailServer, address: str, subject: str = "") -> EmailMessage:
+    """The first message in `address` whose subject holds `subject`, once it has arrived."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        stored = server.messages(address)
-        if stored:
-            return _parse(stored[0])
+        for raw in server.messages(address):
+            message = _parse(raw)
+            if subject in str(message["Subject"]):
+                return message
         time.sleep(0.1)
     raise TimeoutError(f"the mailing for {address} never arrived")
 

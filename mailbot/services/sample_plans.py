@@ -11,11 +11,16 @@ import datetime as dt
 import io
 import unicodedata
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
 
+from mailbot.adapters.workbook.writer import plain_number
+from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget
+from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.seguimiento import QuarterReport
 from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
     HEADER_FIRST_ROW,
@@ -26,12 +31,15 @@ from mailbot.domain.workbook_format import (
     METAS_LETTERS,
     QUARTERS,
     REDUCCION,
+    SEGUIMIENTO_LETTERS,
     SHEET_HEADER,
     SHEET_METAS,
+    SHEET_SEGUIMIENTO,
     HeaderField,
     Source,
     money_key,
     physical_key,
+    seguimiento_key,
 )
 
 Meta = dict[str, object]
@@ -288,3 +296,72 @@ def _fill_header(ws: Any, header: Mapping[str, object]) -> None:
         if label not in rows:
             raise ValueError(f"'{label}' is not an Encabezado label (see workbook_format.HeaderField)")
         ws.cell(rows[label], 2).value = value
+
+
+# ------------------------------------------------------------------------------------------------ seguimiento
+
+
+def sample_reports(
+    workbook: ParsedWorkbook, quarter: int, pace: Mapping[str, Decimal] | None = None
+) -> dict[str, QuarterReport]:
+    """What diligent responsables report for `quarter`, read off the seguimiento workbook they received.
+
+    Execution is the quarter's programming times the meta's `pace` (1 unless given: 0.4 makes a lagging meta);
+    Comprometido is a fifth of the meta's total per quarter elapsed, Obligado ¾ of it and Pagado ⅔ of that, so
+    Comprometido ≥ Obligado ≥ Pagado; evidence and a short explanation always.
+    """
+    out: dict[str, QuarterReport] = {}
+    for row in workbook.seguimiento:
+        code = values.text(row.cell("meta_code").value)
+        programmed = values.number(row.cell(physical_key(quarter)).value).value or Decimal(0)
+        total = values.pesos(row.cell("total").value).value or 0
+        committed = total * quarter // 5
+        obligated = committed * 3 // 4
+        share = (pace or {}).get(code, Decimal(1))
+        out[code] = QuarterReport(
+            execution=programmed * share,
+            committed=committed,
+            obligated=obligated,
+            paid=obligated * 2 // 3,
+            evidence=f"https://{MAIL_DOMAIN}/evidencias/{code}/T{quarter}.pdf",
+            explanation=(
+                f"Avance del trimestre {quarter} según lo programado."
+                if share >= 1
+                else f"Avance parcial en el trimestre {quarter}: la contratación se retrasó; se ajusta el cronograma."
+            ),
+        )
+    return out
+
+
+def fill_seguimiento(workbook: bytes, quarter: int, reports: Mapping[str, QuarterReport]) -> bytes:
+    """The workbook with one quarter's block typed for the given meta codes, as a responsable does."""
+    wb = openpyxl.load_workbook(io.BytesIO(workbook))
+    ws = wb[SHEET_SEGUIMIENTO]
+    rows = seguimiento_rows(ws)
+    for code, report in reports.items():
+        if code not in rows:
+            raise ValueError(f"no Seguimiento row holds the meta code '{code}'")
+        typed = {
+            "exec": None if report.execution is None else plain_number(report.execution),
+            "committed": report.committed,
+            "obligated": report.obligated,
+            "paid": report.paid,
+            "evidence": report.evidence or None,
+            "explanation": report.explanation or None,
+        }
+        for name, value in typed.items():
+            ws[f"{SEGUIMIENTO_LETTERS[seguimiento_key(name, quarter)]}{rows[code]}"].value = value
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def seguimiento_rows(ws: Any) -> dict[str, int]:
+    """Meta code → its row in a `Seguimiento` sheet (codes as the sheet holds them: text)."""
+    letter = SEGUIMIENTO_LETTERS["meta_code"]
+    rows: dict[str, int] = {}
+    row = FIRST_DATA_ROW
+    while ws[f"{letter}{row}"].value not in (None, ""):
+        rows[str(ws[f"{letter}{row}"].value)] = row
+        row += 1
+    return rows

@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl.workbook.workbook import Workbook
 
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
-from mailbot.adapters.workbook.writer import TemplateSpec, plain_number, spec_from_config, template_bytes
+from mailbot.adapters.workbook.writer import TemplateSpec, spec_from_config, template_bytes
 from mailbot.config import Limits, MailbotConfig
 from mailbot.domain import control
 from mailbot.domain.context import AvailableBudget, ValidationContext
@@ -25,13 +25,13 @@ from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.seguimiento import Baseline, QuarterReport
 from mailbot.domain.summary import planned_metas
 from mailbot.domain.workbook_format import (
-    FIRST_DATA_ROW,
     SEGUIMIENTO_BY_KEY,
     SEGUIMIENTO_LETTERS,
     SHEET_SEGUIMIENTO,
     Ronda,
-    seguimiento_key,
 )
+from mailbot.services.sample_plans import fill_seguimiento
+from mailbot.services.sample_plans import seguimiento_rows as sheet_rows
 from tests.support.plans import make_plan
 from tests.support.workbooks import edit_workbook
 
@@ -174,19 +174,7 @@ def seguimiento_workbook(config: MailbotConfig, dependencia: str = "HAC", quarte
 
 def fill_quarter(data: bytes, quarter: int, reports: Mapping[str, QuarterReport]) -> bytes:
     """Type one quarter's block for the given meta codes, as the responsable does (other rows untouched)."""
-    edits: dict[tuple[str, str], object] = {}
-    for code, report in reports.items():
-        typed = (
-            None if report.execution is None else plain_number(report.execution),
-            report.committed,
-            report.obligated,
-            report.paid,
-            report.evidence or None,
-            report.explanation or None,
-        )
-        names = ("exec", "committed", "obligated", "paid", "evidence", "explanation")
-        edits |= {(code, seguimiento_key(name, quarter)): value for name, value in zip(names, typed, strict=True)}
-    return edit_seguimiento(data, edits)
+    return fill_seguimiento(data, quarter, reports)
 
 
 def edit_seguimiento(data: bytes, changes: Mapping[tuple[str, str], object]) -> bytes:
@@ -211,11 +199,4 @@ def edit_seguimiento(data: bytes, changes: Mapping[tuple[str, str], object]) -> 
 
 def seguimiento_rows(workbook: Workbook) -> dict[str, int]:
     """Meta code → its row in `Seguimiento` (codes as the sheet holds them: text)."""
-    ws = workbook[SHEET_SEGUIMIENTO]
-    letter = SEGUIMIENTO_LETTERS["meta_code"]
-    rows: dict[str, int] = {}
-    row = FIRST_DATA_ROW
-    while ws[f"{letter}{row}"].value not in (None, ""):
-        rows[str(ws[f"{letter}{row}"].value)] = row
-        row += 1
-    return rows
+    return sheet_rows(workbook[SHEET_SEGUIMIENTO])
