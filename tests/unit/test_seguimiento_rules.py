@@ -7,7 +7,9 @@ answer (`reports_for`): no findings at all. Each test then does what a responsab
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -267,3 +269,22 @@ def test_the_annotated_copy_marks_seguimiento_cells(config: MailbotConfig, t1: S
     assert cell.fill.fgColor.rgb.endswith(ERROR_FILL.fgColor.rgb)
     assert cell.comment is not None
     assert "[S04]" in cell.comment.text
+
+
+def test_validate_without_a_database_checks_the_file_alone(
+    config: MailbotConfig, t1: SeguimientoCase, tmp_path: Path
+) -> None:
+    """`mailbot validate` of a seguimiento where no storage exists: S01–S04 still run, nothing is created."""
+    from click.testing import CliRunner
+
+    from mailbot.cli import cli
+
+    path = write_config(tmp_path)
+    database = tmp_path / "state" / "mailbot.db"
+    bad = tmp_path / "t1.xlsx"
+    bad.write_bytes(edit_seguimiento(answered(t1), {(first_programmed(t1, 1), "evidence_t1"): None}))
+    result = CliRunner().invoke(cli, ["--config", str(path), "validate", str(bad), "--json"])
+    assert result.exit_code == 1
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["S04"]
+    assert "S03 and S05" in result.stderr
+    assert not database.exists()
