@@ -14,6 +14,7 @@ Keys are 64-bit integers derived from a name with SHA-256, stable across process
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, Engine, func, select
@@ -44,16 +45,24 @@ def serialize(session: Session, names: Iterable[str]) -> None:
 
 
 class AdvisoryLock:
-    """One named session-level lock on its own connection: `try_acquire`, `held`, `release`."""
+    """One named session-level lock on its own connection: `try_acquire`, `held`, `release`.
+
+    Thread-safe: the watcher thread and the scheduled jobs (which ask `held`) share one connection.
+    """
 
     def __init__(self, engine: Engine, name: str) -> None:
         self.engine = engine
         self.name = name
         self.key = lock_key(name)
         self._connection: Connection | None = None
+        self._mutex = threading.RLock()
 
     def try_acquire(self) -> bool:
         """True when this process now holds the lock (a connection problem counts as not acquired)."""
+        with self._mutex:
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         if self._connection is not None:
             return self.held()
         try:
@@ -76,18 +85,20 @@ class AdvisoryLock:
 
     def held(self) -> bool:
         """Still ours? A dead connection means the server has already released the lock."""
-        if self._connection is None:
-            return False
-        try:
-            self._connection.execute(select(1))
-        except SQLAlchemyError:
-            self._drop()
-            return False
-        return True
+        with self._mutex:
+            if self._connection is None:
+                return False
+            try:
+                self._connection.execute(select(1))
+            except SQLAlchemyError:
+                self._drop()
+                return False
+            return True
 
     def release(self) -> None:
         """Let go (closing the connection for good releases the lock even if the unlock fails)."""
-        self._drop()
+        with self._mutex:
+            self._drop()
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
