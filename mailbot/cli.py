@@ -400,7 +400,7 @@ def poll_command(state: CliState, once: bool) -> None:
     from mailbot.services import daemon
 
     app = state.app()
-    with daemon.mailbox_lock(app):
+    with daemon.exclusive_mailbox(app):
         watcher = daemon.Watcher(app, threading.Event())
         try:
             report = watcher.once()
@@ -410,12 +410,20 @@ def poll_command(state: CliState, once: bool) -> None:
 
 
 @cli.command("run")
+@click.option(
+    "--role",
+    type=click.Choice(["all", "fetcher", "worker"]),
+    default="all",
+    show_default=True,
+    help="all: one process does everything. With PostgreSQL only: fetcher (watch the mailbox, archive, record; "
+    "one active per mailbox, others stand by) or worker (decide and answer; any number, any machine).",
+)
 @pass_state
-def run_command(state: CliState) -> None:
+def run_command(state: CliState, role: str) -> None:
     """The daemon: watch the mailbox (IDLE or poll), answer, retry the outbox; SIGTERM/SIGINT stop it cleanly."""
     from mailbot.services import daemon
 
-    daemon.run(state.app())
+    daemon.run(state.app(), next(r for r in daemon.ROLES if r == role))  # click.Choice: one of them
 
 
 @cli.command("messages")

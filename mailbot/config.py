@@ -371,6 +371,21 @@ class Evaluation(Section):
         return EvaluationRules(tuple(band.grade() for band in self.grades), self.lag_below_percent)
 
 
+class Workers(Section):
+    """Several cooperating processes (PostgreSQL only): `mailbot run --role fetcher|worker`."""
+
+    poll_interval: float = Field(
+        1.0, gt=0, le=60, description="Seconds an idle worker waits before looking for new messages again."
+    )
+    batch: int = Field(20, ge=1, le=1000, description="Messages a worker decides before it flushes the outbox.")
+    standby_retry: float = Field(
+        2.0, gt=0, le=60, description="Seconds between a standby fetcher's attempts to take over the mailbox."
+    )
+    fetcher_recheck: float = Field(
+        2.0, gt=0, le=60, description="While workers decide, seconds between the fetcher's moves of decided mail."
+    )
+
+
 class MailbotConfig(Section):
     municipality: Municipality
     development_plan: DevelopmentPlan
@@ -384,6 +399,7 @@ class MailbotConfig(Section):
     sender_policy: SenderPolicy = SenderPolicy()
     signing: Signing
     evaluation: Evaluation = Evaluation()
+    workers: Workers = Workers()
 
     @field_validator("dependencias")
     @classmethod

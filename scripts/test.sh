@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what the tests need, lints, then runs pytest.
-# As root it installs Dovecot and Postfix from Debian's packages (the server tests use them on loopback);
-# as another user those tests skip with a reason. Extra arguments go to pytest, e.g. `-m "not slow"`.
+# The whole test suite on a fresh machine: installs what the tests need, lints, then runs pytest twice.
+# As root it installs Dovecot, Postfix, LibreOffice and the PostgreSQL server from Debian's packages (the server
+# tests start their own instances on loopback, in temporary folders, and stop them by PID); as another user
+# those tests skip with a reason. Extra arguments go to both pytest runs, e.g. `-m "not slow"`.
+#
+# Pass 1: every test, storage on SQLite.
+# Pass 2: MAILBOT_TEST_DATABASE=postgresql, which keeps the tests marked `storage` (every test that opens a
+#         database: tests/conftest.py fails a test that does so unmarked), each on a fresh database of a
+#         PostgreSQL server private to the run; the multi-worker test (tests/integration/test_workers.py) runs here.
+#         Pure unit tests do not touch storage and run once. MAILBOT_TEST_PASSES=sqlite (or postgresql) runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then
     bash .ci/install-mailservers.sh
     bash .ci/install-libreoffice.sh
+    bash .ci/install-postgres.sh
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -18,4 +26,21 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+
+passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
+for pass in $passes; do
+    case $pass in
+        sqlite)
+            echo "== tests on SQLite =="
+            MAILBOT_TEST_DATABASE=sqlite .venv/bin/python -m pytest "$@"
+            ;;
+        postgresql)
+            echo "== tests that touch storage, on PostgreSQL =="
+            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "$@"  # keeps the storage tests alone
+            ;;
+        *)
+            echo "test.sh: unknown pass '$pass' in MAILBOT_TEST_PASSES (sqlite, postgresql)" >&2
+            exit 2
+            ;;
+    esac
+done

@@ -2,25 +2,52 @@
 
 Mail servers: one real Dovecot + Postfix pair per test session (tests/support/mailservers.py);
 each test that asks for `mail` gets it with every mailbox emptied.
+
+Databases: every test that touches storage is marked `storage` and runs twice in `scripts/test.sh`: on SQLite,
+then with `MAILBOT_TEST_DATABASE=postgresql` (which keeps only the `storage` tests) on the session's PostgreSQL server
+(tests/support/postgres.py; each test configuration gets a fresh database from tests/support/configs.py).
+The marker is checked, not trusted: a test that opens a database connection without it fails, and in the
+PostgreSQL run a `storage` test that opens a SQLite database fails (it bypassed the switch). Tests that use
+SQLite on purpose (its pragmas, the one-command demo) are marked `sqlite_only` instead.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import structlog
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.pool import Pool
 
+from tests.support import postgres
+from tests.support.configs import storage_engine
 from tests.support.mailservers import MailServers
 
 _MAIL_SERVER_FIXTURES = frozenset({"mail_servers", "mail"})
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses the mail servers, so `-m "not mailserver"` leaves them out."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses the mail servers, so `-m "not mailserver"` leaves them out.
+
+    In the PostgreSQL run (MAILBOT_TEST_DATABASE=postgresql) only the `storage` tests are kept (not the
+    `sqlite_only` ones): the others do not touch storage and already ran in the SQLite run. A `-m` given on the
+    command line still applies on top.
+    """
     for item in items:
         if _MAIL_SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.mailserver)
+    if storage_engine() != "postgresql":
+        return
+    kept, dropped = [], []
+    for item in items:
+        names = {m.name for m in item.iter_markers()}
+        (kept if "storage" in names and "sqlite_only" not in names else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +69,35 @@ def mail(mail_servers: MailServers) -> MailServers:
     """The session's mail servers, every user's mailbox empty and with only an INBOX."""
     mail_servers.clear_mailboxes()
     return mail_servers
+
+
+@pytest.fixture(autouse=True)
+def _storage_marker_is_honest(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose database use does not match its marker (see the module's docstring)."""
+    engines: set[str] = set()
+    used: dict[int, Engine] = {}  # strong references: an engine dropped mid-test must not be collected with its
+    # connections open (psycopg warns; sqlite3 in Python 3.11 says nothing); they are disposed after the test
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        engines.add("sqlite" if isinstance(dbapi_connection, sqlite3.Connection) else "postgresql")
+
+    def on_engine_connect(connection: Connection) -> None:
+        used.setdefault(id(connection.engine), connection.engine)
+
+    event.listen(Pool, "connect", on_connect)
+    event.listen(Engine, "engine_connect", on_engine_connect)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", on_connect)
+        event.remove(Engine, "engine_connect", on_engine_connect)
+        for engine in used.values():  # tests rarely close their App: free the server's connections now
+            engine.dispose()
+    marked = {m.name for m in request.node.iter_markers()} & {"storage", "sqlite_only"}
+    if engines and not marked:
+        pytest.fail(f"opened a {'/'.join(sorted(engines))} database but is not marked storage (or sqlite_only)")
+    if storage_engine() == "postgresql" and "sqlite" in engines and "sqlite_only" not in marked:
+        pytest.fail("marked storage but opened a SQLite database in the PostgreSQL run (use configs.database_url)")
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +132,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    postgres.stop_session_server()  # by the PID it started, if this session started one
     if _SECRETS_SEEN:
         for line in _SECRETS_SEEN:
             print(f"SECRET LEAK: {line}")

@@ -1,10 +1,21 @@
-"""The daemon: one process, one APScheduler BlockingScheduler, jobs added at start-up from the configuration.
+"""The daemon: APScheduler's BlockingScheduler, jobs added at start-up from the configuration and the role.
 
-Jobs: the mailbox watcher (IMAP IDLE when offered, polling otherwise; it runs for the life of the process and
-reconnects with backoff, logging each state change once), and the outbox flush every 30 seconds for retries (the
-watcher also flushes right after each pass, so answers leave at once). SIGTERM and SIGINT set a stop event: the
-watcher finishes the message in hand, the scheduler waits for running jobs, and the process exits 0.
-A lock file beside the archive keeps a second daemon (or `poll --once`) off the same mailbox.
+Roles (`mailbot run --role`):
+- `all` (the default, and the only one on SQLite): one process does everything. Jobs: the mailbox watcher (IMAP
+  IDLE when offered, polling otherwise; it runs for the life of the process and reconnects with backoff, logging
+  each state change once), which fetches each new message and decides it at once through the worker's own
+  function, the outbox flush every 30 seconds for retries (the watcher also flushes right after each pass, so
+  answers leave at once), the digest and the reminders.
+- `fetcher` (PostgreSQL): the watcher without deciding: it archives and records each message and moves decided
+  ones to their folders; the digest and the reminders are queued here. One fetcher per mailbox is active: it holds
+  a PostgreSQL advisory lock on a dedicated connection; others stand by and take over within
+  `workers.standby_retry` seconds of the holder's death (its connection closes, the server releases the lock).
+- `worker` (PostgreSQL): decides recorded messages (claimed with `SELECT … FOR UPDATE SKIP LOCKED`) and flushes
+  the outbox; any number of them, on any number of machines.
+Scheduled jobs run only where the mailbox lock is held, so a digest is never built twice.
+SIGTERM and SIGINT set a stop event: the message in hand is finished, the scheduler waits for running jobs, and
+the process exits 0. On SQLite a lock file beside the archive keeps a second daemon (or `poll --once`) off the
+mailbox; on PostgreSQL the advisory lock does (a lock file would mean nothing across machines).
 """
 
 from __future__ import annotations
@@ -14,9 +25,11 @@ import fcntl
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -25,9 +38,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.backoff import Backoff, ConnectionState
+from mailbot.adapters.db.locks import AdvisoryLock, is_postgresql
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.app import App
-from mailbot.errors import MailbotError, PermanentError, StorageError, TemporaryError
+from mailbot.errors import ConfigError, MailbotError, PermanentError, StorageError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.services import digest, outbox, reminders, seguimiento
@@ -35,10 +49,48 @@ from mailbot.services.inbox import InboxProcessor, PassReport
 
 log = get_logger("mailbot.daemon")
 OUTBOX_INTERVAL_SECONDS = 30
+# A fetcher killed a moment ago holds its PostgreSQL lock until the server notices the closed connection.
+LOCK_GRACE_SECONDS = 3.0
+Role = Literal["all", "fetcher", "worker"]
+ROLES: tuple[Role, ...] = ("all", "fetcher", "worker")
 
 
 class AlreadyRunningError(MailbotError):
     """Another mailbot process holds the mailbox lock."""
+
+
+def check_role(app: App, role: Role) -> None:
+    """Several processes need PostgreSQL's locks: on SQLite only `all` makes sense (a ConfigError: exit 2)."""
+    if role != "all" and not is_postgresql(app.engine):
+        raise ConfigError(
+            f"--role {role} needs PostgreSQL (storage.database_url: postgresql+psycopg://...); "
+            "with SQLite one process does everything: run `mailbot run` (role all)"
+        )
+
+
+def fetcher_lock(app: App) -> AdvisoryLock:
+    """The PostgreSQL advisory lock that makes one fetcher per mailbox (account and folder) the active one."""
+    imap = app.config.imap
+    return AdvisoryLock(app.engine, f"fetcher:{imap.user or ''}@{imap.host}:{imap.effective_port}/{imap.folder}")
+
+
+@contextlib.contextmanager
+def exclusive_mailbox(app: App) -> Iterator[None]:
+    """This process alone fetches the mailbox (a lock file on SQLite, the advisory lock on PostgreSQL), or raise."""
+    if not is_postgresql(app.engine):
+        with mailbox_lock(app):
+            yield
+        return
+    lock = fetcher_lock(app)
+    deadline = time.monotonic() + LOCK_GRACE_SECONDS
+    while not lock.try_acquire():
+        if time.monotonic() > deadline:
+            raise AlreadyRunningError("another mailbot process is fetching this mailbox (its PostgreSQL lock is held)")
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextlib.contextmanager
@@ -63,25 +115,40 @@ def mailbox_lock(app: App) -> Iterator[Path]:
 
 
 class Watcher:
-    """Keeps one IMAP connection: pass, flush, wait for news; reconnects with backoff after a failure."""
+    """Keeps one IMAP connection: pass, flush, wait for news; reconnects with backoff after a failure.
 
-    def __init__(self, app: App, stop: threading.Event) -> None:
+    With `work` (role `all`) each fetched message is decided at once and the outbox flushed after each pass;
+    without it (role `fetcher`) messages are only archived and recorded, and decided ones moved to their folders.
+    With a `lock` (PostgreSQL) the watcher stands by until it holds the mailbox's advisory lock, and goes back to
+    standing by if it loses it.
+    """
+
+    def __init__(self, app: App, stop: threading.Event, *, work: bool = True, lock: AdvisoryLock | None = None) -> None:
         self.app = app
         self.stop = stop
+        self.work = work
+        self.lock = lock
         self.processor = InboxProcessor(app)
         self.imap_state = ConnectionState("imap")
         self.smtp_state = ConnectionState("smtp")
         self.backoff = Backoff()
         self._mailbox: ImapMailbox | None = None
         self._failing: str | None = None  # the kind of non-connection failure being retried, logged once
+        self._standing_by = False
+
+    @property
+    def active(self) -> bool:
+        """This process fetches the mailbox now (always, without a lock: the caller holds the lock file)."""
+        return self.lock is None or self.lock.held()
 
     def once(self) -> PassReport:
-        """One pass: connect, fetch and process everything new, flush the outbox."""
+        """One pass: connect, fetch and process everything new, flush the outbox (when working too)."""
         mailbox = self._connected()
         try:
-            report = self.processor.run_pass(mailbox, stop=self.stop)
+            report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
             failpoint("after_queue")
-            self.flush_outbox()
+            if self.work:
+                self.flush_outbox()
         except SQLAlchemyError as exc:  # e.g. "database is locked" past the busy timeout: exit 3, or retry later
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
             raise StorageError(f"the database cannot be used now ({reason}); the message stays on the server") from exc
@@ -89,33 +156,64 @@ class Watcher:
 
     def forever(self) -> None:
         config = self.app.config.imap
-        while not self.stop.is_set():
-            try:
-                report = self.once()
-                self.imap_state.restored()
-                self._recovered()
-                self.backoff.reset()
-                if report.fetched:
-                    continue  # mail that arrived during the pass may not raise IDLE again: look once more now
-                # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
-                # every poll_interval, a safety net for a notification that never came.
-                self._connected().wait_for_new(config.folder, config.poll_interval, stop=self.stop)
-            except TemporaryError as exc:
-                self._drop()
-                self.imap_state.lost(exc)
-                self.backoff.wait(self.stop)
-            except PermanentError as exc:
-                self._drop()
-                log.error("imap_refused", error=str(exc))
-                self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
-            except StorageError as exc:  # archive or database: the message stays on the server; retry later
-                self._failed("storage_unavailable", exc)
-                self.backoff.wait(self.stop)
-            except Exception as exc:  # never let the watcher thread die: the daemon would stop answering
-                self._drop()
-                self._failed("watcher_failed", exc)
-                self.backoff.wait(self.stop)
-        self._drop()
+        try:
+            while not self.stop.is_set():
+                if not self._hold_lock():
+                    continue
+                try:
+                    report = self.once()
+                    self.imap_state.restored()
+                    self._recovered()
+                    self.backoff.reset()
+                    if report.fetched:
+                        continue  # mail that arrived during the pass may not raise IDLE again: look once more now
+                    # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
+                    # every poll_interval, a safety net for a notification that never came.
+                    self._connected().wait_for_new(config.folder, self._wait_seconds(), stop=self.stop)
+                except TemporaryError as exc:
+                    self._drop()
+                    self.imap_state.lost(exc)
+                    self.backoff.wait(self.stop)
+                except PermanentError as exc:
+                    self._drop()
+                    log.error("imap_refused", error=str(exc))
+                    self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
+                except StorageError as exc:  # archive or database: the message stays on the server; retry later
+                    self._failed("storage_unavailable", exc)
+                    self.backoff.wait(self.stop)
+                except Exception as exc:  # never let the watcher thread die: the daemon would stop answering
+                    self._drop()
+                    self._failed("watcher_failed", exc)
+                    self.backoff.wait(self.stop)
+        finally:
+            self._drop()
+            if self.lock is not None:
+                self.lock.release()
+
+    def _hold_lock(self) -> bool:
+        """True while this fetcher is the active one; otherwise wait `standby_retry` seconds and say False."""
+        lock = self.lock
+        if lock is None or lock.held():
+            return True
+        if not self._standing_by and self._mailbox is not None:
+            log.error("fetcher_lock_lost", lock=lock.name)  # its connection died: another fetcher may take over
+            self._drop()
+        if lock.try_acquire():
+            log.info("fetcher_active", lock=lock.name, took_over=self._standing_by)
+            self._standing_by = False
+            return True
+        if not self._standing_by:
+            log.info("fetcher_standby", lock=lock.name, retry_seconds=self.app.config.workers.standby_retry)
+            self._standing_by = True
+        self.stop.wait(self.app.config.workers.standby_retry)
+        return False
+
+    def _wait_seconds(self) -> float:
+        """The poll interval; a fetcher whose workers are still deciding looks again soon to move their mail."""
+        interval = float(self.app.config.imap.poll_interval)
+        if self.work or self.processor.unfinished() == 0:
+            return interval
+        return min(interval, self.app.config.workers.fetcher_recheck)
 
     def _failed(self, event: str, exc: Exception) -> None:
         """Log a failure the first time it happens, not once per retry."""
@@ -129,11 +227,7 @@ class Watcher:
             self._failing = None
 
     def flush_outbox(self) -> None:
-        try:
-            outbox.flush(self.app.sessions, self.app.config.smtp, self.app.clock.now)
-            self.smtp_state.restored()
-        except (TemporaryError, PermanentError) as exc:
-            self.smtp_state.lost(exc)
+        flush_outbox(self.app, self.smtp_state)
 
     def close(self) -> None:
         self._drop()
@@ -152,23 +246,82 @@ class Watcher:
                 mailbox.close()
 
 
-def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher) -> None:
-    """The daemon's jobs, from the configuration: the same for `mailbot run` and for `mailbot demo`."""
+def flush_outbox(app: App, smtp_state: ConnectionState) -> None:
+    """Send what is due; an SMTP outage is logged once per state change and retried by the next flush."""
+    try:
+        outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+        smtp_state.restored()
+    except (TemporaryError, PermanentError) as exc:
+        smtp_state.lost(exc)
+
+
+class Worker:
+    """Role `worker`: decide recorded messages (any fetcher's) a batch at a time, flush the outbox, repeat.
+
+    An idle worker looks again every `workers.poll_interval` seconds. A storage fault (database down, archive
+    unreadable) is logged once and retried with backoff; the row it was deciding stays without an outcome.
+    """
+
+    def __init__(self, app: App, stop: threading.Event) -> None:
+        self.app = app
+        self.stop = stop
+        self.processor = InboxProcessor(app)
+        self.smtp_state = ConnectionState("smtp")
+        self.backoff = Backoff()
+        self._failing: str | None = None
+
+    def forever(self) -> None:
+        settings = self.app.config.workers
+        while not self.stop.is_set():
+            try:
+                done = self.processor.work_pending(self.stop, limit=settings.batch)
+                failpoint("after_queue")
+                flush_outbox(self.app, self.smtp_state)
+                self._recovered()
+                self.backoff.reset()
+                if not done:
+                    self.stop.wait(settings.poll_interval)
+            except (StorageError, SQLAlchemyError) as exc:
+                self._failed("storage_unavailable", exc)
+                self.backoff.wait(self.stop)
+            except Exception as exc:  # never let the worker thread die silently
+                self._failed("worker_failed", exc)
+                self.backoff.wait(self.stop)
+
+    def _failed(self, event: str, exc: Exception) -> None:
+        if self._failing != event:
+            self._failing = event
+            log.error(event, error=str(exc)[:500], error_type=type(exc).__name__)
+
+    def _recovered(self) -> None:
+        if self._failing is not None:
+            log.info("storage_restored" if self._failing == "storage_unavailable" else "worker_recovered")
+            self._failing = None
+
+
+def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = "all") -> None:
+    """The daemon's jobs for `role`, from the configuration: the same for `mailbot run` and for `mailbot demo`."""
+    if role == "worker":
+        worker = Worker(app, watcher.stop)
+        scheduler.add_job(worker.forever, id="worker", name="decide received messages, send answers")
+        return
     scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
-    scheduler.add_job(
-        watcher.flush_outbox,
-        "interval",
-        seconds=OUTBOX_INTERVAL_SECONDS,
-        id="outbox_flush",
-        name="outbox retries",
-        max_instances=1,
-        coalesce=True,
-    )
+    then: Callable[[], None] = watcher.flush_outbox if role == "all" else _nothing
+    if role == "all":
+        scheduler.add_job(
+            watcher.flush_outbox,
+            "interval",
+            seconds=OUTBOX_INTERVAL_SECONDS,
+            id="outbox_flush",
+            name="outbox retries",
+            max_instances=1,
+            coalesce=True,
+        )
     schedule = app.config.digest.schedule
     scheduler.add_job(
         _quietly,
         CronTrigger(day_of_week=schedule.days, hour=schedule.time.hour, minute=schedule.time.minute),
-        args=("digest", lambda: _then_flush(digest.send, app, watcher)),
+        args=("digest", _where_active(watcher, lambda: _then(digest.send, app, then))),
         id="digest",
         name="planeación's digest",
         max_instances=1,
@@ -179,7 +332,10 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher) -> None:
     scheduler.add_job(
         _quietly,
         CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute),
-        args=("reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)),
+        args=(
+            "reminders",
+            _where_active(watcher, lambda: _then(lambda a: reminders.send_due(a, a.clock.today()), app, then)),
+        ),
         id="reminders",
         name="reminders and late notices",
         max_instances=1,
@@ -189,13 +345,32 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher) -> None:
     scheduler.add_job(
         _quietly,
         CronTrigger(hour=at.hour, minute=at.minute),
-        args=("seguimiento", lambda: _then_flush(lambda a: seguimiento.start_due(a, a.clock.today()), app, watcher)),
+        args=(
+            "seguimiento",
+            _where_active(watcher, lambda: _then(lambda a: seguimiento.start_due(a, a.clock.today()), app, then)),
+        ),
         id="seguimiento_start",
         name="seguimiento rounds on each cut-off day",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
     )
+
+
+def _where_active(watcher: Watcher, job: Callable[[], object]) -> Callable[[], object]:
+    """Scheduled jobs run only in the active fetcher: a standby's copy of the job does nothing, and says so."""
+
+    def guarded() -> object:
+        if not watcher.active:
+            log.info("job_skipped_standby")
+            return None
+        return job()
+
+    return guarded
+
+
+def _nothing() -> None:
+    """A fetcher leaves sending to the workers."""
 
 
 class BackgroundDaemon:
@@ -210,7 +385,7 @@ class BackgroundDaemon:
 
     def start(self) -> None:
         self._lock = contextlib.ExitStack()
-        self._lock.enter_context(mailbox_lock(self.app))
+        self._lock.enter_context(exclusive_mailbox(self.app))
         add_jobs(self.scheduler, self.app, self.watcher)
         self.scheduler.start()
         log.info("daemon_started", mailbox=self.app.config.imap.user, folder=self.app.config.imap.folder)
@@ -223,22 +398,31 @@ class BackgroundDaemon:
         log.info("daemon_stopped")
 
 
-def run(app: App) -> None:
+def run(app: App, role: Role = "all") -> None:
     """Block until SIGTERM or SIGINT; return after the current message and the running jobs finish."""
+    check_role(app, role)
     stop = threading.Event()
     scheduler = BlockingScheduler(timezone=app.config.municipality.timezone)
-    watcher = Watcher(app, stop)
+    postgresql = is_postgresql(app.engine)
+    lock = fetcher_lock(app) if postgresql and role != "worker" else None
+    watcher = Watcher(app, stop, work=role == "all", lock=lock)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("daemon_stopping", signal=signal.Signals(signum).name)
         stop.set()
         scheduler.shutdown(wait=False)
 
-    with mailbox_lock(app):
-        add_jobs(scheduler, app, watcher)
+    with contextlib.ExitStack() as held:
+        if not postgresql:
+            held.enter_context(mailbox_lock(app))
+        add_jobs(scheduler, app, watcher, role)
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info(
-            "daemon_started", mailbox=app.config.imap.user, folder=app.config.imap.folder, idle=app.config.imap.idle
+            "daemon_started",
+            role=role,
+            mailbox=app.config.imap.user,
+            folder=app.config.imap.folder,
+            idle=app.config.imap.idle,
         )
         try:
             scheduler.start()  # returns once shut down
@@ -247,12 +431,12 @@ def run(app: App) -> None:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             _join_jobs(scheduler)
-        log.info("daemon_stopped")
+        log.info("daemon_stopped", role=role)
 
 
-def _then_flush(job: Callable[[App], object], app: App, watcher: Watcher) -> None:
+def _then(job: Callable[[App], object], app: App, after: Callable[[], None]) -> None:
     job(app)
-    watcher.flush_outbox()
+    after()
 
 
 def _quietly(name: str, job: Callable[[], object]) -> None:

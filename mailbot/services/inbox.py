@@ -1,17 +1,31 @@
 """Processing the planeación mailbox: every message ends with exactly one recorded outcome and at most one answer.
 
-For each new UID (above the checkpoint of folder and UIDVALIDITY):
-  1. fetch the original bytes (never setting \\Seen), archive them and every attachment by SHA-256, and commit a
-     `received_messages` row with no outcome yet;
-  2. parse, classify, match, validate and decide (pure functions over what was read);
-  3. commit, in one transaction: the outcome, the submission (version, findings, radicado), the answer in the
-     outbox, the audit event and the advanced checkpoint;
-  4. only then move the message to the folder of its outcome.
-A crash between 1 and 3 repeats 2 on restart (the archive is content-addressed, the answer's dedup key is the
-received row): nothing is lost and nothing is answered twice. A crash between 3 and 4 is healed by the first
-step of every pass, which moves what was decided but not yet moved. A message that makes the processing fail gets
-the outcome `error` (its raw bytes are in the archive) and the loop goes on; a storage fault (archive or database)
-stops the pass instead, leaving the message untouched on the server for the next one.
+Two halves, each a function of its own, so that one process may run both (`mailbot run`, role `all`) or many
+processes on many machines may share the work (PostgreSQL: one fetcher, any number of workers):
+
+the fetcher (holds the IMAP connection, one per mailbox at a time)
+  1. fetches each new UID's original bytes (never setting \\Seen), archives them and every attachment by
+     SHA-256, and commits a `received_messages` row with no outcome yet together with the advanced checkpoint
+     (`record`);
+  4. moves every decided message to the folder of its outcome (`move_decided`).
+a worker (any number; `work_one`)
+  2. claims one row without an outcome (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's
+     `BEGIN IMMEDIATE` serialises the single process) and keeps the row locked for its whole transaction;
+     reads the raw message back from the archive; parses, classifies, matches, validates and decides (pure
+     functions over what was read);
+  3. commits in that same transaction the outcome, the submission (version, findings, radicado), the answer in
+     the outbox and the audit event.
+Role `all` runs 1-2-3-4 per message through these same functions. A crash between 1 and 3 leaves a row without
+an outcome that the next worker claims (a killed worker's row lock vanishes with its connection); the answer's
+dedup key is the received row, so nothing is answered twice. A crash between 3 and 4 is healed by the fetcher's
+next `move_decided`. A message that makes the processing fail gets the outcome `error` (its raw bytes are in the
+archive) and the loop goes on; a storage fault (archive or database) stops the pass instead, leaving the message
+untouched on the server, or its row without an outcome, for the next attempt.
+
+Concurrent workers and the rows they share: what a decision reads of other messages (an earlier submission of
+the same file, the next version number, today's answers to the sender, the same message seen before a
+resynchronisation) is read after taking transaction-scoped advisory locks on the mailing, the sender and the
+Message-ID (`adapters.db.locks`), so two workers never give one file two versions or one sender too many answers.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -28,6 +43,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.archive import Archive, Stored
+from mailbot.adapters.db.locks import serialize
 from mailbot.adapters.db.models import (
     Attachment,
     AuditEvent,
@@ -63,7 +79,7 @@ from mailbot.domain.matching import Directory, MailingRef, Match, WorkbookContro
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.rules import validate
 from mailbot.domain.seguimiento import Baseline
-from mailbot.domain.summary import summarize
+from mailbot.domain.summary import PlanSummary, summarize
 from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.errors import StorageError
 from mailbot.faults import failpoint
@@ -111,6 +127,8 @@ class _Verdict:
     duplicate_of: Submission | None = None
     bounced: tuple[str, ...] = ()
     baseline: Baseline | None = None  # seguimiento: the accepted plan and quarters the workbook was checked against
+    summary: PlanSummary | None = None  # computed before any lock is taken: the costly part of an answer
+    annotated: bytes | None = None
 
 
 class InboxProcessor:
@@ -127,39 +145,65 @@ class InboxProcessor:
 
     # ------------------------------------------------------------------------------------------ the pass
 
-    def run_pass(self, mailbox: ImapMailbox, stop: threading.Event | None = None) -> PassReport:
-        """Process every new message; with `stop` set, return after the message in hand."""
+    def run_pass(self, mailbox: ImapMailbox, stop: threading.Event | None = None, *, work: bool = True) -> PassReport:
+        """The fetcher's pass over every new message; with `work` (role `all`) each one is decided at once.
+
+        With `stop` set, return after the message in hand.
+        """
         report = PassReport()
         report.moved += self.move_decided(mailbox)
+        if work:  # rows left without an outcome by a crash or a storage fault: decide them first
+            for row_id, outcome in self.work_pending(stop):
+                report.outcomes[outcome] += 1
+                report.moved += self._move(mailbox, row_id)
         state = mailbox.state(self.folder)
         last_uid = self._checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.folder, last_uid)
-        directory = self._directory()
+        directory = self._directory() if work and uids else None
         for uid, raw in mailbox.fetch_raw(self.folder, uids):
             failpoint("after_fetch")
             report.fetched += 1
-            row_id, outcome = self.process(uid, state.uidvalidity, raw, directory)
-            report.outcomes[outcome] += 1
-            report.moved += self._move(mailbox, row_id)
+            row_id = self.record(uid, state.uidvalidity, raw)
+            failpoint("after_archive")
+            if directory is not None:
+                done = self.work_one(directory, row_id=row_id)
+                report.outcomes[done[1] if done else self._outcome_of(row_id)] += 1
+                report.moved += self._move(mailbox, row_id)
             if stop is not None and stop.is_set():
                 return report
         if uids:
             self._advance(state.uidvalidity, max(uids))  # UIDs that vanished before the fetch count as seen
-        if report.fetched:
-            log.info("inbox_pass", **{k: v for k, v in report.outcomes.items()}, moved=report.moved)
+        if report.fetched or report.outcomes:
+            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
         return report
 
+    def unfinished(self) -> int:
+        """Messages of this mailbox recorded but not yet moved: the fetcher looks again soon while there are any."""
+        with self.app.sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count(ReceivedMessage.id)).where(
+                        ReceivedMessage.account == self.account,
+                        ReceivedMessage.folder == self.folder,
+                        ReceivedMessage.moved_to.is_(None),
+                    )
+                )
+                or 0
+            )
+
     def move_decided(self, mailbox: ImapMailbox) -> int:
-        """Messages decided before a crash but not yet moved: move them now (the outcome is committed)."""
+        """Messages decided (by any worker) but not yet moved: move them now (the outcome is committed)."""
         with self.app.sessions() as session:
             ids = list(
                 session.scalars(
-                    select(ReceivedMessage.id).where(
+                    select(ReceivedMessage.id)
+                    .where(
                         ReceivedMessage.account == self.account,
                         ReceivedMessage.folder == self.folder,
                         ReceivedMessage.outcome.is_not(None),
                         ReceivedMessage.moved_to.is_(None),
                     )
+                    .order_by(ReceivedMessage.id)
                 )
             )
         return sum(self._move(mailbox, row_id) for row_id in ids)
@@ -245,34 +289,64 @@ class InboxProcessor:
         with self.app.sessions.begin() as own:
             own.execute(statement)
 
-    # ------------------------------------------------------------------------------------------ one message
+    # ------------------------------------------------------------------------------------------ the fetcher's half
 
-    def process(self, uid: int, uidvalidity: int, raw: bytes, directory: Directory) -> tuple[int, str]:
-        """Archive, record, decide and answer one message; returns (received row id, outcome)."""
+    def record(self, uid: int, uidvalidity: int, raw: bytes) -> int:
+        """Archive a fetched message and its attachments, then commit its row (no outcome) and the checkpoint.
+
+        A UID already recorded (a re-fetch after a crash) gives back its row and writes nothing.
+        """
+        with self.app.sessions() as session:
+            known = self._find(session, uidvalidity, uid)
+            if known is not None:
+                return known.id
         now = self.app.clock.now()
-        done = self._already_decided(uidvalidity, uid)
-        if done is not None:
-            return done
+        parsed = self._parse(raw)
+        stored = self.archive.store_message(raw, now)
+        files = self._store_attachments(parsed)
+        facts = parsed.facts
+        with self.app.sessions.begin() as session:
+            row = ReceivedMessage(
+                account=self.account,
+                folder=self.folder,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                message_id=_text(facts.message_id, 998),
+                sha256=stored.sha256,
+                size=stored.size,
+                raw_path=str(stored.path),
+                from_address=_text(facts.from_address, 320),
+                subject=_text(facts.subject or "", 2000),
+                received_at=now,
+            )
+            session.add(row)
+            session.flush()
+            for part, file in files:
+                session.add(
+                    Attachment(
+                        received_message_id=row.id,
+                        filename=_text(part.filename or "", 500) or None,
+                        content_type=_text(part.content_type, 200),
+                        detected_kind=str(part.kind),
+                        archive_path=str(file.path),
+                        sha256=file.sha256,
+                        size=file.size,
+                    )
+                )
+            self._advance(uidvalidity, uid, session)
+            return row.id
+
+    def _parse(self, raw: bytes) -> ParsedMessage:
         limits = self.config.limits
-        parsed = parse_message(
+        return parse_message(
             raw, max_message_bytes=limits.max_message_bytes, max_attachment_bytes=limits.max_attachment_bytes
         )
-        stored = self.archive.store_message(raw, now)
-        files = [
+
+    def _store_attachments(self, parsed: ParsedMessage) -> list[tuple[AttachmentPart, Stored]]:
+        """Content-addressed: the worker's call finds the fetcher's files and writes nothing."""
+        return [
             (part, self.archive.store_attachment(part.data, str(part.kind))) for part in parsed.attachments if part.data
         ]
-        row_id = self._record(uid, uidvalidity, parsed, stored, files, now)
-        failpoint("after_archive")
-        try:
-            verdict = self._decide(parsed, directory)
-            outcome = self._apply(row_id, uid, uidvalidity, parsed, verdict, files, directory, now)
-        except (StorageError, OperationalError):
-            raise  # the archive or the database: stop the pass, leave the message for the next one
-        except Exception as exc:
-            log.exception("message_failed", received_id=row_id, uid=uid)
-            outcome = self._fail(row_id, uidvalidity, uid, exc, now)
-        failpoint("after_commit")
-        return row_id, outcome
 
     def _find(self, session: Session, uidvalidity: int, uid: int) -> ReceivedMessage | None:
         return session.scalars(
@@ -284,56 +358,64 @@ class InboxProcessor:
             )
         ).first()
 
-    def _already_decided(self, uidvalidity: int, uid: int) -> tuple[int, str] | None:
+    def _outcome_of(self, row_id: int) -> str:
         with self.app.sessions() as session:
-            row = self._find(session, uidvalidity, uid)
-            if row is not None and row.outcome is not None:
-                return row.id, row.outcome
-        return None
+            return session.get_one(ReceivedMessage, row_id).outcome or "in_progress"
 
-    def _record(
-        self,
-        uid: int,
-        uidvalidity: int,
-        parsed: ParsedMessage,
-        stored: Stored,
-        files: list[tuple[AttachmentPart, Stored]],
-        now: dt.datetime,
-    ) -> int:
-        facts = parsed.facts
+    # ------------------------------------------------------------------------------------------ a worker's half
+
+    def work_pending(self, stop: threading.Event | None = None, limit: int | None = None) -> list[tuple[int, str]]:
+        """Decide received messages without an outcome (any fetcher's) until none is left, `limit`, or `stop`."""
+        done: list[tuple[int, str]] = []
+        directory: Directory | None = None
+        while limit is None or len(done) < limit:
+            if stop is not None and stop.is_set():
+                break
+            directory = directory or self._directory()
+            result = self.work_one(directory)
+            if result is None:
+                break
+            done.append(result)
+        return done
+
+    def work_one(self, directory: Directory, row_id: int | None = None) -> tuple[int, str] | None:
+        """Claim one row without an outcome (`row_id`'s, or the oldest free one), decide it, commit; or None.
+
+        The row stays locked (FOR UPDATE SKIP LOCKED) for the whole transaction: other workers skip it, and if
+        this process dies its lock vanishes with the connection and another worker takes the row.
+        """
+        now = self.app.clock.now()
         with self.app.sessions.begin() as session:
-            row = self._find(session, uidvalidity, uid)
+            row = self._claim(session, row_id)
             if row is None:
-                row = ReceivedMessage(
-                    account=self.account,
-                    folder=self.folder,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                    message_id=facts.message_id,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    raw_path=str(stored.path),
-                    from_address=facts.from_address,
-                    subject=(facts.subject or "")[:2000],
-                    received_at=now,
-                )
-                session.add(row)
-                session.flush()
-                for part, file in files:
-                    session.add(
-                        Attachment(
-                            received_message_id=row.id,
-                            filename=(part.filename or "")[:500] or None,
-                            content_type=part.content_type[:200],
-                            detected_kind=str(part.kind),
-                            archive_path=str(file.path),
-                            sha256=file.sha256,
-                            size=file.size,
-                        )
-                    )
-            return row.id
+                return None
+            failpoint("while_deciding")
+            parsed = self._parse(self.archive.read(row.raw_path))  # a StorageError leaves the row for later
+            files = self._store_attachments(parsed)
+            try:
+                with session.begin_nested():  # a failure undoes this message's partial writes, keeps the claim
+                    verdict = self._decide(session, parsed, directory)
+                    outcome = self._apply(session, row, parsed, verdict, files, now)
+            except (StorageError, OperationalError):
+                raise  # the archive or the database: stop, leave the row without an outcome for the next attempt
+            except Exception as exc:
+                log.exception("message_failed", received_id=row.id, uid=row.uid)
+                outcome = self._fail(session, row, exc, now)
+            result = (row.id, outcome)
+        failpoint("after_commit")
+        return result
 
-    def _decide(self, parsed: ParsedMessage, directory: Directory) -> _Verdict:
+    def _claim(self, session: Session, row_id: int | None) -> ReceivedMessage | None:
+        query = select(ReceivedMessage).where(
+            ReceivedMessage.account == self.account,
+            ReceivedMessage.folder == self.folder,
+            ReceivedMessage.outcome.is_(None),
+        )
+        if row_id is not None:
+            query = query.where(ReceivedMessage.id == row_id)
+        return session.scalars(query.order_by(ReceivedMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+
+    def _decide(self, session: Session, parsed: ParsedMessage, directory: Directory) -> _Verdict:
         config = self.config
         classification = classify(
             parsed,
@@ -371,7 +453,7 @@ class InboxProcessor:
 
         ref = matched.mailing
         findings: tuple[Finding, ...]
-        baseline = self._baseline(ref)
+        baseline = self._baseline(session, ref)
         if isinstance(workbook, ParsedWorkbook):
             known_token = (
                 control is not None and control.block is not None and control.block.token in directory.by_token
@@ -388,88 +470,100 @@ class InboxProcessor:
         else:
             unreadable = workbooks[chosen.sha256]
             findings = (unreadable,) if isinstance(unreadable, Finding) else ()
-        duplicate = self._earlier_submission(ref.mailing_id, chosen.sha256)
-        decision = decide_validated(findings, duplicate_of=duplicate.id if duplicate else None)
+        parsed_workbook = workbook if isinstance(workbook, ParsedWorkbook) else None
+        decision = decide_validated(findings, duplicate_of=None)  # settled under the mailing's lock (`_settle`)
+        summary = annotated = None
+        if parsed_workbook is not None:
+            summary_context = build_context(config, ref.dependencia, vigencia=ref.vigencia, ronda=Ronda(ref.ronda))
+            summary = summarize(parsed_workbook, summary_context)
+            if has_errors(findings):
+                annotated = annotated_copy(chosen.data, findings)
         return _Verdict(
             decision,
             matched,
             findings,
             chosen,
-            workbook if isinstance(workbook, ParsedWorkbook) else None,
-            duplicate,
+            parsed_workbook,
+            summary=summary,
+            annotated=annotated,
             baseline=baseline,
         )
 
-    def _baseline(self, ref: MailingRef) -> Baseline | None:
-        """A seguimiento is checked against the plan accepted before it (read now, as it stands)."""
+    def _baseline(self, session: Session, ref: MailingRef) -> Baseline | None:
+        """A seguimiento is checked against the plan accepted before it, read in the claiming transaction (a second
+        session would wait for the claim's own lock on SQLite)."""
         ronda = Ronda(ref.ronda)
         if ronda.quarter is None:
             return None
-        with self.app.sessions() as session:
-            found = seguimiento.baseline(self.app, session, ref.vigencia, ref.dependencia, ronda)
+        found = seguimiento.baseline(self.app, session, ref.vigencia, ref.dependencia, ronda)
         return found[0] if found else None
 
     def _read(self, part: AttachmentPart) -> ParsedWorkbook | Finding:
         return read_workbook(part.data, self.limits) if part.data else _too_large(part)
 
-    def _earlier_submission(self, mailing_id: int, sha256: str) -> Submission | None:
-        with self.app.sessions() as session:
-            return session.scalars(
-                select(Submission)
-                .join(Attachment, Submission.attachment_id == Attachment.id)
-                .where(Submission.mailing_id == mailing_id, Attachment.sha256 == sha256)
-                .order_by(Submission.version)
-            ).first()
+    def _settle(self, session: Session, verdict: _Verdict) -> _Verdict:
+        """The same file already submitted for this mailing makes a duplicate; read under the mailing's lock."""
+        ref = verdict.match.mailing if verdict.match else None
+        if verdict.chosen is None or ref is None:
+            return verdict
+        earlier = session.scalars(
+            select(Submission)
+            .join(Attachment, Submission.attachment_id == Attachment.id)
+            .where(Submission.mailing_id == ref.mailing_id, Attachment.sha256 == verdict.chosen.sha256)
+            .order_by(Submission.version)
+        ).first()
+        if earlier is None:
+            return verdict
+        decision = decide_validated(verdict.findings, duplicate_of=earlier.id)
+        return dataclass_replace(verdict, decision=decision, duplicate_of=earlier)
 
     def _apply(
         self,
-        row_id: int,
-        uid: int,
-        uidvalidity: int,
+        session: Session,
+        row: ReceivedMessage,
         parsed: ParsedMessage,
         verdict: _Verdict,
         files: list[tuple[AttachmentPart, Stored]],
-        directory: Directory,
         now: dt.datetime,
     ) -> str:
-        decision = verdict.decision
+        """Write the decision in the claiming transaction, after locking what it shares with other workers."""
         ref = verdict.match.mailing if verdict.match else None
-        with self.app.sessions.begin() as session:
-            row = session.get_one(ReceivedMessage, row_id)
-            earlier = self._same_message_decided(session, row)
-            if earlier is not None:  # a resynchronised mailbox shows a message already decided: never twice
-                row.outcome, row.reason = earlier.outcome, f"already processed as message #{earlier.id}"
-                row.dependencia_id, row.mailing_id, row.decided_at = earlier.dependencia_id, earlier.mailing_id, now
-                self._advance(uidvalidity, uid, session)
-                return str(row.outcome)
-            row.outcome, row.reason, row.decided_at = decision.outcome.value, decision.reason[:2000], now
-            if ref is not None:
-                row.mailing_id = ref.mailing_id
-                row.dependencia_id = session.scalars(
-                    select(Dependencia.id).where(Dependencia.code == ref.dependencia)
-                ).one()
-            if decision.outcome is Outcome.BOUNCE:
-                _mark_bounced(session, verdict.bounced, parsed)
-            facts = self._answer_facts(session, row, verdict, files, ref, now)
-            if decision.answer is not None and parsed.facts.from_address:
-                self._queue_answer(session, row, decision.answer, parsed, facts, now)
-            session.add(
-                AuditEvent(
-                    at=now,
-                    kind="message_decided",
-                    subject_type="received_message",
-                    subject_id=row.id,
-                    detail={
-                        "outcome": row.outcome,
-                        "reason": row.reason,
-                        "dependencia": ref.dependencia if ref else None,
-                        "signals": verdict.match.signals if verdict.match else {},
-                        "findings": len(verdict.findings),
-                    },
-                )
-            )
-            self._advance(uidvalidity, uid, session)
+        shared = [f"sender:{parsed.facts.from_address or ''}", f"message:{row.message_id or row.sha256}"]
+        serialize(session, [*shared, f"mailing:{ref.mailing_id}"] if ref else shared)
+        earlier = self._same_message_decided(session, row)
+        if earlier is not None:  # a resynchronised mailbox shows a message already decided: never twice
+            row.outcome, row.reason = earlier.outcome, f"already processed as message #{earlier.id}"
+            row.dependencia_id, row.mailing_id, row.decided_at = earlier.dependencia_id, earlier.mailing_id, now
             return str(row.outcome)
+        verdict = self._settle(session, verdict)
+        decision = verdict.decision
+        row.outcome, row.reason, row.decided_at = decision.outcome.value, decision.reason[:2000], now
+        if ref is not None:
+            row.mailing_id = ref.mailing_id
+            row.dependencia_id = session.scalars(
+                select(Dependencia.id).where(Dependencia.code == ref.dependencia)
+            ).one()
+        if decision.outcome is Outcome.BOUNCE:
+            _mark_bounced(session, verdict.bounced, parsed)
+        facts = self._answer_facts(session, row, verdict, files, ref, now)
+        if decision.answer is not None and parsed.facts.from_address:
+            self._queue_answer(session, row, decision.answer, parsed, facts, now)
+        session.add(
+            AuditEvent(
+                at=now,
+                kind="message_decided",
+                subject_type="received_message",
+                subject_id=row.id,
+                detail={
+                    "outcome": row.outcome,
+                    "reason": row.reason,
+                    "dependencia": ref.dependencia if ref else None,
+                    "signals": verdict.match.signals if verdict.match else {},
+                    "findings": len(verdict.findings),
+                },
+            )
+        )
+        return str(row.outcome)
 
     def _same_message_decided(self, session: Session, row: ReceivedMessage) -> ReceivedMessage | None:
         if not row.message_id:
@@ -523,18 +617,14 @@ class InboxProcessor:
         accepted = outcome is Outcome.ACCEPTED
         ronda = Ronda(ref.ronda)
         number = radicado(ref.vigencia, ref.dependencia, version, ronda.quarter) if accepted else None
-        summary = None
-        record: dict[str, Any] | None = None
+        summary = verdict.summary
+        record: dict[str, Any] | None = {"summary": summary.to_json()} if summary is not None else None
         extra: dict[str, Any] = {}
-        if verdict.workbook is not None:
-            context = build_context(self.config, ref.dependencia, vigencia=ref.vigencia, ronda=ronda)
-            summary = summarize(verdict.workbook, context)
-            record = {"summary": summary.to_json()}
-            if accepted and verdict.baseline is not None:
-                evaluation = seguimiento.evaluate(self.config, ref.dependencia, verdict.workbook, verdict.baseline)
-                record |= seguimiento.record(verdict.workbook, verdict.baseline, evaluation)
-                lag = self.config.evaluation.lag_below_percent
-                extra = {"evaluacion": seguimiento.for_mail(evaluation, lag)}
+        if accepted and verdict.workbook is not None and verdict.baseline is not None:
+            evaluation = seguimiento.evaluate(self.config, ref.dependencia, verdict.workbook, verdict.baseline)
+            record = {**(record or {}), **seguimiento.record(verdict.workbook, verdict.baseline, evaluation)}
+            lag = self.config.evaluation.lag_below_percent
+            extra = {"evaluacion": seguimiento.for_mail(evaluation, lag)}
         session.add(
             Submission(
                 mailing_id=ref.mailing_id,
@@ -555,9 +645,7 @@ class InboxProcessor:
             version=version,
             outcome=outcome.value,
         )
-        annotated = None
-        if not accepted and verdict.workbook is not None and has_errors(verdict.findings):
-            annotated = annotated_copy(verdict.chosen.data, verdict.findings)
+        annotated = None if accepted else verdict.annotated
         return _replace(
             base,
             version=version,
@@ -612,21 +700,19 @@ class InboxProcessor:
         sent = sum(1 for recipients in recent if address in recipients)
         return sent >= self.config.limits.auto_mails_per_address_per_day
 
-    def _fail(self, row_id: int, uidvalidity: int, uid: int, exc: Exception, now: dt.datetime) -> str:
-        with self.app.sessions.begin() as session:
-            row = session.get_one(ReceivedMessage, row_id)
-            row.outcome, row.decided_at = Outcome.ERROR.value, now
-            row.reason = f"{exc.__class__.__name__}: {exc}"[:2000]
-            session.add(
-                AuditEvent(
-                    at=now,
-                    kind="message_error",
-                    subject_type="received_message",
-                    subject_id=row_id,
-                    detail={"error": row.reason},
-                )
+    def _fail(self, session: Session, row: ReceivedMessage, exc: Exception, now: dt.datetime) -> str:
+        """The outcome `error`, in the claiming transaction (the failed attempt's writes were rolled back)."""
+        row.outcome, row.decided_at = Outcome.ERROR.value, now
+        row.reason = _text(f"{exc.__class__.__name__}: {exc}", 2000)
+        session.add(
+            AuditEvent(
+                at=now,
+                kind="message_error",
+                subject_type="received_message",
+                subject_id=row.id,
+                detail={"error": row.reason},
             )
-            self._advance(uidvalidity, uid, session)
+        )
         return Outcome.ERROR.value
 
     # ------------------------------------------------------------------------------------------ directory
@@ -729,6 +815,11 @@ def _mark_bounced(session: Session, message_ids: Iterable[str], parsed: ParsedMe
             .where(OutboxMail.message_id == message_id)
             .values(status=outbox.FAILED, last_error=f"bounced: {detail}"[:2000] or "bounced")
         )
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """What the sender wrote, fit for any database: NUL removed (PostgreSQL refuses it in text), cut to the column."""
+    return None if value is None else value.replace("\x00", "")[:limit]
 
 
 def _state_es(decision: str) -> str:

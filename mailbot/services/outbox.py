@@ -1,14 +1,15 @@
 """The transactional outbox: every mail mailbot sends is a committed row before any SMTP traffic.
 
     enqueue   (inside the caller's transaction)  → a `pending` row, idempotent by its dedup key
-    flush     claim a due row (compare-and-set pending → sending, attempt recorded and committed)
-              → SMTP → commit `sent` | `pending` again with backoff | `failed`
+    flush     claim a due row (`SELECT … FOR UPDATE SKIP LOCKED`, then pending → sending with the attempt
+              recorded, committed) → SMTP → commit `sent` | `pending` again with backoff | `failed`
 
 A crash before the claim leaves the row pending; after the claim and before the outcome commit, the row stays
 `sending`: after STALE_CLAIM it is considered in doubt and sent again with the same bytes and Message-ID. That
 window (between the server's 250 and our commit: milliseconds) is the only place a mail can go out twice, and the
-same Message-ID lets mail clients fold the copy. Two flushes at once never send one row twice: the claim is a
-conditional UPDATE that only one of them wins.
+same Message-ID lets mail clients fold the copy. Two flushes at once, in one process or on several machines,
+never send one row twice: a row being claimed is locked and skipped by the others (PostgreSQL), or the claims
+are serialised by `BEGIN IMMEDIATE` (SQLite), and only a `pending` row can be claimed.
 """
 
 from __future__ import annotations
@@ -151,23 +152,12 @@ def flush(
 ) -> FlushReport:
     """Send the due rows over one SMTP connection; stop the batch at the first connection failure."""
     report = FlushReport(reclaimed=_requeue_stale(sessions, now()))
-    with sessions() as session:
-        due = list(
-            session.scalars(
-                select(OutboxMail.id)
-                .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now())
-                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-                .limit(limit)
-            )
-        )
-    if not due:
-        return report
     connection: SmtpConnection | None = None
     try:
-        for row_id in due:
-            claimed = _claim(sessions, row_id, now())
+        for _ in range(limit):
+            claimed = _claim_next(sessions, now())
             if claimed is None:
-                continue  # another flush took it
+                break  # nothing due, or every due row is being sent by another flush
             try:
                 if connection is None:
                     connection = SmtpConnection(smtp)
@@ -211,17 +201,19 @@ def _requeue_stale(sessions: sessionmaker[Session], now: dt.datetime) -> list[in
     return stale
 
 
-def _claim(sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> _Claimed | None:
-    """Compare-and-set pending → sending, with the attempt counted, committed before any SMTP traffic."""
+def _claim_next(sessions: sessionmaker[Session], now: dt.datetime) -> _Claimed | None:
+    """The oldest due row no other flush holds: pending → sending, attempt counted, committed before any SMTP."""
     with sessions.begin() as session:
-        won = session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == row_id, OutboxMail.status == PENDING)
-            .values(status=SENDING, attempts=OutboxMail.attempts + 1, claimed_at=now)
-        )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
+        row = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
             return None
-        row = session.get_one(OutboxMail, row_id)
+        row.status, row.attempts, row.claimed_at = SENDING, row.attempts + 1, now
         return _Claimed(row.id, row.envelope_from, list(row.recipients), row.raw, row.attempts)
 
 

@@ -48,3 +48,25 @@ def test_mail_benchmark_smoke() -> None:
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert any(line.startswith("| Reply latency with IDLE") for line in table)
     assert any(line.startswith("| Poll with nothing new") and "commands" in line for line in table)
+
+
+@pytest.mark.mailserver
+def test_workers_benchmark_smoke() -> None:
+    from tests.support import postgres
+    from tests.support.mailservers import MailServers
+
+    reason = MailServers.available() or postgres.unavailable()
+    if reason:
+        pytest.skip(reason)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_workers.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "replies" not in line]
+    assert any(row.startswith("| SQLite, one process") for row in rows)
+    assert any(row.startswith("| PostgreSQL, 1 fetcher + 2 worker(s)") for row in rows)

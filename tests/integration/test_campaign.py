@@ -28,6 +28,8 @@ from mailbot.services import campaign, outbox, setup
 from tests.support.configs import SERVER_DEPENDENCIAS, TEST_SECRET, server_config
 from tests.support.mailservers import MailServers
 
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
+
 VIGENCIA = 2027
 
 
@@ -175,10 +177,11 @@ def test_refused_recipient_fails_its_row_and_the_others_are_delivered(tmp_path: 
         tmp_path,
         mail,
         {
+            "storage": {"database_url": app.config.storage.database_url},  # the same database, on any engine
             "dependencias": [
                 *[d.model_dump(mode="json") for d in app.config.dependencias if d.code != "GOB"],
                 {**app.config.dependencia("GOB").model_dump(mode="json"), "addresses": ["rechazado@municipio.test"]},
-            ]
+            ],
         },
     )
     app = App(load_config(config_path, environ={}))

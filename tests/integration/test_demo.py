@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -12,6 +13,7 @@ from mailbot.cli import cli
 from mailbot.services.demo import EXPECTED, EXPECTED_T1
 
 
+@pytest.mark.sqlite_only  # the one-command demo keeps its own SQLite file, whatever the test run's engine
 def test_demo_runs_the_whole_cycle_and_ends_where_the_scenario_expects(tmp_path: Path) -> None:
     keep = tmp_path / "demo"
     run = CliRunner().invoke(cli, ["demo", "--keep", str(keep)])
@@ -36,6 +38,7 @@ def test_demo_runs_the_whole_cycle_and_ends_where_the_scenario_expects(tmp_path:
     assert any((keep / "archivo" / "planes").rglob("*.xlsx"))
 
 
+@pytest.mark.sqlite_only  # the demo keeps its own SQLite file
 def test_demo_follows_up_the_first_quarter(tmp_path: Path) -> None:
     """The accepted plans get their T1 seguimiento; Educación's lagging meta shows in its score and the digest."""
     from mailbot.services.demo import run_demo

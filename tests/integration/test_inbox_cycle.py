@@ -24,6 +24,8 @@ from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
 
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
+
 VIGENCIA = 2027
 PLANEACION = "planeacion@municipio.test"
 

@@ -7,6 +7,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -19,6 +20,8 @@ from tests.integration.test_inbox_cycle import by_id, filled, mailing_of, poll
 from tests.support.configs import SERVER_DEPENDENCIAS
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply, workbook_of
+
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
 PLANEACION = "planeacion@municipio.test"
 OUTSIDER = "outsider@externo.test"

@@ -22,6 +22,8 @@ from tests.support.configs import SERVER_DEPENDENCIAS
 from tests.support.mailservers import MailServers
 from tests.support.replies import XLSX, reply
 
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
+
 PLANEACION = "planeacion@municipio.test"
 OUTSIDER = "outsider@externo.test"
 HAC = SERVER_DEPENDENCIAS["HAC"]

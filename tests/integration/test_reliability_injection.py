@@ -10,6 +10,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -21,6 +22,8 @@ from tests.integration.test_inbox_cycle import by_id, filled, mailing_of, poll
 from tests.support.configs import SERVER_DEPENDENCIAS, example_data
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply, workbook_of
+
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
 PLANEACION = "planeacion@municipio.test"
 OUTSIDER = "outsider@externo.test"

@@ -18,6 +18,8 @@ from tests.integration.test_reliability_faults import wait_until
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply
 
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
+
 PLANEACION = "planeacion@municipio.test"
 ROBOT = "asistente@municipio.test"  # an insider: mailbot answers insiders, so a loop is possible
 LIMIT = 3

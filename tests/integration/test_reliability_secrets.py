@@ -12,8 +12,10 @@ from mailbot.adapters.imap import ImapMailbox
 from mailbot.config import load_config
 from mailbot.errors import PermanentError
 from tests.integration.test_daemon import mailbot, prepared, send_plan
-from tests.support.configs import TEST_SECRET, server_config
+from tests.support.configs import TEST_SECRET, server_config, storage_engine
 from tests.support.mailservers import MailServers
+
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
 PLANEACION = "planeacion@municipio.test"
 WRONG_PASSWORD = "Clave-Equivocada-7731"
@@ -72,7 +74,7 @@ def test_database_and_archive_are_readable_by_the_owner_only(tmp_path: Path, mai
         if p.stat().st_mode & 0o077
     ]
     assert loose == []
-    assert database.exists()
+    assert database.exists() or storage_engine() == "postgresql"  # there the server's own files are its business
 
 
 def imaps(tmp_path: Path, mail: MailServers, ca_file: Path | None) -> ImapMailbox:

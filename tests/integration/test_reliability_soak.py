@@ -28,6 +28,8 @@ from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
 
+pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
+
 PLANEACION = "planeacion@municipio.test"
 REPLIES = int(os.environ.get("MAILBOT_SOAK_REPLIES", "24"))
 KILLS = int(os.environ.get("MAILBOT_SOAK_KILLS", "6"))

@@ -52,7 +52,7 @@ from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
 from tests.support.seguimiento import edit_seguimiento, fill_quarter, read
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.storage]
 
 VIGENCIA = 2027
 PLANEACION = "planeacion@municipio.test"

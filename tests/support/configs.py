@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,31 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "mailbot.example.yaml"
 TEST_SECRET = "test-secret-0123456789abcdef"
+#: `MAILBOT_TEST_DATABASE=postgresql` points every test configuration at a fresh PostgreSQL database of the
+#: session's server (tests/support/postgres.py); unset or `sqlite`, at a SQLite file in the test's folder.
+DATABASE_ENV = "MAILBOT_TEST_DATABASE"
+
+
+def storage_engine() -> str:
+    """The engine this test run uses for storage: "sqlite" (the default) or "postgresql"."""
+    value = os.environ.get(DATABASE_ENV, "sqlite").strip().lower() or "sqlite"
+    if value not in ("sqlite", "postgresql"):
+        raise ValueError(f"{DATABASE_ENV}={value!r}: expected sqlite or postgresql")
+    return value
+
+
+def database_url(folder: Path) -> str:
+    """A fresh, empty database for one test: a SQLite file in `folder`, or a new database of the session's server."""
+    if storage_engine() == "sqlite":
+        return f"sqlite:///{folder / 'state' / 'mailbot.db'}"
+    import pytest
+
+    from tests.support import postgres
+
+    reason = postgres.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    return postgres.session_server().new_database()
 
 
 def example_data() -> dict[str, Any]:
@@ -38,7 +64,7 @@ def write_config(folder: Path, changes: dict[str, Any] | None = None) -> Path:
         example_data(),
         {
             "storage": {
-                "database_url": f"sqlite:///{folder / 'state' / 'mailbot.db'}",
+                "database_url": database_url(folder),
                 "archive_dir": str(folder / "state" / "archivo"),
             },
             "signing": {"secret": TEST_SECRET},

@@ -80,6 +80,7 @@ def test_a_round_is_due_from_its_cutoff_until_its_deadline(
     assert seguimiento.due_rounds(config, today) == due
 
 
+@pytest.mark.storage
 def test_the_scheduled_start_waits_for_an_accepted_plan(tmp_path: Path) -> None:
     """No formulación accepted yet: nothing is mailed and no round is created."""
     app = App(load_config(write_config(tmp_path), environ={}))

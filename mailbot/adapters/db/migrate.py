@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+
+from mailbot.adapters.db.locks import is_postgresql, lock_key
 
 SCRIPT_LOCATION = "mailbot.adapters.db:migrations"
 
@@ -28,10 +33,29 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Upgrade to `revision`; return (before, after) so the caller can say whether anything changed."""
-    before = current_revision(engine)
-    command.upgrade(alembic_config(engine), revision)
-    return before, current_revision(engine)
+    """Upgrade to `revision`; return (before, after) so the caller can say whether anything changed.
+
+    On PostgreSQL several machines may start at once (`ExecStartPre=mailbot db upgrade` in every unit): an advisory
+    lock makes them take turns, and the later ones find nothing to do. SQLite's BEGIN IMMEDIATE does the same.
+    """
+    with _one_at_a_time(engine):
+        before = current_revision(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return before, current_revision(engine)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    if not is_postgresql(engine):
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        key = lock_key("migrations")
+        connection.execute(select(func.pg_advisory_lock(key)))
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(key)))
 
 
 def check(engine: Engine) -> None:

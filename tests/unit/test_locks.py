@@ -1,0 +1,94 @@
+"""The PostgreSQL locks that several processes rely on: the fetcher's advisory lock and the workers' claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from mailbot.adapters.db import migrate
+from mailbot.adapters.db.engine import make_engine, make_session_factory
+from mailbot.adapters.db.locks import AdvisoryLock, lock_key, serialize
+from mailbot.adapters.db.models import OutboxMail
+from mailbot.services import outbox
+from tests.support.configs import database_url, storage_engine
+
+pytestmark = pytest.mark.storage
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    if storage_engine() != "postgresql":
+        pytest.skip("PostgreSQL locks: runs in the PostgreSQL pass of scripts/test.sh")
+    engine = make_engine(database_url(tmp_path))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_lock_keys_are_stable_signed_64_bit_integers() -> None:
+    assert lock_key("fetcher:a@b:993/INBOX") == lock_key("fetcher:a@b:993/INBOX")
+    assert lock_key("fetcher:a@b:993/INBOX") != lock_key("fetcher:a@b:993/Otra")
+    assert -(2**63) <= lock_key("x") < 2**63
+
+
+def test_one_fetcher_holds_the_mailbox_and_another_takes_over_when_its_connection_dies(engine: Engine) -> None:
+    first, second = AdvisoryLock(engine, "fetcher:test"), AdvisoryLock(engine, "fetcher:test")
+    assert first.try_acquire()
+    assert not second.try_acquire(), "two active fetchers for one mailbox"
+    with engine.connect() as admin:  # the holder's backend dies, as when its process is killed
+        admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+    assert second.try_acquire(), "the lock did not vanish with its connection"
+    assert not first.held(), "a fetcher whose connection died must know it lost the mailbox"
+    second.release()
+    assert first.try_acquire(), "released for good"
+    first.release()
+
+
+def test_serialize_holds_its_locks_until_the_transaction_ends(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    key = lock_key("mailing:7")
+    with sessions.begin() as holder:
+        serialize(holder, ["sender:a@b", "mailing:7"])
+        with sessions.begin() as other:
+            assert other.scalar(select(func.pg_try_advisory_xact_lock(key))) is False
+    with sessions.begin() as after:
+        assert after.scalar(select(func.pg_try_advisory_xact_lock(key))) is True
+
+
+def _pending(session: Session, n: int) -> None:
+    now = dt.datetime.now(dt.UTC)
+    for i in range(n):
+        outbox.enqueue(
+            session,
+            dedup_key=f"k{i}",
+            kind="test",
+            raw=b"x",
+            message_id=f"<m{i}@test>",
+            envelope_from="a@b.test",
+            recipients=["c@d.test"],
+            now=now - dt.timedelta(seconds=1),
+        )
+
+
+def test_an_outbox_row_being_claimed_is_skipped_not_waited_for(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        _pending(session, 2)
+    with sessions.begin() as holder:
+        held = holder.scalars(
+            select(OutboxMail).order_by(OutboxMail.id).limit(1).with_for_update(skip_locked=True)
+        ).one()
+        claimed = outbox._claim_next(sessions, dt.datetime.now(dt.UTC))  # another flush, meanwhile
+        assert claimed is not None
+        assert claimed.id != held.id, "a locked row was claimed twice"
+        assert outbox._claim_next(sessions, dt.datetime.now(dt.UTC)) is None, "the only free row is taken"
