@@ -300,13 +300,15 @@ class Worker:
 
 
 def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = "all") -> None:
-    """The daemon's jobs for `role`, from the configuration: the same for `mailbot run` and for `mailbot demo`."""
+    """The daemon's jobs for `role`, from the configuration: the same for `mailbot run` and for `mailbot demo`.
+
+    Every scheduled job goes through `_then_flush`, which runs it only where the mailbox lock is held.
+    """
     if role == "worker":
         worker = Worker(app, watcher.stop)
         scheduler.add_job(worker.forever, id="worker", name="decide received messages, send answers")
         return
     scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
-    then: Callable[[], None] = watcher.flush_outbox if role == "all" else _nothing
     if role == "all":
         scheduler.add_job(
             watcher.flush_outbox,
@@ -321,7 +323,7 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     scheduler.add_job(
         _quietly,
         CronTrigger(day_of_week=schedule.days, hour=schedule.time.hour, minute=schedule.time.minute),
-        args=("digest", _where_active(watcher, lambda: _then(digest.send, app, then))),
+        args=("digest", lambda: _then_flush(digest.send, app, watcher)),
         id="digest",
         name="planeación's digest",
         max_instances=1,
@@ -332,10 +334,7 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     scheduler.add_job(
         _quietly,
         CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute),
-        args=(
-            "reminders",
-            _where_active(watcher, lambda: _then(lambda a: reminders.send_due(a, a.clock.today()), app, then)),
-        ),
+        args=("reminders", lambda: _then_flush(lambda a: reminders.send_due(a, a.clock.today()), app, watcher)),
         id="reminders",
         name="reminders and late notices",
         max_instances=1,
@@ -355,22 +354,6 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
         coalesce=True,
         misfire_grace_time=3600,
     )
-
-
-def _where_active(watcher: Watcher, job: Callable[[], object]) -> Callable[[], object]:
-    """Scheduled jobs run only in the active fetcher: a standby's copy of the job does nothing, and says so."""
-
-    def guarded() -> object:
-        if not watcher.active:
-            log.info("job_skipped_standby")
-            return None
-        return job()
-
-    return guarded
-
-
-def _nothing() -> None:
-    """A fetcher leaves sending to the workers."""
 
 
 class BackgroundDaemon:
@@ -434,9 +417,15 @@ def run(app: App, role: Role = "all") -> None:
         log.info("daemon_stopped", role=role)
 
 
-def _then(job: Callable[[App], object], app: App, after: Callable[[], None]) -> None:
+def _then_flush(job: Callable[[App], object], app: App, watcher: Watcher) -> None:
+    """A scheduled job: only in the process holding the mailbox lock (a standby fetcher skips it, so nothing is
+    queued twice), then the outbox is flushed at once unless this is a fetcher (its workers send)."""
+    if not watcher.active:
+        log.info("job_skipped_standby")
+        return
     job(app)
-    after()
+    if watcher.work:
+        watcher.flush_outbox()
 
 
 def _quietly(name: str, job: Callable[[], object]) -> None:

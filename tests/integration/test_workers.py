@@ -9,21 +9,28 @@ message must end in its folder. On SQLite the roles are refused with exit status
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from mailbot.adapters.db.models import OutboxMail, ReceivedMessage, Submission
+from mailbot.app import App
 from mailbot.cli import EXIT_UNUSABLE, cli
-from mailbot.services import outbox
+from mailbot.config import load_config
+from mailbot.domain.context import AvailableBudget
+from mailbot.services import campaign, outbox, setup
+from mailbot.services.inbox import InboxProcessor
 from tests.integration.test_daemon import later, prepared
 from tests.support import workers
-from tests.support.configs import SERVER_DEPENDENCIAS, storage_engine, write_config
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config, storage_engine, write_config
 from tests.support.mailservers import MailServers
-from tests.support.replies import parse
+from tests.support.plans import fill_plan, valid_metas
+from tests.support.replies import parse, reply, workbook_of
 
 BACKLOG = 40
 FETCHER_DIES_AT = 25  # the first fetcher is killed between fetching this message and recording it
@@ -101,3 +108,36 @@ def test_three_workers_and_a_fetcher_killed_midway_answer_every_reply_exactly_on
     assert twice <= in_doubt, "a Message-ID delivered twice outside the documented in-doubt window"
     with mail.mailbox(workers.PLANEACION) as box:
         assert list(box.uids()) == [], "every message was moved out of INBOX"
+
+
+@pytest.mark.storage
+def test_concurrent_workers_number_one_mailings_versions_once_each_and_still_see_a_duplicate(tmp_path: Path) -> None:
+    """Four workers decide at once 16 replies of one dependencia (one mailing) and a second copy of one file:
+    versions 1-16 once each, one `duplicate`, no error. Without the per-mailing lock two workers read the same
+    highest version (a unique-constraint error) or both miss the earlier copy of the file (two acceptances)."""
+    if storage_engine() != "postgresql":
+        pytest.skip("concurrent workers need PostgreSQL: runs in the PostgreSQL pass of scripts/test.sh")
+    servers = SimpleNamespace(host="127.0.0.1", imap_port=1, smtp_port=1, password="unused")  # never contacted
+    app = App(load_config(server_config(tmp_path, servers, workers.FAST), environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, 2027, only=["HAC"])
+    with app.sessions() as session:
+        mailing = parse(session.scalars(select(OutboxMail.raw).where(OutboxMail.kind == "mailing")).one())
+    dep = app.config.dependencia("HAC")
+    budget = AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing)
+    plan = fill_plan(workbook_of(mailing), valid_metas(3, budget, dependencia="HAC"))
+    files = [workers.salted(plan, i) for i in range(16)] + [workers.salted(plan, 0)]  # the last: a copy of the first
+    recorder = InboxProcessor(app)
+    for uid, data in enumerate(files, start=1):
+        recorder.record(uid, 1, reply(mailing, sender=SERVER_DEPENDENCIAS["HAC"], attachments=[("Plan.xlsx", data)]))
+
+    threads = [threading.Thread(target=InboxProcessor(app).work_pending) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    with app.sessions() as session:
+        outcomes = Counter(session.scalars(select(ReceivedMessage.outcome)))
+        versions = sorted(session.scalars(select(Submission.version)))
+    assert outcomes == {"accepted": 16, "duplicate": 1}, outcomes
+    assert versions == list(range(1, 17))

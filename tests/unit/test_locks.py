@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from mailbot.adapters.db import migrate
 from mailbot.adapters.db.engine import make_engine, make_session_factory
 from mailbot.adapters.db.locks import AdvisoryLock, lock_key, serialize
 from mailbot.adapters.db.models import OutboxMail
-from mailbot.services import outbox
-from tests.support.configs import database_url, storage_engine
+from mailbot.app import App
+from mailbot.config import load_config
+from mailbot.services import daemon, outbox
+from tests.support.configs import database_url, storage_engine, write_config
 
 pytestmark = pytest.mark.storage
 
@@ -92,3 +95,24 @@ def test_an_outbox_row_being_claimed_is_skipped_not_waited_for(engine: Engine) -
         assert claimed is not None
         assert claimed.id != held.id, "a locked row was claimed twice"
         assert outbox._claim_next(sessions, dt.datetime.now(dt.UTC)) is None, "the only free row is taken"
+
+
+def test_scheduled_jobs_run_only_in_the_fetcher_that_holds_the_mailbox(tmp_path: Path) -> None:
+    """The digest and the reminders are queued by the active fetcher alone; a standby's copy of the job skips."""
+    if storage_engine() != "postgresql":
+        pytest.skip("PostgreSQL locks: runs in the PostgreSQL pass of scripts/test.sh")
+    app = App(load_config(write_config(tmp_path), environ={}))
+    ran: list[str] = []
+    active = daemon.Watcher(app, threading.Event(), work=False, lock=daemon.fetcher_lock(app))
+    standby = daemon.Watcher(app, threading.Event(), work=False, lock=daemon.fetcher_lock(app))
+    try:
+        assert active.lock is not None
+        assert active.lock.try_acquire()
+        daemon._then_flush(lambda _: ran.append("active"), app, active)
+        daemon._then_flush(lambda _: ran.append("standby"), app, standby)
+    finally:
+        active.close()
+        if active.lock is not None:
+            active.lock.release()
+        app.close()
+    assert ran == ["active"]
