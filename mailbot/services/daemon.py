@@ -344,10 +344,7 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     scheduler.add_job(
         _quietly,
         CronTrigger(hour=at.hour, minute=at.minute),
-        args=(
-            "seguimiento",
-            _where_active(watcher, lambda: _then(lambda a: seguimiento.start_due(a, a.clock.today()), app, then)),
-        ),
+        args=("seguimiento", lambda: _then_flush(lambda a: seguimiento.start_due(a, a.clock.today()), app, watcher)),
         id="seguimiento_start",
         name="seguimiento rounds on each cut-off day",
         max_instances=1,
