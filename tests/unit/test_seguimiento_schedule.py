@@ -101,3 +101,21 @@ def test_the_scheduled_start_can_be_turned_off(tmp_path: Path) -> None:
     app = App(load_config(write_config(tmp_path, {"rounds": {"seguimiento": {"auto_start": False}}}), environ={}))
     assert not app.config.rounds.seguimiento.auto_start
     assert seguimiento.start_due(app, dt.date(2027, 3, 31)) == []
+
+
+def test_the_daemon_schedules_the_start_daily_at_the_reminder_time(config: MailbotConfig) -> None:
+    """Every day (cut-offs fall on any weekday), at `rounds.reminder_time`, in the municipality's time zone."""
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from mailbot.services.daemon import Watcher, add_jobs
+
+    app = App(config)
+    scheduler = BackgroundScheduler(timezone=config.municipality.timezone)
+    add_jobs(scheduler, app, Watcher(app, threading.Event()))
+    job = scheduler.get_job("seguimiento_start")
+    assert job is not None
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    at = config.rounds.reminder_time
+    assert (fields["hour"], fields["minute"], fields["day_of_week"]) == (str(at.hour), str(at.minute), "*")
