@@ -116,3 +116,30 @@ def test_scheduled_jobs_run_only_in_the_fetcher_that_holds_the_mailbox(tmp_path:
             active.lock.release()
         app.close()
     assert ran == ["active"]
+
+
+def test_two_machines_upgrading_at_once_take_turns(tmp_path: Path) -> None:
+    """`ExecStartPre=mailbot db upgrade` in every unit: concurrent upgrades of an empty database both succeed."""
+    if storage_engine() != "postgresql":
+        pytest.skip("PostgreSQL locks: runs in the PostgreSQL pass of scripts/test.sh")
+    url = database_url(tmp_path)
+    results: list[tuple[str | None, str | None]] = []
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        engine = make_engine(url)
+        try:
+            results.append(migrate.upgrade(engine))
+        except BaseException as exc:  # reported below: a thread's exception would vanish
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    head = migrate.head_revision(make_engine(url))
+    assert sorted(results, key=str) == sorted([(None, head), (head, head), (head, head)], key=str)
