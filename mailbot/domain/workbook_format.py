@@ -125,6 +125,9 @@ class Column:
 
 
 QUARTERS: Final = (1, 2, 3, 4)
+#: The months of each quarter, as the instructions and mails name them, and the short form of titles.
+QUARTER_MONTHS: Final = {1: "enero a marzo", 2: "abril a junio", 3: "julio a septiembre", 4: "octubre a diciembre"}
+QUARTER_SHORT: Final = {1: "ene–mar", 2: "abr–jun", 3: "jul–sep", 4: "oct–dic"}
 
 
 class Source(StrEnum):

@@ -24,8 +24,7 @@ from mailbot.config import MailbotConfig
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.money import format_pesos
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, plus_address, subject_tag
-from mailbot.domain.rounds import resolve_day
-from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
+from mailbot.domain.workbook_format import FORMAT_CODE, QUARTER_MONTHS, Ronda
 from mailbot.errors import MailbotError
 from mailbot.log import get_logger
 from mailbot.services import outbox, seguimiento
@@ -68,16 +67,15 @@ def get_round(session: Session, config: MailbotConfig, vigencia: int, ronda: Ron
     found = session.scalars(select(Round).where(Round.vigencia == vigencia, Round.kind == ronda.value)).first()
     if found is not None:
         return found
-    row = Round(vigencia=vigencia, kind=ronda.value, deadline=round_deadline(config, ronda, vigencia), started_at=now)
+    row = Round(
+        vigencia=vigencia,
+        kind=ronda.value,
+        deadline=seguimiento.round_deadline(config, ronda, vigencia),
+        started_at=now,
+    )
     session.add(row)
     session.flush()
     return row
-
-
-def round_deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
-    if ronda is Ronda.FORMULACION:
-        return resolve_day(config.rounds.formulacion.deadline, vigencia)
-    return seguimiento.deadline(config, ronda, vigencia)
 
 
 @dataclass(frozen=True)
@@ -113,9 +111,6 @@ def make_format(
     }
     filename = f"{FORMAT_CODE} Seguimiento T{ronda.quarter} {vigencia} – {dep.name}.xlsx"
     return Format(workbook, filename, extra)
-
-
-QUARTER_MONTHS = {1: "enero a marzo", 2: "abril a junio", 3: "julio a septiembre", 4: "octubre a diciembre"}
 
 
 def _quarters_es(quarters: list[int]) -> str:
@@ -184,7 +179,7 @@ def start(
     """Queue the mailing of every (or each `only`) dependencia that has none yet; `dry_run` writes .eml files."""
     config, now = app.config, app.clock.now()
     chosen = [config.dependencia(code) for code in only] if only else list(config.dependencias)
-    deadline = round_deadline(config, ronda, vigencia)
+    deadline = seguimiento.round_deadline(config, ronda, vigencia)
     report = StartReport(vigencia, ronda, deadline)
     if dry_run is not None:
         return _dry_run(app, chosen, vigencia, deadline, dry_run, now, report)

@@ -114,6 +114,24 @@ def mailbox_lock(app: App) -> Iterator[Path]:
         os.close(handle)
 
 
+class FailureLog:
+    """A failure logged the first time it happens, not once per retry, and its end logged once too."""
+
+    def __init__(self, recovered_event: str) -> None:
+        self.recovered_event = recovered_event
+        self.failing: str | None = None  # the kind of failure being retried
+
+    def failed(self, event: str, exc: Exception) -> None:
+        if self.failing != event:
+            self.failing = event
+            log.error(event, error=str(exc)[:500], error_type=type(exc).__name__)
+
+    def recovered(self) -> None:
+        if self.failing is not None:
+            log.info("storage_restored" if self.failing == "storage_unavailable" else self.recovered_event)
+            self.failing = None
+
+
 class Watcher:
     """Keeps one IMAP connection: pass, flush, wait for news; reconnects with backoff after a failure.
 
@@ -133,7 +151,7 @@ class Watcher:
         self.smtp_state = ConnectionState("smtp")
         self.backoff = Backoff()
         self._mailbox: ImapMailbox | None = None
-        self._failing: str | None = None  # the kind of non-connection failure being retried, logged once
+        self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
         self._standing_by = False
 
     @property
@@ -163,7 +181,7 @@ class Watcher:
                 try:
                     report = self.once()
                     self.imap_state.restored()
-                    self._recovered()
+                    self.failures.recovered()
                     self.backoff.reset()
                     if report.fetched:
                         continue  # mail that arrived during the pass may not raise IDLE again: look once more now
@@ -179,11 +197,11 @@ class Watcher:
                     log.error("imap_refused", error=str(exc))
                     self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
                 except StorageError as exc:  # archive or database: the message stays on the server; retry later
-                    self._failed("storage_unavailable", exc)
+                    self.failures.failed("storage_unavailable", exc)
                     self.backoff.wait(self.stop)
                 except Exception as exc:  # never let the watcher thread die: the daemon would stop answering
                     self._drop()
-                    self._failed("watcher_failed", exc)
+                    self.failures.failed("watcher_failed", exc)
                     self.backoff.wait(self.stop)
         finally:
             self._drop()
@@ -214,17 +232,6 @@ class Watcher:
         if self.work or self.processor.unfinished() == 0:
             return interval
         return min(interval, self.app.config.workers.fetcher_recheck)
-
-    def _failed(self, event: str, exc: Exception) -> None:
-        """Log a failure the first time it happens, not once per retry."""
-        if self._failing != event:
-            self._failing = event
-            log.error(event, error=str(exc)[:500], error_type=type(exc).__name__)
-
-    def _recovered(self) -> None:
-        if self._failing is not None:
-            log.info("storage_restored" if self._failing == "storage_unavailable" else "watcher_recovered")
-            self._failing = None
 
     def flush_outbox(self) -> None:
         flush_outbox(self.app, self.smtp_state)
@@ -268,7 +275,7 @@ class Worker:
         self.processor = InboxProcessor(app)
         self.smtp_state = ConnectionState("smtp")
         self.backoff = Backoff()
-        self._failing: str | None = None
+        self.failures = FailureLog("worker_recovered")
 
     def forever(self) -> None:
         settings = self.app.config.workers
@@ -277,26 +284,16 @@ class Worker:
                 done = self.processor.work_pending(self.stop, limit=settings.batch)
                 failpoint("after_queue")
                 flush_outbox(self.app, self.smtp_state)
-                self._recovered()
+                self.failures.recovered()
                 self.backoff.reset()
                 if not done:
                     self.stop.wait(settings.poll_interval)
             except (StorageError, SQLAlchemyError) as exc:
-                self._failed("storage_unavailable", exc)
+                self.failures.failed("storage_unavailable", exc)
                 self.backoff.wait(self.stop)
             except Exception as exc:  # never let the worker thread die silently
-                self._failed("worker_failed", exc)
+                self.failures.failed("worker_failed", exc)
                 self.backoff.wait(self.stop)
-
-    def _failed(self, event: str, exc: Exception) -> None:
-        if self._failing != event:
-            self._failing = event
-            log.error(event, error=str(exc)[:500], error_type=type(exc).__name__)
-
-    def _recovered(self) -> None:
-        if self._failing is not None:
-            log.info("storage_restored" if self._failing == "storage_unavailable" else "worker_recovered")
-            self._failing = None
 
 
 def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = "all") -> None:

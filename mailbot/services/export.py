@@ -7,17 +7,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
-from mailbot.adapters.archive import Archive
-from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
 from mailbot.adapters.workbook.consolidated import AcceptedPlan, consolidated_workbook
-from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
 from mailbot.domain.context import AvailableBudget
-from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.workbook_format import Ronda
-from mailbot.errors import MailbotError, StorageError
+from mailbot.errors import MailbotError
+from mailbot.services.accepted import latest_accepted, read_archived
 
 
 @dataclass(frozen=True)
@@ -34,25 +29,13 @@ class Consolidated:
 
 def accepted_plans(app: App, vigencia: int, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
     config = app.config
-    archive = Archive(config.storage.archive_dir)
-    limits = ReaderLimits.from_config(config.limits)
-    plans: list[AcceptedPlan] = []
     with app.sessions() as session:
-        rows = session.execute(
-            select(Submission, Attachment.archive_path, Dependencia.code)
-            .join(Attachment, Submission.attachment_id == Attachment.id)
-            .join(Mailing, Submission.mailing_id == Mailing.id)
-            .join(Round, Mailing.round_id == Round.id)
-            .join(Dependencia, Mailing.dependencia_id == Dependencia.id)
-            .where(Round.vigencia == vigencia, Round.kind == ronda.value, Submission.decision == "accepted")
-            .order_by(Dependencia.code, Submission.version)
-        ).all()
-    latest = {code: (submission, path) for submission, path, code in rows}  # ordered: the last version wins
-    for code in sorted(latest):
-        submission, path = latest[code]
-        parsed = read_workbook(archive.read(path), limits)
-        if not isinstance(parsed, ParsedWorkbook):
-            raise StorageError(f"the archived plan {path} of {code} can no longer be read: {parsed.message}")
+        latest = {d.code: latest_accepted(session, vigencia, d.code, (ronda,)) for d in config.dependencias}
+    plans: list[AcceptedPlan] = []
+    for code, found in sorted(latest.items()):
+        if found is None:
+            continue
+        submission, path, _ = found
         dep = config.dependencia(code)
         plans.append(
             AcceptedPlan(
@@ -61,11 +44,11 @@ def accepted_plans(app: App, vigencia: int, ronda: Ronda = Ronda.FORMULACION) ->
                 radicado=submission.radicado or "",
                 version=submission.version,
                 accepted_at=submission.created_at,
-                workbook=parsed,
+                workbook=read_archived(app, path, code),
                 available=AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing),
             )
         )
-    missing = [(d.code, d.name) for d in config.dependencias if d.code not in latest]
+    missing = [(d.code, d.name) for d in config.dependencias if latest[d.code] is None]
     return Consolidated(plans, missing)
 
 

@@ -13,13 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.adapters.archive import Archive
-from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
 from mailbot.adapters.workbook.evaluation import evaluation_workbook
-from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.domain.evaluation import (
@@ -36,7 +32,8 @@ from mailbot.domain.rounds import resolve_day
 from mailbot.domain.seguimiento import Baseline, QuarterReport, reports_from_json, reports_of, reports_to_json
 from mailbot.domain.summary import planned_metas
 from mailbot.domain.workbook_format import Ronda
-from mailbot.errors import MailbotError, StorageError
+from mailbot.errors import MailbotError
+from mailbot.services.accepted import latest_accepted, read_archived
 from mailbot.services.reminders import calendar_for
 from mailbot.services.validation import build_context
 
@@ -69,6 +66,13 @@ def deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
     return calendar_for([day.year, day.year + 1]).add_working_days(day, config.rounds.seguimiento.deadline_working_days)
 
 
+def round_deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
+    """When any round's workbooks are due: formulación's configured day, or the quarter's working-day deadline."""
+    if ronda is Ronda.FORMULACION:
+        return resolve_day(config.rounds.formulacion.deadline, vigencia)
+    return deadline(config, ronda, vigencia)
+
+
 def vigencia_of(config: MailbotConfig, ronda: Ronda, today: dt.date) -> int:
     """The vigencia whose cut-off of `ronda` is the latest on or before today (T4 run in January: last year)."""
     year = today.year
@@ -91,40 +95,12 @@ def preview(app: App, dependencia: str, vigencia: int, ronda: Ronda, token: str)
     )
 
 
-def latest_accepted(
-    session: Session, vigencia: int, dependencia: str, rondas: tuple[Ronda, ...]
-) -> tuple[Submission, str, Ronda] | None:
-    """The newest accepted submission among `rondas` (highest quarter, then highest version), with its file."""
-    rows = session.execute(
-        select(Submission, Attachment.archive_path, Round.kind)
-        .join(Attachment, Submission.attachment_id == Attachment.id)
-        .join(Mailing, Submission.mailing_id == Mailing.id)
-        .join(Round, Mailing.round_id == Round.id)
-        .join(Dependencia, Mailing.dependencia_id == Dependencia.id)
-        .where(
-            Round.vigencia == vigencia,
-            Round.kind.in_([r.value for r in rondas]),
-            Dependencia.code == dependencia,
-            Submission.decision == "accepted",
-        )
-    ).all()
-    if not rows:
-        return None
-    submission, path, kind = max(rows, key=lambda r: (Ronda(r[2]).quarter or 0, r[0].version))
-    return submission, path, Ronda(kind)
-
-
 def accepted_plan(app: App, session: Session, vigencia: int, dependencia: str) -> AcceptedPlan | None:
     found = latest_accepted(session, vigencia, dependencia, (Ronda.FORMULACION,))
     if found is None:
         return None
     submission, path, _ = found
-    parsed = read_workbook(
-        Archive(app.config.storage.archive_dir).read(path), ReaderLimits.from_config(app.config.limits)
-    )
-    if not isinstance(parsed, ParsedWorkbook):
-        raise StorageError(f"the archived plan {path} of {dependencia} can no longer be read: {parsed.message}")
-    return AcceptedPlan(submission.radicado or "", submission.version, parsed)
+    return AcceptedPlan(submission.radicado or "", submission.version, read_archived(app, path, dependencia))
 
 
 def baseline(

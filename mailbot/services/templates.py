@@ -7,10 +7,10 @@ import secrets
 from mailbot.adapters.workbook.writer import spec_from_config, template_bytes
 from mailbot.config import MailbotConfig
 from mailbot.domain.parsed import ParsedWorkbook
-from mailbot.domain.rounds import resolve_day
 from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import Ronda
 from mailbot.services.pdm import configured_catalogue
+from mailbot.services.seguimiento import round_deadline
 
 
 def new_token() -> str:
@@ -29,12 +29,7 @@ def make_template(
     accepted: ParsedWorkbook | None = None,
 ) -> bytes:
     """A seguimiento workbook needs the baseline and the accepted plan (services.seguimiento.baseline)."""
-    if ronda is Ronda.FORMULACION:
-        deadline = resolve_day(config.rounds.formulacion.deadline, vigencia)
-    else:
-        from mailbot.services.seguimiento import deadline as seguimiento_deadline
-
-        deadline = seguimiento_deadline(config, ronda, vigencia)
+    deadline = round_deadline(config, ronda, vigencia)
     spec = spec_from_config(
         config,
         dependencia,

@@ -22,6 +22,7 @@ from mailbot.adapters.workbook.evaluation import SHEET_METAS, evaluation_workboo
 from mailbot.domain.evaluation import evaluate_dependencia, evaluate_municipality
 from mailbot.domain.seguimiento import PlannedMeta, QuarterReport
 from tests.support.libreoffice import convert, needs_libreoffice, roundtrip_xlsx
+from tests.support.seguimiento import planned_meta
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice]
 
@@ -32,17 +33,7 @@ SHEETS = {"Municipio": 1, "Por dependencia": 2, "Por meta": 3, "Pendientes": 4} 
 
 
 def _meta(code: str, kind: str, programming: tuple[int, int, int, int], budget: int) -> PlannedMeta:
-    p = tuple(D(x) for x in programming)
-    return PlannedMeta(
-        number=int(code[-1]),
-        meta_code=code,
-        meta=f"Meta {code}",
-        unit="Número",
-        meta_type=kind,
-        meta_vigencia=D(programming[0] if kind == "Mantenimiento" else sum(programming)),
-        programming=(p[0], p[1], p[2], p[3]),
-        budget=(budget, 0, 0, 0),
-    )
+    return planned_meta(code, programming, kind=kind, budget=(budget, 0, 0, 0), number=int(code[-1]))
 
 
 def _workbook() -> bytes:

@@ -9,7 +9,7 @@ types one quarter's block, `edit_seguimiento` changes any cell (to break S01–S
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -22,7 +22,7 @@ from mailbot.config import Limits, MailbotConfig
 from mailbot.domain import control
 from mailbot.domain.context import AvailableBudget, ValidationContext
 from mailbot.domain.parsed import ParsedWorkbook
-from mailbot.domain.seguimiento import Baseline, QuarterReport
+from mailbot.domain.seguimiento import Baseline, PlannedMeta, QuarterReport
 from mailbot.domain.summary import planned_metas
 from mailbot.domain.workbook_format import (
     SEGUIMIENTO_BY_KEY,
@@ -59,6 +59,33 @@ def deadline_of(quarter: int, vigencia: int = 2027) -> dt.date:
 
 
 # ------------------------------------------------------------------------------------------------ the baseline
+
+
+def planned_meta(
+    code: str = "010101",
+    programming: Sequence[str | int] = (0, 0, 0, 0),
+    vigencia: str | int | None = None,
+    *,
+    kind: str = "Incremento",
+    budget: Sequence[int] = (0, 0, 0, 0),
+    number: int = 1,
+) -> PlannedMeta:
+    """A meta of an accepted plan written by hand, for the evaluation's worked examples.
+
+    Quantities as ints or text ("1.5"); without `vigencia`, the year's programming (the level, for Mantenimiento).
+    """
+    p = [Decimal(str(x)) for x in programming]
+    year = p[0] if kind == "Mantenimiento" else sum(p, Decimal(0))
+    return PlannedMeta(
+        number=number,
+        meta_code=code,
+        meta=f"Meta {code}",
+        unit="Número",
+        meta_type=kind,
+        meta_vigencia=year if vigencia is None else Decimal(str(vigencia)),
+        programming=(p[0], p[1], p[2], p[3]),
+        budget=(budget[0], budget[1], budget[2], budget[3]),
+    )
 
 
 def baseline_for(

@@ -32,6 +32,7 @@ from mailbot.domain.evaluation import (
 from mailbot.domain.seguimiento import PlannedMeta, QuarterReport
 from mailbot.errors import ConfigError
 from tests.support.configs import write_config
+from tests.support.seguimiento import planned_meta
 
 D = Decimal
 MILLION = 1_000_000
@@ -45,17 +46,7 @@ def planned(
     code: str = "010101",
     budget: tuple[int, int, int, int] = (MILLION, 2 * MILLION, 3 * MILLION, 4 * MILLION),
 ) -> PlannedMeta:
-    p = [D(x) for x in programming]
-    return PlannedMeta(
-        number=1,
-        meta_code=code,
-        meta=f"Meta {code}",
-        unit="Número",
-        meta_type=kind,
-        meta_vigencia=D(vigencia),
-        programming=(p[0], p[1], p[2], p[3]),
-        budget=budget,
-    )
+    return planned_meta(code, programming, vigencia, kind=kind, budget=budget)
 
 
 def reported(*executions: str | int | None, committed: int = 0) -> dict[int, QuarterReport]:

@@ -22,11 +22,12 @@ from mailbot.adapters.workbook.evaluation import (
     SHEET_METAS,
     SHEET_MISSING,
     SHEET_MUNICIPALITY,
-    TABLE_HEADER_ROW,
     evaluation_workbook,
 )
+from mailbot.adapters.workbook.report import TABLE_HEADER_ROW
 from mailbot.domain.evaluation import MunicipalityEvaluation, evaluate_dependencia, evaluate_municipality
 from mailbot.domain.seguimiento import PlannedMeta, QuarterReport
+from tests.support.seguimiento import planned_meta
 
 D = Decimal
 M = 1_000_000
@@ -39,17 +40,7 @@ PERCENT = "0.0%"
 
 
 def meta(code: str, kind: str, programming: tuple[int, ...], vigencia: int, budget: tuple[int, ...]) -> PlannedMeta:
-    p = [D(x) for x in programming]
-    return PlannedMeta(
-        number=int(code[-1]),
-        meta_code=code,
-        meta=f"Meta {code}",
-        unit="Número",
-        meta_type=kind,
-        meta_vigencia=D(vigencia),
-        programming=(p[0], p[1], p[2], p[3]),
-        budget=(budget[0], budget[1], budget[2], budget[3]),
-    )
+    return planned_meta(code, programming, vigencia, kind=kind, budget=budget, number=int(code[-1]))
 
 
 def result() -> MunicipalityEvaluation:

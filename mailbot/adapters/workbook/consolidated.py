@@ -15,7 +15,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import openpyxl
 from openpyxl.styles import Alignment
@@ -30,6 +30,8 @@ from mailbot.adapters.workbook.report import (
     TOP,
     TOTAL_FILL,
     WRAP_TOP,
+    Value,
+    Worksheet,
     clean,
     header,
     local,
@@ -62,9 +64,6 @@ from mailbot.domain.workbook_format import (
     fold,
     money_key,
 )
-
-Worksheet = Any  # openpyxl ships no type information
-Value = str | int | float | dt.date | None
 
 SHEET_PLAN: Final = "Plan de acción"
 SHEET_SUMMARY: Final = "Resumen"

@@ -33,6 +33,8 @@ from mailbot.adapters.workbook.report import (
     TOP,
     TOTAL_FILL,
     WRAP_TOP,
+    Value,
+    Worksheet,
     clean,
     header,
     put_text,
@@ -55,9 +57,6 @@ from mailbot.domain.evaluation import (
     percent,
 )
 from mailbot.domain.seguimiento import Quarter
-
-Worksheet = Any  # openpyxl ships no type information
-Value = str | int | float | dt.datetime | None
 
 SHEET_MUNICIPALITY: Final = "Municipio"
 SHEET_DEPENDENCIAS: Final = "Por dependencia"

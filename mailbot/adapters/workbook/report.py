@@ -16,13 +16,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from mailbot.adapters.workbook.writer import put
+from mailbot.domain.workbook_format import QUARTER_SHORT, QUARTERS
 
 Worksheet = Any  # openpyxl ships no type information
 Value = str | int | float | dt.date | None
 
 TABLE_HEADER_ROW: Final = 4  # title, subtitle, a blank row, then the table
 DATETIME_FORMAT: Final = "DD/MM/YYYY HH:MM"
-QUARTER_LABELS: Final = {1: "T1 (ene–mar)", 2: "T2 (abr–jun)", 3: "T3 (jul–sep)", 4: "T4 (oct–dic)"}
+QUARTER_LABELS: Final = {q: f"T{q} ({QUARTER_SHORT[q]})" for q in QUARTERS}
 
 TITLE_FONT: Final = Font(bold=True, size=14)
 BOLD: Final = Font(bold=True)

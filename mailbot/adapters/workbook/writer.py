@@ -47,6 +47,8 @@ from mailbot.domain.workbook_format import (
     METAS_LETTERS,
     PREFILL_KEYS,
     PROCESS_NAME,
+    QUARTER_MONTHS,
+    QUARTER_SHORT,
     QUARTERS,
     SEGUIMIENTO_BY_KEY,
     SEGUIMIENTO_COLUMNS,
@@ -424,10 +426,6 @@ def _dropdown_names(spec: TemplateSpec) -> str:
     names += ["la unidad de medida", "el tipo de meta"]
     return ", ".join(names[:-1]) + " y " + names[-1]
 
-
-#: Months of each quarter, as the steps name them, and the short form of the sheets' titles.
-QUARTER_MONTHS: Final = {1: "enero a marzo", 2: "abril a junio", 3: "julio a septiembre", 4: "octubre a diciembre"}
-QUARTER_SHORT: Final = {1: "ene–mar", 2: "abr–jun", 3: "jul–sep", 4: "oct–dic"}
 
 #: The rules of a seguimiento round, paraphrased for the person reporting: the format rules, then S01–S05.
 SEGUIMIENTO_RULES: Final = (
@@ -1088,10 +1086,7 @@ def _seguimiento_validations(quarters: Iterable[int]) -> list[tuple[DataValidati
 
 _SUMMARY_COLUMNS: Final = (
     ("Fuente", 22),
-    ("T1 (ene–mar)", 18),
-    ("T2 (abr–jun)", 18),
-    ("T3 (jul–sep)", 18),
-    ("T4 (oct–dic)", 18),
+    *((f"T{q} ({QUARTER_SHORT[q]})", 18) for q in QUARTERS),
     ("Total programado", 20),
     ("Presupuesto disponible", 20),
     ("Diferencia (disponible − programado)", 22),
