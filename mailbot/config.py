@@ -192,6 +192,20 @@ class Head(Section):
 
     name: str = Field(min_length=3)
     title: str = Field(min_length=3, description="Cargo, e.g. 'Secretaria de Hacienda'.")
+    form_of_address: str | None = Field(
+        None,
+        description="How mail addresses the head, before the name: 'Doctora', 'Ingeniero', 'Señora'. "
+        "Empty: the name alone.",
+    )
+
+
+class Contact(Section):
+    """The person in planeación who answers questions; shown in every mail and sent the secretarios' questions."""
+
+    name: str = Field(min_length=3, description="e.g. 'Laura Gómez Ruiz'.")
+    title: str | None = Field(None, description="Cargo, e.g. 'Profesional universitaria, Planeación'.")
+    phone: str | None = Field(None, description="Phone and extension as people dial it: '(604) 555 0100 ext. 214'.")
+    email: EmailAddress = Field(description="Where questions are forwarded; a person reads it.")
 
 
 class Budget(Section):
@@ -400,6 +414,16 @@ class MailbotConfig(Section):
     signing: Signing
     evaluation: Evaluation = Evaluation()
     workers: Workers = Workers()
+    contact: Contact | None = Field(
+        None, description="Planeación's person for questions. Default: smtp.from_name at smtp.from_address."
+    )
+
+    @property
+    def effective_contact(self) -> Contact:
+        """The contact every mail shows; without a `contact` section, planeación's own mailbox."""
+        if self.contact is not None:
+            return self.contact
+        return Contact(name=self.smtp.from_name, email=self.smtp.from_address)
 
     @field_validator("dependencias")
     @classmethod
