@@ -30,6 +30,7 @@ from pydantic import (
 
 from mailbot.domain.addresses import domain_of, normalize_address
 from mailbot.domain.evaluation import DNP_GRADES, DNP_LAG_BELOW, EvaluationRules, Grade, check_grades
+from mailbot.domain.rounds import RoundDays
 from mailbot.errors import ConfigError, ConfigNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("config/mailbot.yaml")
@@ -261,6 +262,15 @@ class Rounds(Section):
     )
     formulacion: FormulacionRound = FormulacionRound()
     seguimiento: SeguimientoRound = SeguimientoRound()
+
+    def days(self) -> RoundDays:
+        """The domain's round calendar days (the domain never reads the configuration)."""
+        cutoffs = self.seguimiento.cutoffs
+        return RoundDays(
+            self.formulacion.deadline,
+            (cutoffs["T1"], cutoffs["T2"], cutoffs["T3"], cutoffs["T4"]),
+            self.seguimiento.deadline_working_days,
+        )
 
 
 class DigestSchedule(Section):
