@@ -254,6 +254,14 @@ class SeguimientoRound(FormulacionRound):
     reminder_offsets: list[int] = Field([3, 1])
     auto_start: bool = Field(True, description="Send the seguimiento workbooks on each cut-off day.")
 
+    @field_validator("cutoffs")
+    @classmethod
+    def _every_quarter(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [q for q in ("T1", "T2", "T3", "T4") if q not in value]
+        if missing:
+            raise ValueError(f"every quarter needs its cut-off day: missing {', '.join(missing)}")
+        return value
+
 
 class Rounds(Section):
     reminder_time: dt.time = Field(dt.time(8, 0), description="Local time of the daily reminder run (working days).")
