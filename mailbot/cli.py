@@ -24,7 +24,7 @@ from mailbot import __version__
 from mailbot.adapters.clock import SystemClock
 from mailbot.config import MailbotConfig, load_config, resolve_config_path
 from mailbot.domain.money import format_pesos
-from mailbot.domain.rounds import default_vigencia
+from mailbot.domain.rounds import default_vigencia, vigencia_of
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import ConfigError, ConfigNotFoundError, MailbotError, StorageError, TemporaryError
 from mailbot.log import configure_logging, get_logger
@@ -182,9 +182,7 @@ def _today(state: CliState) -> dt.date:
 def _vigencia(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
     """Formulación: the coming plan year; a seguimiento: the year of that quarter's latest cut-off."""
     if ronda is not Ronda.FORMULACION and given is None and state.config().rounds.vigencia is None:
-        from mailbot.services import seguimiento
-
-        return seguimiento.vigencia_of(state.config(), ronda, _today(state))
+        return vigencia_of(state.config().rounds.days(), ronda, _today(state))
     return default_vigencia(_today(state), given or state.config().rounds.vigencia)
 
 

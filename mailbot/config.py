@@ -30,6 +30,7 @@ from pydantic import (
 
 from mailbot.domain.addresses import domain_of, normalize_address
 from mailbot.domain.evaluation import DNP_GRADES, DNP_LAG_BELOW, EvaluationRules, Grade, check_grades
+from mailbot.domain.rounds import RoundDays
 from mailbot.errors import ConfigError, ConfigNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("config/mailbot.yaml")
@@ -253,6 +254,14 @@ class SeguimientoRound(FormulacionRound):
     reminder_offsets: list[int] = Field([3, 1])
     auto_start: bool = Field(True, description="Send the seguimiento workbooks on each cut-off day.")
 
+    @field_validator("cutoffs")
+    @classmethod
+    def _every_quarter(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [q for q in ("T1", "T2", "T3", "T4") if q not in value]
+        if missing:
+            raise ValueError(f"every quarter needs its cut-off day: missing {', '.join(missing)}")
+        return value
+
 
 class Rounds(Section):
     reminder_time: dt.time = Field(dt.time(8, 0), description="Local time of the daily reminder run (working days).")
@@ -261,6 +270,15 @@ class Rounds(Section):
     )
     formulacion: FormulacionRound = FormulacionRound()
     seguimiento: SeguimientoRound = SeguimientoRound()
+
+    def days(self) -> RoundDays:
+        """The domain's round calendar days (the domain never reads the configuration)."""
+        cutoffs = self.seguimiento.cutoffs
+        return RoundDays(
+            self.formulacion.deadline,
+            (cutoffs["T1"], cutoffs["T2"], cutoffs["T3"], cutoffs["T4"]),
+            self.seguimiento.deadline_working_days,
+        )
 
 
 class DigestSchedule(Section):

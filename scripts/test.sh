@@ -26,6 +26,7 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache --no-logo
 
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
 for pass in $passes; do

@@ -7,7 +7,7 @@ every other recipient with 550. Each accepted message is stored in the user's IN
 (IDLE clients get EXISTS at once), CRLF kept, with `Return-Path` and `Delivered-To: <address given at RCPT>`
 prepended as Dovecot's LMTP does: mailbot matches replies by the plus token in Delivered-To. mailbot's real
 IMAP and SMTP adapters run against it unchanged. It is a demo server, not a stand-in for Dovecot in tests
-(shared/spec/FIELD-NOTES.md).
+(they run the real Dovecot and Postfix: tests/support/mailservers.py).
 
 What pymap 0.36 needed, and why:
 

@@ -1,7 +1,7 @@
 """The IMAP adapter: find new messages by UID, fetch their original bytes, move them, wait for new mail.
 
 imap-tools (a fixed choice of the project) opens the connection and logs in; wherever it bites, this module talks
-to its `client` (imaplib) directly (shared/spec/FIELD-NOTES.md):
+to its `client` (imaplib) directly (each case is tested in tests/integration/test_imap_adapter.py):
 
 - `UID n:*` returns the last message even when n is above the highest UID: results are filtered `uid > last`;
 - `fetch()` sets \\Seen by default and `msg.obj` is a re-parse: we send `UID FETCH (UID BODY.PEEK[])` ourselves;

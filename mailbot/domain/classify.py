@@ -1,4 +1,4 @@
-"""Which received messages may be answered: MAIL.md section 2, as one pure function.
+"""Which received messages may be answered, as one pure function.
 
 Loops with bounces and out-of-office replies are the most reported bug class of every reply-by-email system
 (gitlab#2776, zammad#1131, #5113), so a message is answered only when no rule below says it was sent by a machine.
@@ -174,7 +174,7 @@ def _precedence(facts: MessageFacts) -> str | None:
 
 
 def _auto_reply_headers(facts: MessageFacts) -> str | None:
-    # X-Auto-Response-Suppress (on MAIL.md's list) is weighed apart, in `classify`: see `_carries_workbook`.
+    # X-Auto-Response-Suppress is weighed apart, in `classify`: see `_carries_workbook`.
     markers = (
         ("X-Autoreply", facts.x_autoreply),
         ("X-Autorespond", facts.x_autorespond),

@@ -1,4 +1,4 @@
-"""Which mailing a reply answers, from every signal at once (MAIL.md section 1), and whether its sender may submit.
+"""Which mailing a reply answers, from every signal at once, and whether its sender may submit.
 
 Strongest first: the signed `_control` block inside the attached workbook; In-Reply-To/References naming a
 Message-ID mailbot sent; the token of a plus address; the subject tag; the sender's registered address. Signals

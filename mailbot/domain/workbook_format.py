@@ -1,6 +1,6 @@
 """The E-DE-F-010 workbook contract: sheet names, header labels, columns and closed lists.
 
-These strings are the contract of ../shared/spec/E-DE-F-010.md: planeación, secretarios and other tools rely on
+These strings are the contract documented in docs/WORKBOOK.md: planeación, secretarios and other tools rely on
 them, so they change only with a new `FORMAT_VERSION`. The generator writes exactly these; the reader looks for
 exactly these (after folding case, accents and spaces); the rules name cells by them.
 """

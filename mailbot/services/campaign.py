@@ -28,6 +28,8 @@ from mailbot.domain.workbook_format import FORMAT_CODE, QUARTER_MONTHS, Ronda
 from mailbot.errors import MailbotError
 from mailbot.log import get_logger
 from mailbot.services import outbox, seguimiento
+from mailbot.services.accepted import latest_accepted
+from mailbot.services.round_dates import due_rounds, round_deadline
 from mailbot.services.templates import make_template, new_token
 
 log = get_logger("mailbot.campaign")
@@ -70,7 +72,7 @@ def get_round(session: Session, config: MailbotConfig, vigencia: int, ronda: Ron
     row = Round(
         vigencia=vigencia,
         kind=ronda.value,
-        deadline=seguimiento.round_deadline(config, ronda, vigencia),
+        deadline=round_deadline(config, ronda, vigencia),
         started_at=now,
     )
     session.add(row)
@@ -179,7 +181,7 @@ def start(
     """Queue the mailing of every (or each `only`) dependencia that has none yet; `dry_run` writes .eml files."""
     config, now = app.config, app.clock.now()
     chosen = [config.dependencia(code) for code in only] if only else list(config.dependencias)
-    deadline = seguimiento.round_deadline(config, ronda, vigencia)
+    deadline = round_deadline(config, ronda, vigencia)
     report = StartReport(vigencia, ronda, deadline)
     if dry_run is not None:
         return _dry_run(app, chosen, vigencia, deadline, dry_run, now, report)
@@ -293,3 +295,25 @@ def _dry_run(
             path.write_bytes(outbox.render(config, mail, new_message_id(domain), now))
             report.written.append(path)
     return report
+
+
+def has_accepted_plans(app: App, vigencia: int) -> bool:
+    with app.sessions() as session:
+        return any(
+            latest_accepted(session, vigencia, dep.code, (Ronda.FORMULACION,)) is not None
+            for dep in app.config.dependencias
+        )
+
+
+def start_due(app: App, today: dt.date) -> list[str]:
+    """The scheduled start: mail every due seguimiento to each dependencia with an accepted plan (idempotent)."""
+    if not app.config.rounds.seguimiento.auto_start:
+        return []
+    started = []
+    for vigencia, ronda in due_rounds(app.config, today):
+        if not has_accepted_plans(app, vigencia):
+            continue
+        report = start(app, vigencia, ronda=ronda)
+        if report.queued:
+            started.append(f"{ronda.value} {vigencia}: {', '.join(report.queued)}")
+    return started

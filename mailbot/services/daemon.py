@@ -44,7 +44,7 @@ from mailbot.app import App
 from mailbot.errors import ConfigError, MailbotError, PermanentError, StorageError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
-from mailbot.services import digest, outbox, reminders, seguimiento
+from mailbot.services import campaign, digest, outbox, reminders
 from mailbot.services.inbox import InboxProcessor, PassReport
 
 log = get_logger("mailbot.daemon")
@@ -341,7 +341,7 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     scheduler.add_job(
         _quietly,
         CronTrigger(hour=at.hour, minute=at.minute),
-        args=("seguimiento", lambda: _then_flush(lambda a: seguimiento.start_due(a, a.clock.today()), app, watcher)),
+        args=("seguimiento", lambda: _then_flush(lambda a: campaign.start_due(a, a.clock.today()), app, watcher)),
         id="seguimiento_start",
         name="seguimiento rounds on each cut-off day",
         max_instances=1,

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, Round, Submission
-from mailbot.adapters.holidays_co import colombian_holidays
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.domain.calendar import WorkingCalendar
@@ -22,6 +21,7 @@ from mailbot.domain.outgoing import AutoSubmitted, OutgoingMail, plus_address, s
 from mailbot.domain.workbook_format import Ronda
 from mailbot.log import get_logger
 from mailbot.services import outbox
+from mailbot.services.round_dates import calendar_for
 
 log = get_logger("mailbot.reminders")
 
@@ -30,10 +30,6 @@ log = get_logger("mailbot.reminders")
 class ReminderReport:
     reminded: list[str] = field(default_factory=list)  # "HAC formulacion 2027"
     late: list[str] = field(default_factory=list)
-
-
-def calendar_for(years: range | list[int]) -> WorkingCalendar:
-    return WorkingCalendar(colombian_holidays(years))
 
 
 def send_due(app: App, today: dt.date) -> ReminderReport:

@@ -7,11 +7,10 @@ quarter is never re-read from a workbook that might have changed format since.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,13 +27,13 @@ from mailbot.domain.evaluation import (
 )
 from mailbot.domain.money import format_percent
 from mailbot.domain.parsed import ParsedWorkbook
-from mailbot.domain.rounds import resolve_day
+from mailbot.domain.rounds import seguimiento_rondas
 from mailbot.domain.seguimiento import Baseline, QuarterReport, reports_from_json, reports_of, reports_to_json
 from mailbot.domain.summary import planned_metas
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import MailbotError
 from mailbot.services.accepted import latest_accepted, read_archived
-from mailbot.services.reminders import calendar_for
+from mailbot.services.templates import make_template
 from mailbot.services.validation import build_context
 
 
@@ -47,44 +46,8 @@ class AcceptedPlan:
     workbook: ParsedWorkbook
 
 
-_CUTOFF_KEYS: dict[int, Literal["T1", "T2", "T3", "T4"]] = {1: "T1", 2: "T2", 3: "T3", 4: "T4"}
-
-
-def seguimiento_rondas() -> tuple[Ronda, ...]:
-    return tuple(r for r in Ronda if r.quarter is not None)
-
-
-def cutoff(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
-    """The quarter's cut-off day (31 March … 31 December by default)."""
-    assert ronda.quarter is not None
-    return resolve_day(config.rounds.seguimiento.cutoffs[_CUTOFF_KEYS[ronda.quarter]], vigencia)
-
-
-def deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
-    """Returns are due a configured number of Colombian working days after the cut-off."""
-    day = cutoff(config, ronda, vigencia)
-    return calendar_for([day.year, day.year + 1]).add_working_days(day, config.rounds.seguimiento.deadline_working_days)
-
-
-def round_deadline(config: MailbotConfig, ronda: Ronda, vigencia: int) -> dt.date:
-    """When any round's workbooks are due: formulación's configured day, or the quarter's working-day deadline."""
-    if ronda is Ronda.FORMULACION:
-        return resolve_day(config.rounds.formulacion.deadline, vigencia)
-    return deadline(config, ronda, vigencia)
-
-
-def vigencia_of(config: MailbotConfig, ronda: Ronda, today: dt.date) -> int:
-    """The vigencia whose cut-off of `ronda` is the latest on or before today (T4 run in January: last year)."""
-    year = today.year
-    while cutoff(config, ronda, year) > today:
-        year -= 1
-    return year
-
-
 def preview(app: App, dependencia: str, vigencia: int, ronda: Ronda, token: str) -> bytes:
     """A dependencia's seguimiento workbook as it would be mailed now (for `mailbot template`)."""
-    from mailbot.services.templates import make_template
-
     with app.sessions() as session:
         found = baseline(app, session, vigencia, dependencia, ronda)
     if found is None:
@@ -243,41 +206,3 @@ def export_evaluation(app: App, vigencia: int, ronda: Ronda, out: Path) -> Quart
     )
     out.write_bytes(data)
     return found
-
-
-# ------------------------------------------------------------------------------------------------ schedule
-
-
-def due_rounds(config: MailbotConfig, today: dt.date) -> list[tuple[int, Ronda]]:
-    """The seguimiento rounds open today: from their cut-off day until their deadline (a daemon that was down on
-    the cut-off day still starts them; a dependencia whose plan was accepted late gets its workbook the next day)."""
-    due = []
-    for vigencia in (today.year - 1, today.year):
-        for ronda in seguimiento_rondas():
-            if cutoff(config, ronda, vigencia) <= today <= deadline(config, ronda, vigencia):
-                due.append((vigencia, ronda))
-    return due
-
-
-def has_accepted_plans(app: App, vigencia: int) -> bool:
-    with app.sessions() as session:
-        return any(
-            latest_accepted(session, vigencia, dep.code, (Ronda.FORMULACION,)) is not None
-            for dep in app.config.dependencias
-        )
-
-
-def start_due(app: App, today: dt.date) -> list[str]:
-    """The scheduled start: mail every due seguimiento to each dependencia with an accepted plan (idempotent)."""
-    from mailbot.services import campaign
-
-    if not app.config.rounds.seguimiento.auto_start:
-        return []
-    started = []
-    for vigencia, ronda in due_rounds(app.config, today):
-        if not has_accepted_plans(app, vigencia):
-            continue
-        report = campaign.start(app, vigencia, ronda=ronda)
-        if report.queued:
-            started.append(f"{ronda.value} {vigencia}: {', '.join(report.queued)}")
-    return started

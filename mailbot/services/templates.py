@@ -10,7 +10,7 @@ from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import Ronda
 from mailbot.services.pdm import configured_catalogue
-from mailbot.services.seguimiento import round_deadline
+from mailbot.services.round_dates import round_deadline
 
 
 def new_token() -> str:

@@ -19,6 +19,7 @@ from mailbot.domain.context import AvailableBudget
 from mailbot.domain.workbook_format import QUARTERS, Source, money_key
 from mailbot.services import campaign, digest, outbox, queries, reminders, setup
 from mailbot.services.daemon import Watcher
+from mailbot.services.round_dates import calendar_for
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
@@ -100,7 +101,7 @@ def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
 ) -> None:
     app, _, _ = cycle
     deadline = dt.date(VIGENCIA, 1, 20)
-    calendar = reminders.calendar_for([VIGENCIA - 1, VIGENCIA])
+    calendar = calendar_for([VIGENCIA - 1, VIGENCIA])
     days = calendar.reminder_dates(deadline, app.config.rounds.formulacion.reminder_offsets)
     assert all(calendar.is_working_day(d) for d in days)
     assert dt.date(VIGENCIA, 1, 11) not in days  # Reyes Magos, moved to Monday: not a working day

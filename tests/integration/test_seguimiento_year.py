@@ -40,6 +40,7 @@ from openpyxl import load_workbook
 from mailbot.app import App
 from mailbot.cli import cli
 from mailbot.config import load_config
+from mailbot.domain import rounds
 from mailbot.domain.context import AvailableBudget
 from mailbot.domain.seguimiento import QuarterReport
 from mailbot.domain.workbook_format import SHEET_SEGUIMIENTO, Ronda
@@ -163,9 +164,9 @@ def quarter_reports(year: Year, code: str, data: bytes, q: int) -> dict[str, Qua
 def run_quarter(year: Year, q: int, *, spoil_edu: bool = False) -> dict[str, str]:
     ronda = Ronda(f"seguimiento-T{q}")
     if q == 1:  # the scheduled start on the cut-off day, as the daemon runs it; a second run sends nothing
-        cutoff = seguimiento.cutoff(year.app.config, ronda, VIGENCIA)
-        assert seguimiento.start_due(year.app, cutoff) == [f"seguimiento-T1 {VIGENCIA}: HAC, EDU"]
-        assert seguimiento.start_due(year.app, cutoff) == []
+        cutoff = rounds.cutoff(year.app.config.rounds.days(), ronda, VIGENCIA)
+        assert campaign.start_due(year.app, cutoff) == [f"seguimiento-T1 {VIGENCIA}: HAC, EDU"]
+        assert campaign.start_due(year.app, cutoff) == []
     else:
         report = campaign.start(year.app, VIGENCIA, ronda=ronda)
         assert sorted(report.queued) == ["EDU", "HAC"]

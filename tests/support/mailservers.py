@@ -6,12 +6,11 @@ no in-process stand-in reproduces. Each `MailServers` lives in its own folder un
 ports chosen at run time, so two test sessions on one machine never clash; every process is
 stopped by the PID it wrote, never by name.
 
-Pitfalls handled here were measured first (shared/spec/FIELD-NOTES.md, "Real mail servers on
-loopback"): Postfix re-reads a main.cf whose mtime is not in the past (we backdate it), fails
-silently without syslog (we set `maillog_file` and the `postlog` service and run `postfix
-check`), treats virtual_alias_maps domains as alias-only (we empty `virtual_alias_domains`);
-Dovecot writes under /var/lib unless `state_dir` is set and delays logins after one failure
-unless the auth penalty is off.
+Pitfalls handled here were measured first: Postfix re-reads a main.cf whose mtime is not in
+the past (we backdate it), fails silently without syslog (we set `maillog_file` and the
+`postlog` service and run `postfix check`), treats virtual_alias_maps domains as alias-only (we
+empty `virtual_alias_domains`); Dovecot writes under /var/lib unless `state_dir` is set and
+delays logins after one failure unless the auth penalty is off.
 """
 
 from __future__ import annotations

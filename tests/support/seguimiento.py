@@ -38,7 +38,7 @@ from tests.support.workbooks import edit_workbook
 LIMITS = ReaderLimits.from_config(Limits())
 SEGUIMIENTO_TOKEN = "tok-seg-0001"  # a mailing token, not a secret
 #: Returns due ten Colombian working days after each quarter's cut-off, for vigencia 2027 (the default
-#: configuration; tests/unit/test_seguimiento_schedule.py checks `services.seguimiento.deadline` gives these).
+#: configuration; tests/unit/test_seguimiento_schedule.py checks `domain.rounds.deadline` gives these).
 DEADLINES = {1: (4, 14), 2: (7, 16), 3: (10, 14), 4: (1, 17)}
 
 

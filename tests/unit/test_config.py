@@ -132,6 +132,16 @@ def test_day_names_not_numbers_in_digest_schedule(tmp_path: Path) -> None:
         load_config(path, environ={})
 
 
+def test_every_quarter_needs_its_cutoff(tmp_path: Path) -> None:
+    """A partial `cutoffs` replaces the defaults: caught here, not when the daemon first computes a deadline."""
+    path = _broken(tmp_path, '{T1: "03-31", T2: "06-30", T3: "09-30", T4: "12-31"}', '{T1: "03-31", T2: "06-30"}')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    line = _line_of(path, '{T1: "03-31", T2: "06-30"}')
+    assert f"{path}:{line}: rounds.seguimiento.cutoffs:" in str(info.value)
+    assert "missing T3, T4" in str(info.value)
+
+
 def test_missing_file_is_its_own_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigNotFoundError, match="configuration file not found"):
         load_config(tmp_path / "nope.yaml", environ={})

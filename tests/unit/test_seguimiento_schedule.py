@@ -9,8 +9,11 @@ import pytest
 
 from mailbot.app import App
 from mailbot.config import MailbotConfig, load_config
+from mailbot.domain import rounds
+from mailbot.domain.calendar import WorkingCalendar
+from mailbot.domain.rounds import RoundDays
 from mailbot.domain.workbook_format import Ronda
-from mailbot.services import seguimiento, setup
+from mailbot.services import campaign, round_dates, setup
 from tests.support.configs import write_config
 
 T1, T2, T3, T4 = Ronda.SEGUIMIENTO_T1, Ronda.SEGUIMIENTO_T2, Ronda.SEGUIMIENTO_T3, Ronda.SEGUIMIENTO_T4
@@ -36,11 +39,30 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> MailbotConfig:
 def test_returns_are_due_ten_colombian_working_days_after_the_cutoff(
     config: MailbotConfig, ronda: Ronda, due: dt.date
 ) -> None:
-    assert seguimiento.deadline(config, ronda, 2027) == due
+    days = config.rounds.days()
+    calendar = round_dates.calendar_for(rounds.holiday_years(days, [2027]))
+    assert rounds.deadline(days, ronda, 2027, calendar) == due
+    assert round_dates.round_deadline(config, ronda, 2027) == due
+
+
+def test_the_deadline_counts_the_holidays_it_is_given() -> None:
+    """The domain takes the holidays as values: the same cut-off, with and without a holiday in the count."""
+    days = RoundDays("01-20", ("03-31", "06-30", "09-30", "12-31"), 2)
+    assert rounds.deadline(days, T1, 2027, WorkingCalendar([])) == dt.date(2027, 4, 2)  # Thu 1, Fri 2 April
+    assert rounds.deadline(days, T1, 2027, WorkingCalendar([dt.date(2027, 4, 1)])) == dt.date(2027, 4, 5)
+    assert rounds.round_deadline(days, Ronda.FORMULACION, 2027, WorkingCalendar([])) == dt.date(2027, 1, 20)
+
+
+def test_the_calendar_needs_each_cutoffs_year_and_the_next() -> None:
+    """T4 of 2027 is due in January 2028, so its deadline needs 2028's holidays (Reyes moved to Monday)."""
+    days = RoundDays("01-20", ("03-31", "06-30", "09-30", "12-31"), 10)
+    assert rounds.holiday_years(days, [2026, 2027]) == [2026, 2027, 2028]
+    full = RoundDays("01-20", ("2026-03-31", "06-30", "09-30", "12-31"), 10)
+    assert rounds.holiday_years(full, [2027]) == [2026, 2027, 2028]
 
 
 def test_cutoffs_are_the_quarter_ends(config: MailbotConfig) -> None:
-    assert [seguimiento.cutoff(config, r, 2027) for r in (T1, T2, T3, T4)] == [
+    assert [rounds.cutoff(config.rounds.days(), r, 2027) for r in (T1, T2, T3, T4)] == [
         dt.date(2027, 3, 31),
         dt.date(2027, 6, 30),
         dt.date(2027, 9, 30),
@@ -61,7 +83,7 @@ def test_cutoffs_are_the_quarter_ends(config: MailbotConfig) -> None:
 def test_the_vigencia_of_a_seguimiento_is_that_of_its_latest_cutoff(
     config: MailbotConfig, ronda: Ronda, today: dt.date, vigencia: int
 ) -> None:
-    assert seguimiento.vigencia_of(config, ronda, today) == vigencia
+    assert rounds.vigencia_of(config.rounds.days(), ronda, today) == vigencia
 
 
 @pytest.mark.parametrize(
@@ -77,7 +99,7 @@ def test_the_vigencia_of_a_seguimiento_is_that_of_its_latest_cutoff(
 def test_a_round_is_due_from_its_cutoff_until_its_deadline(
     config: MailbotConfig, today: dt.date, due: list[tuple[int, Ronda]]
 ) -> None:
-    assert seguimiento.due_rounds(config, today) == due
+    assert round_dates.due_rounds(config, today) == due
 
 
 @pytest.mark.storage
@@ -86,7 +108,7 @@ def test_the_scheduled_start_waits_for_an_accepted_plan(tmp_path: Path) -> None:
     app = App(load_config(write_config(tmp_path), environ={}))
     setup.upgrade_storage(app)
     try:
-        assert seguimiento.start_due(app, dt.date(2027, 3, 31)) == []
+        assert campaign.start_due(app, dt.date(2027, 3, 31)) == []
         from sqlalchemy import func, select
 
         from mailbot.adapters.db.models import Round
@@ -100,7 +122,7 @@ def test_the_scheduled_start_waits_for_an_accepted_plan(tmp_path: Path) -> None:
 def test_the_scheduled_start_can_be_turned_off(tmp_path: Path) -> None:
     app = App(load_config(write_config(tmp_path, {"rounds": {"seguimiento": {"auto_start": False}}}), environ={}))
     assert not app.config.rounds.seguimiento.auto_start
-    assert seguimiento.start_due(app, dt.date(2027, 3, 31)) == []
+    assert campaign.start_due(app, dt.date(2027, 3, 31)) == []
 
 
 def test_the_daemon_schedules_the_start_daily_at_the_reminder_time(config: MailbotConfig) -> None:

@@ -2,7 +2,7 @@
 
 SQLite: WAL so readers never block the writer, `busy_timeout` so a second writer waits instead of failing,
 `foreign_keys` on, and every transaction opened with `BEGIN IMMEDIATE` (the driver's default deferred BEGIN
-lets two processes read the same row and silently lose one update; see FIELD-NOTES).
+lets two processes read the same row and silently lose one update).
 """
 
 from __future__ import annotations
