@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from mailbot import __version__
-from mailbot.adapters.clock import SystemClock
 from mailbot.config import MailbotConfig, load_config, resolve_config_path
 from mailbot.domain.money import format_pesos
 from mailbot.domain.rounds import default_vigencia, vigencia_of
@@ -176,7 +175,7 @@ def db_upgrade(state: CliState) -> None:
 
 
 def _today(state: CliState) -> dt.date:
-    return SystemClock(state.config().municipality.timezone).today()
+    return state.app().clock.today()
 
 
 def _vigencia(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
@@ -331,7 +330,7 @@ def campaign_start(
         click.echo(f"no accepted {year} plan to follow up (not mailed): {', '.join(report.no_plan)}")
     if dry_run is not None:
         return
-    flushed = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    flushed = outbox.flush(app.sessions, app.senders, app.clock.now)
     click.echo(f"outbox: {flushed.summary()}")
 
 
@@ -348,7 +347,7 @@ def campaign_resend(state: CliState, dependencia: str, vigencia: int | None, ron
     year = _vigencia(state, vigencia, Ronda(ronda))
     message_id = campaign.resend(app, dependencia.upper(), year, Ronda(ronda))
     click.echo(f"queued {message_id}")
-    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
 
 
 @cli.group("outbox")
@@ -363,7 +362,7 @@ def outbox_flush(state: CliState) -> None:
     from mailbot.services import outbox
 
     app = state.app()
-    report = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    report = outbox.flush(app.sessions, app.senders, app.clock.now)
     click.echo(f"outbox: {report.summary()}")
 
 
@@ -491,7 +490,7 @@ def digest_send(state: CliState, dry_run: Path | None, force: bool) -> None:
         click.echo(f"wrote {path}")
     if dry_run is None:
         click.echo(f"digest: {result.reason}")
-        click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+        click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
 
 
 @cli.group("reminders")
@@ -508,7 +507,7 @@ def reminders_send(state: CliState) -> None:
     app = state.app()
     report = reminders.send_due(app, _today(state))
     click.echo(f"reminders: {len(report.reminded)} reminder(s), {len(report.late)} late notice(s)")
-    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
 
 
 @cli.command("export")

@@ -33,7 +33,9 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Archive:
+class FileArchive:
+    """The archive on a local folder (the `Archive` port of mailbot.ports)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

@@ -42,7 +42,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from mailbot.adapters.archive import Archive, Stored
+from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.locks import serialize
 from mailbot.adapters.db.models import (
     Attachment,
@@ -137,7 +137,7 @@ class InboxProcessor:
     def __init__(self, app: App) -> None:
         self.app = app
         self.config = app.config
-        self.archive = Archive(app.config.storage.archive_dir)
+        self.archive = app.archive
         imap = app.config.imap
         self.account = f"{imap.user or ''}@{imap.host}:{imap.effective_port}"
         self.folder = imap.folder
