@@ -2,9 +2,9 @@
 
 The assertions are the behaviours services rely on: UIDs only above a checkpoint, fetching never sets \\Seen, a
 move removes the message from its folder, a sent mail arrives once with its Message-ID, a refused recipient is
-reported per recipient, the archive is content-addressed by SHA-256 and idempotent. The real mailbox and sender
-run against the session's Dovecot and Postfix (tests/support/mailservers.py; marked `mailserver`, so
-`-m "not mailserver"` keeps only the fakes), the real archive on a temporary folder.
+reported per recipient, the archive is content-addressed by SHA-256 and idempotent, the clock tells Bogotá's
+time. The real mailbox and sender run against the session's Dovecot and Postfix (tests/support/mailservers.py;
+marked `mailserver`, so `-m "not mailserver"` keeps only the fakes), the real archive on a temporary folder.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from typing import Protocol
 import pytest
 
 from mailbot.adapters.archive import FileArchive, sha256_of
+from mailbot.adapters.clock import SystemClock
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.adapters.smtp import Refusal, SendFailedError, SmtpConnection
 from mailbot.config import Imap, Smtp
 from mailbot.errors import StorageError
-from mailbot.ports import Archive, Mailbox, Sender
-from tests.support.fakes import FakeMailServer, FakeSmtpServer, MemoryArchive
+from mailbot.ports import Archive, Clock, Mailbox, Sender
+from tests.support.fakes import FakeMailServer, FakeSmtpServer, FixedClock, MemoryArchive
 from tests.support.mailservers import REJECTED_ADDRESS, MailServers
 
 USER = "planeacion@municipio.test"
@@ -220,6 +221,14 @@ def test_uids_since_finds_mail_received_today(side: MailboxSide, mailbox: Mailbo
     assert mailbox.uids_since("INBOX", today + dt.timedelta(days=2)) == []
 
 
+def test_wait_for_new_wakes_for_mail_that_arrived_after_the_last_search(side: MailboxSide, mailbox: Mailbox) -> None:
+    """The watcher's wait: mail delivered after a search makes it return True (IDLE on Dovecot, at once)."""
+    assert mailbox.uids_after("INBOX", 0) == []
+    uid = side.deliver(message("nuevo"))
+    assert mailbox.wait_for_new("INBOX", timeout=20)
+    assert mailbox.uids_after("INBOX", 0) == [uid]
+
+
 # ------------------------------------------------------------------------------------------------ the sender
 
 
@@ -302,6 +311,22 @@ def test_every_recipient_refused_raises_with_the_answer_per_recipient(sender: Se
     assert refused.value.permanent
     assert list(refused.value.refused) == [REJECTED_ADDRESS]
     assert refused.value.refused[REJECTED_ADDRESS].code == 550
+
+
+# ------------------------------------------------------------------------------------------------ the clock
+
+
+@pytest.mark.parametrize("clock", [SystemClock(), FixedClock(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))])
+def test_the_clock_tells_time_in_bogota(clock: Clock) -> None:
+    """Aware times in the municipality's zone (UTC-5), and "today" is Bogotá's date, not UTC's."""
+    now = clock.now()
+    assert now.utcoffset() == dt.timedelta(hours=-5)
+    assert clock.today() == now.astimezone(clock.tz).date()
+
+
+def test_the_fixed_clock_is_bogotas_date_on_new_years_eve() -> None:
+    """23:30 UTC on 31 December is still 31 December in Bogotá: the vigencia of a date does not jump a year."""
+    assert FixedClock(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)).today() == dt.date(2026, 12, 31)
 
 
 # ------------------------------------------------------------------------------------------------ the archive
