@@ -21,6 +21,7 @@ from mailbot.adapters.smtp import Refusal
 from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
+from mailbot.errors import StorageError, TemporaryError
 from mailbot.services import campaign, outbox, setup
 from mailbot.services.daemon import Watcher
 from mailbot.services.inbox import PassReport
@@ -181,4 +182,34 @@ def test_a_new_uidvalidity_sees_the_folder_again_without_answering_twice(world: 
 
     assert report.fetched == 2
     assert len(world.smtp.to(world.address("HAC"))) == 2  # mailing and the one acceptance
+    assert len(world.smtp.to(world.address("EDU"))) == 2
+
+
+def test_an_unwritable_archive_leaves_the_message_on_the_server_until_it_can_be_stored(world: World) -> None:
+    """Nothing is decided before the message is archived: a storage fault stops the pass with the message still in
+    INBOX and nothing recorded; once the archive works the next pass answers it, once."""
+    uid = world.receive(world.plan_reply("HAC"))
+    world.archive.broken = True
+
+    with pytest.raises(StorageError):
+        world.poll()
+
+    assert world.inbox.uids("INBOX") == [uid]
+    with world.app.sessions() as session:
+        assert session.scalars(select(ReceivedMessage)).all() == []
+    world.archive.broken = False
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    assert len(world.smtp.to(world.address("HAC"))) == 2
+
+
+def test_a_mailbox_that_went_away_is_a_temporary_error_and_the_next_pass_catches_up(world: World) -> None:
+    """The server is down: the pass raises TemporaryError (the watcher backs off); back up, the mail is answered."""
+    world.receive(world.plan_reply("EDU"))
+    world.inbox.down = True
+
+    with pytest.raises(TemporaryError):
+        world.poll()
+
+    world.inbox.down = False
+    assert dict(world.poll().outcomes) == {"accepted": 1}
     assert len(world.smtp.to(world.address("EDU"))) == 2
