@@ -1,7 +1,7 @@
 """The composition root: builds the adapters from the configuration, the only module that knows all of them.
 
 Services receive every port from `App` (mailbot/ports.py) and build none themselves, so a test can hand them the
-fakes of tests/support/fakes.py instead: `App(config, mailboxes=FakeMailbox.factory(...), senders=...)`. The demo
+fakes of tests/support/fakes.py instead: `App(config, mailboxes=FakeMailServer().mailbox, ...)`. The demo
 goes through the same seam: its embedded server (`start_embedded_mail`) is reached by the real IMAP and SMTP
 adapters, built here from the demo's configuration like any other.
 """
