@@ -66,7 +66,7 @@ def fresh_app(servers: MailServers, changes: dict[str, Any]) -> tuple[App, Path,
     app = App(load_config(path, environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     mailings = {
         code: servers.wait_for(address, count=1, timeout=30)[0] for code, address in SERVER_DEPENDENCIAS.items()
     }

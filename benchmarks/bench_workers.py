@@ -54,7 +54,7 @@ def prepare(servers: MailServers, url: str, replies: int, metas: int) -> tuple[A
     app = App(load_config(path, environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     workers.append(servers, workers.replies(app, servers, replies, metas=metas))
     return app, path
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from mailbot import __version__
-from mailbot.adapters.clock import SystemClock
 from mailbot.config import MailbotConfig, load_config, resolve_config_path
 from mailbot.domain.money import format_pesos
 from mailbot.domain.rounds import default_vigencia, vigencia_of
@@ -175,8 +174,15 @@ def db_upgrade(state: CliState) -> None:
     click.echo(f"archive folder: {result.archive_dir}")
 
 
+def _flush_outbox(app: App) -> None:
+    """Send what is due now over the app's sender, and say how it went."""
+    from mailbot.services import outbox
+
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
+
+
 def _today(state: CliState) -> dt.date:
-    return SystemClock(state.config().municipality.timezone).today()
+    return state.app().clock.today()
 
 
 def _vigencia(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
@@ -312,7 +318,7 @@ def campaign_start(
     state: CliState, ronda: str, vigencia: int | None, dependencias: tuple[str, ...], dry_run: Path | None
 ) -> None:
     """Queue each dependencia's mailing (once: a rerun sends nothing new) and send the outbox."""
-    from mailbot.services import campaign, outbox
+    from mailbot.services import campaign
 
     app = state.app()
     year = _vigencia(state, vigencia, Ronda(ronda))
@@ -331,8 +337,7 @@ def campaign_start(
         click.echo(f"no accepted {year} plan to follow up (not mailed): {', '.join(report.no_plan)}")
     if dry_run is not None:
         return
-    flushed = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
-    click.echo(f"outbox: {flushed.summary()}")
+    _flush_outbox(app)
 
 
 @campaign_group.command("resend")
@@ -342,13 +347,13 @@ def campaign_start(
 @pass_state
 def campaign_resend(state: CliState, dependencia: str, vigencia: int | None, ronda: str) -> None:
     """Send a dependencia's mailing again, with the same token, and flush the outbox."""
-    from mailbot.services import campaign, outbox
+    from mailbot.services import campaign
 
     app = state.app()
     year = _vigencia(state, vigencia, Ronda(ronda))
     message_id = campaign.resend(app, dependencia.upper(), year, Ronda(ronda))
     click.echo(f"queued {message_id}")
-    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+    _flush_outbox(app)
 
 
 @cli.group("outbox")
@@ -360,11 +365,7 @@ def outbox_group() -> None:
 @pass_state
 def outbox_flush(state: CliState) -> None:
     """Send every due mail over one SMTP connection (retries wait for their backoff)."""
-    from mailbot.services import outbox
-
-    app = state.app()
-    report = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
-    click.echo(f"outbox: {report.summary()}")
+    _flush_outbox(state.app())
 
 
 @outbox_group.command("list")
@@ -483,7 +484,7 @@ def digest_group() -> None:
 @pass_state
 def digest_send(state: CliState, dry_run: Path | None, force: bool) -> None:
     """Build today's digest for planeación and send it (at most one a day)."""
-    from mailbot.services import digest, outbox
+    from mailbot.services import digest
 
     app = state.app()
     result = digest.send(app, dry_run=dry_run, force=force)
@@ -491,7 +492,7 @@ def digest_send(state: CliState, dry_run: Path | None, force: bool) -> None:
         click.echo(f"wrote {path}")
     if dry_run is None:
         click.echo(f"digest: {result.reason}")
-        click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+        _flush_outbox(app)
 
 
 @cli.group("reminders")
@@ -503,12 +504,12 @@ def reminders_group() -> None:
 @pass_state
 def reminders_send(state: CliState) -> None:
     """Queue today's reminders and late notices (working days only; never two a day) and send them."""
-    from mailbot.services import outbox, reminders
+    from mailbot.services import reminders
 
     app = state.app()
     report = reminders.send_due(app, _today(state))
     click.echo(f"reminders: {len(report.reminded)} reminder(s), {len(report.late)} late notice(s)")
-    click.echo(f"outbox: {outbox.flush(app.sessions, app.config.smtp, app.clock.now).summary()}")
+    _flush_outbox(app)
 
 
 @cli.command("export")

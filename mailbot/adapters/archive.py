@@ -33,25 +33,43 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Archive:
+def message_path(digest: str, received: dt.datetime) -> Path:
+    """Where a received message lives, relative to the archive root: by month, named by its SHA-256."""
+    return Path("recibidos") / received.strftime("%Y-%m") / f"{digest}.eml"
+
+
+def attachment_path(digest: str, kind: str) -> Path:
+    suffix = _SAFE.sub("", kind) or "bin"
+    return Path("adjuntos") / digest[:2] / f"{digest}.{suffix}"
+
+
+def plan_path(stored: Stored, *, vigencia: int, dependencia: str, ronda: str, version: int, outcome: str) -> Path:
+    """planes/<vigencia>/<dependencia>/<ronda>/v<version>-<outcome>-<sha256 prefix>.xlsx: no sender's name in it."""
+    name = f"v{version:02d}-{_SAFE.sub('', outcome)}-{stored.sha256[:12]}.xlsx"
+    return Path("planes") / str(vigencia) / _SAFE.sub("", dependencia) / _SAFE.sub("", ronda) / name
+
+
+class FileArchive:
+    """The archive on a local folder (the `Archive` port of mailbot.ports)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def store_message(self, raw: bytes, received: dt.datetime) -> Stored:
         digest = sha256_of(raw)
-        return self._store(Path("recibidos") / received.strftime("%Y-%m") / f"{digest}.eml", raw, digest)
+        return self._store(message_path(digest, received), raw, digest)
 
     def store_attachment(self, data: bytes, kind: str) -> Stored:
         digest = sha256_of(data)
-        suffix = _SAFE.sub("", kind) or "bin"
-        return self._store(Path("adjuntos") / digest[:2] / f"{digest}.{suffix}", data, digest)
+        return self._store(attachment_path(digest, kind), data, digest)
 
     def file_plan(
         self, stored: Stored, *, vigencia: int, dependencia: str, ronda: str, version: int, outcome: str
     ) -> Path:
         """Where people look for a version: a link to the content-addressed file, named by what it is."""
-        name = f"v{version:02d}-{_SAFE.sub('', outcome)}-{stored.sha256[:12]}.xlsx"
-        relative = Path("planes") / str(vigencia) / _SAFE.sub("", dependencia) / _SAFE.sub("", ronda) / name
+        relative = plan_path(
+            stored, vigencia=vigencia, dependencia=dependencia, ronda=ronda, version=version, outcome=outcome
+        )
         target = self.root / relative
         try:
             self._folder(target.parent)

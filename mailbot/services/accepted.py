@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.adapters.archive import Archive
 from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
@@ -43,7 +42,7 @@ def latest_accepted(
 
 def read_archived(app: App, path: str, dependencia: str) -> ParsedWorkbook:
     """An accepted workbook as archived; one that no longer reads is a storage fault, not the secretario's."""
-    data = Archive(app.config.storage.archive_dir).read(path)
+    data = app.archive.read(path)
     parsed = read_workbook(data, ReaderLimits.from_config(app.config.limits))
     if not isinstance(parsed, ParsedWorkbook):
         raise StorageError(f"the archived plan {path} of {dependencia} can no longer be read: {parsed.message}")

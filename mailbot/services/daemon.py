@@ -39,11 +39,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.backoff import Backoff, ConnectionState
 from mailbot.adapters.db.locks import AdvisoryLock, is_postgresql
-from mailbot.adapters.imap import ImapMailbox
 from mailbot.app import App
 from mailbot.errors import ConfigError, MailbotError, PermanentError, StorageError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
+from mailbot.ports import Mailbox
 from mailbot.services import campaign, digest, outbox, reminders
 from mailbot.services.inbox import InboxProcessor, PassReport
 
@@ -150,7 +150,7 @@ class Watcher:
         self.imap_state = ConnectionState("imap")
         self.smtp_state = ConnectionState("smtp")
         self.backoff = Backoff()
-        self._mailbox: ImapMailbox | None = None
+        self._mailbox: Mailbox | None = None
         self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
         self._standing_by = False
 
@@ -239,9 +239,9 @@ class Watcher:
     def close(self) -> None:
         self._drop()
 
-    def _connected(self) -> ImapMailbox:
+    def _connected(self) -> Mailbox:
         if self._mailbox is None or not self._mailbox.connected:
-            mailbox = ImapMailbox(self.app.config.imap)
+            mailbox = self.app.mailboxes()
             mailbox.connect()
             self._mailbox = mailbox
         return self._mailbox
@@ -256,7 +256,7 @@ class Watcher:
 def flush_outbox(app: App, smtp_state: ConnectionState) -> None:
     """Send what is due; an SMTP outage is logged once per state change and retried by the next flush."""
     try:
-        outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+        outbox.flush(app.sessions, app.senders, app.clock.now)
         smtp_state.restored()
     except (TemporaryError, PermanentError) as exc:
         smtp_state.lost(exc)

@@ -23,13 +23,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mailbot.adapters.embedded_mail import EmbeddedMailServer
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
-from mailbot.app import App
+from mailbot.app import App, start_embedded_mail
 from mailbot.config import load_config
 from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget
@@ -40,6 +39,9 @@ from mailbot.domain.workbook_format import Ronda
 from mailbot.services import campaign, digest, export, queries, seguimiento, setup
 from mailbot.services.daemon import BackgroundDaemon
 from mailbot.services.sample_plans import Meta, fill_plan, fill_seguimiento, sample_reports, valid_metas
+
+if TYPE_CHECKING:
+    from mailbot.adapters.embedded_mail import EmbeddedMailServer
 
 DOMAIN = "villaesperanza.gov.co"
 PLANEACION = f"planeacion@{DOMAIN}"
@@ -172,14 +174,7 @@ def run_demo(
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     users = [PLANEACION] + [f"{box}@{DOMAIN}" for _, _, _, box, _, _ in DEPENDENCIAS]
-    server = EmbeddedMailServer(
-        imap_port=port_base,
-        smtp_port=port_base + 1 if port_base else 0,
-        domains=[DOMAIN],
-        users=users,
-        password=PASSWORD,
-    )
-    server.start()
+    server = start_embedded_mail(domains=[DOMAIN], users=users, password=PASSWORD, port_base=port_base)
     say(f"embedded mail server: IMAP 127.0.0.1:{server.imap_port}, SMTP 127.0.0.1:{server.smtp_port}")
     app = App(load_config(demo_config(folder, server.imap_port, server.smtp_port), environ={}))
     daemon = BackgroundDaemon(app)

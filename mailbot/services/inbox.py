@@ -42,7 +42,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from mailbot.adapters.archive import Archive, Stored
+from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.locks import serialize
 from mailbot.adapters.db.models import (
     Attachment,
@@ -55,7 +55,6 @@ from mailbot.adapters.db.models import (
     Round,
     Submission,
 )
-from mailbot.adapters.imap import FolderState, ImapMailbox
 from mailbot.adapters.mime import parse_message
 from mailbot.adapters.workbook.annotate import annotated_copy
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
@@ -84,6 +83,7 @@ from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.errors import StorageError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
+from mailbot.ports import FolderState, Mailbox
 from mailbot.services import outbox, seguimiento
 from mailbot.services.answers import AnswerFacts, compose_answer
 from mailbot.services.validation import build_context
@@ -137,7 +137,7 @@ class InboxProcessor:
     def __init__(self, app: App) -> None:
         self.app = app
         self.config = app.config
-        self.archive = Archive(app.config.storage.archive_dir)
+        self.archive = app.archive
         imap = app.config.imap
         self.account = f"{imap.user or ''}@{imap.host}:{imap.effective_port}"
         self.folder = imap.folder
@@ -145,7 +145,7 @@ class InboxProcessor:
 
     # ------------------------------------------------------------------------------------------ the pass
 
-    def run_pass(self, mailbox: ImapMailbox, stop: threading.Event | None = None, *, work: bool = True) -> PassReport:
+    def run_pass(self, mailbox: Mailbox, stop: threading.Event | None = None, *, work: bool = True) -> PassReport:
         """The fetcher's pass over every new message; with `work` (role `all`) each one is decided at once.
 
         With `stop` set, return after the message in hand.
@@ -191,7 +191,7 @@ class InboxProcessor:
                 or 0
             )
 
-    def move_decided(self, mailbox: ImapMailbox) -> int:
+    def move_decided(self, mailbox: Mailbox) -> int:
         """Messages decided (by any worker) but not yet moved: move them now (the outcome is committed)."""
         with self.app.sessions() as session:
             ids = list(
@@ -208,7 +208,7 @@ class InboxProcessor:
             )
         return sum(self._move(mailbox, row_id) for row_id in ids)
 
-    def _move(self, mailbox: ImapMailbox, row_id: int) -> int:
+    def _move(self, mailbox: Mailbox, row_id: int) -> int:
         with self.app.sessions() as session:
             row = session.get_one(ReceivedMessage, row_id)
             if row.outcome is None or row.moved_to is not None:
@@ -223,7 +223,7 @@ class InboxProcessor:
             session.get_one(ReceivedMessage, row_id).moved_to = target if state.uidvalidity == uidvalidity else "-"
         return 1
 
-    def _checkpoint(self, state: FolderState, mailbox: ImapMailbox | None = None) -> int:
+    def _checkpoint(self, state: FolderState, mailbox: Mailbox | None = None) -> int:
         """The last UID processed in this UIDVALIDITY; a new UIDVALIDITY starts again at 0 (deduplicated later).
 
         The very first pass must not answer years of old mail in a mailbox that mailbot just started watching:
@@ -254,7 +254,7 @@ class InboxProcessor:
                 return 0
             return row.last_uid
 
-    def _first_uid_to_process(self, session: Session, state: FolderState, mailbox: ImapMailbox | None) -> int:
+    def _first_uid_to_process(self, session: Session, state: FolderState, mailbox: Mailbox | None) -> int:
         """The checkpoint of a mailbox seen for the first time: just before the first message of the first round."""
         first_round = session.scalar(select(func.min(Round.started_at)))
         if mailbox is None or state.exists == 0:

@@ -19,16 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
 from mailbot.adapters.mail_builder import build_message, new_message_id
-from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult, SmtpConnection
-from mailbot.config import MailbotConfig, Smtp
+from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult
+from mailbot.config import MailbotConfig
 from mailbot.domain.outgoing import OutgoingMail
 from mailbot.errors import PermanentError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
+from mailbot.ports import Sender, SenderFactory, UnitOfWork
 
 RETRY_BASE = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
@@ -143,16 +144,16 @@ class _Claimed:
 
 
 def flush(
-    sessions: sessionmaker[Session],
-    smtp: Smtp,
+    sessions: UnitOfWork,
+    senders: SenderFactory,
     now: Clock,
     *,
     limit: int = 200,
     on_sent: Callable[[int], None] | None = None,
 ) -> FlushReport:
-    """Send the due rows over one SMTP connection; stop the batch at the first connection failure."""
+    """Send the due rows over one connection from `senders`; stop the batch at the first connection failure."""
     report = FlushReport(reclaimed=_requeue_stale(sessions, now()))
-    connection: SmtpConnection | None = None
+    connection: Sender | None = None
     try:
         for _ in range(limit):
             claimed = _claim_next(sessions, now())
@@ -160,7 +161,7 @@ def flush(
                 break  # nothing due, or every due row is being sent by another flush
             try:
                 if connection is None:
-                    connection = SmtpConnection(smtp)
+                    connection = senders()
                     connection.open()
                 failpoint("before_send")
                 result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
@@ -184,7 +185,7 @@ def flush(
     return report
 
 
-def _requeue_stale(sessions: sessionmaker[Session], now: dt.datetime) -> list[int]:
+def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:
     with sessions.begin() as session:
         stale = list(
             session.scalars(
@@ -201,7 +202,7 @@ def _requeue_stale(sessions: sessionmaker[Session], now: dt.datetime) -> list[in
     return stale
 
 
-def _claim_next(sessions: sessionmaker[Session], now: dt.datetime) -> _Claimed | None:
+def _claim_next(sessions: UnitOfWork, now: dt.datetime) -> _Claimed | None:
     """The oldest due row no other flush holds: pending → sending, attempt counted, committed before any SMTP."""
     with sessions.begin() as session:
         row = session.scalars(
@@ -223,9 +224,7 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(delay, RETRY_CAP)
 
 
-def _retry(
-    sessions: sessionmaker[Session], claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport
-) -> None:
+def _retry(sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport) -> None:
     give_up = claimed.attempts >= MAX_ATTEMPTS
     with sessions.begin() as session:
         row = session.get_one(OutboxMail, claimed.id)
@@ -238,7 +237,7 @@ def _retry(
 
 
 def _answered_with_error(
-    sessions: sessionmaker[Session], claimed: _Claimed, exc: SendFailedError, now: dt.datetime, report: FlushReport
+    sessions: UnitOfWork, claimed: _Claimed, exc: SendFailedError, now: dt.datetime, report: FlushReport
 ) -> None:
     if not exc.permanent:
         _retry(sessions, claimed, f"{exc.code} {exc.text}", now, report)
@@ -253,7 +252,7 @@ def _answered_with_error(
     log.warning("outbox_refused", id=claimed.id, code=exc.code)
 
 
-def _mark_sent(sessions: sessionmaker[Session], claimed: _Claimed, result: SendResult, now: dt.datetime) -> None:
+def _mark_sent(sessions: UnitOfWork, claimed: _Claimed, result: SendResult, now: dt.datetime) -> None:
     with sessions.begin() as session:
         row = session.get_one(OutboxMail, claimed.id)
         row.status = SENT

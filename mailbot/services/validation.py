@@ -93,6 +93,8 @@ def validate_bytes(
 
     A seguimiento is checked against its accepted plan when `baseline_of(dependencia, vigencia, ronda)` finds
     one (the CLI reads it from storage); without it, S03 and S05 cannot run and the file's own figures are used.
+    Without a vigencia (given or in the workbook) `today` decides it, and must come from the clock port
+    (`app.clock.today()`): the UTC date is already tomorrow in Bogotá after 19:00, the next year on 31 December.
     """
     read = read_workbook(data, ReaderLimits.from_config(config.limits))
     if isinstance(read, Finding):
@@ -102,7 +104,9 @@ def validate_bytes(
         vigencia = vigencia or found_vigencia
         ronda = ronda or found_ronda
     if vigencia is None:
-        vigencia = default_vigencia(today or dt.datetime.now(dt.UTC).date(), config.rounds.vigencia)
+        if today is None:
+            raise ValueError("validate_bytes needs `today` (from app.clock) when no vigencia is given or found")
+        vigencia = default_vigencia(today, config.rounds.vigencia)
     ronda = ronda or Ronda.FORMULACION
     baseline = baseline_of(dependencia, vigencia, ronda) if baseline_of and ronda.quarter else None
     context = build_context(

@@ -71,7 +71,7 @@ def later(hours: float) -> outbox.Clock:
 def test_each_dependencia_receives_exactly_one_mail_with_its_workbook(app: App, mail: MailServers) -> None:
     report = campaign.start(app, VIGENCIA)
     assert sorted(report.queued) == sorted(SERVER_DEPENDENCIAS)
-    flushed = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    flushed = outbox.flush(app.sessions, app.senders, app.clock.now)
     assert len(flushed.sent) == len(SERVER_DEPENDENCIAS)
 
     with app.sessions() as session:
@@ -107,7 +107,7 @@ def test_each_dependencia_receives_exactly_one_mail_with_its_workbook(app: App, 
     again = campaign.start(app, VIGENCIA)
     assert again.queued == []
     assert sorted(again.already) == sorted(SERVER_DEPENDENCIAS)
-    assert outbox.flush(app.sessions, app.config.smtp, app.clock.now).sent == []
+    assert outbox.flush(app.sessions, app.senders, app.clock.now).sent == []
     for address in SERVER_DEPENDENCIAS.values():
         assert len(settle(mail, address, 1)) == 1
 
@@ -117,16 +117,16 @@ def test_a_dependencia_added_later_gets_its_mailing_on_the_next_run(app: App, ma
     second = campaign.start(app, VIGENCIA)
     assert sorted(second.queued) == sorted(set(SERVER_DEPENDENCIAS) - {"HAC"})
     assert second.already == ["HAC"]
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     for address in SERVER_DEPENDENCIAS.values():
         assert len(settle(mail, address, 1)) == 1
 
 
 def test_resend_keeps_the_token(app: App, mail: MailServers) -> None:
     campaign.start(app, VIGENCIA, only=["SAL"])
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     resent_id = campaign.resend(app, "SAL", VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     first, second = (parse(raw) for raw in settle(mail, SERVER_DEPENDENCIAS["SAL"], 2))
     assert second["Message-ID"].strip("<>") == resent_id
     assert first["Message-ID"] != second["Message-ID"]
@@ -155,17 +155,17 @@ def test_postfix_stopped_mid_batch_then_every_mail_delivered_once(app: App, mail
 
     stopped = threading.Event()
     try:
-        first = outbox.flush(app.sessions, app.config.smtp, app.clock.now, on_sent=stop_after_first)
+        first = outbox.flush(app.sessions, app.senders, app.clock.now, on_sent=stop_after_first)
         assert len(first.sent) == 1
         assert first.retrying, "the mail after the outage must be kept for a retry"
         with app.sessions() as session:
             statuses = sorted(session.scalars(select(OutboxMail.status)))
         assert "sending" not in statuses
         assert statuses.count("sent") == 1
-        assert outbox.flush(app.sessions, app.config.smtp, app.clock.now).sent == []  # backoff: not due yet
+        assert outbox.flush(app.sessions, app.senders, app.clock.now).sent == []  # backoff: not due yet
     finally:
         mail.start_postfix()
-    rest = outbox.flush(app.sessions, app.config.smtp, later(2))
+    rest = outbox.flush(app.sessions, app.senders, later(2))
     assert len(first.sent) + len(rest.sent) == len(SERVER_DEPENDENCIAS)
     for address in SERVER_DEPENDENCIAS.values():
         assert len(settle(mail, address, 1)) == 1
@@ -186,7 +186,7 @@ def test_refused_recipient_fails_its_row_and_the_others_are_delivered(tmp_path: 
     )
     app = App(load_config(config_path, environ={}))
     campaign.start(app, VIGENCIA)
-    report = outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    report = outbox.flush(app.sessions, app.senders, app.clock.now)
     assert len(report.sent) == 3
     assert len(report.failed) == 1
     with app.sessions() as session:
@@ -202,7 +202,7 @@ def test_two_flushes_at_once_send_each_mail_once(app: App, mail: MailServers) ->
     campaign.start(app, VIGENCIA)
     reports: list[outbox.FlushReport] = []
     threads = [
-        threading.Thread(target=lambda: reports.append(outbox.flush(app.sessions, app.config.smtp, app.clock.now)))
+        threading.Thread(target=lambda: reports.append(outbox.flush(app.sessions, app.senders, app.clock.now)))
         for _ in range(2)
     ]
     for thread in threads:

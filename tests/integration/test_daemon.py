@@ -43,7 +43,7 @@ def prepared(folder: Path, servers: MailServers, changes: dict[str, object] | No
     app = App(load_config(path, environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     return app, path
 
 
@@ -126,7 +126,7 @@ def test_kill_9_anywhere_loses_nothing_and_answers_once(point: str, tmp_path: Pa
     for _ in range(2):  # restart (twice: a second run must change nothing)
         again = mailbot(config, "poll", "--once")
         assert again.returncode == 0, again.stderr[-2000:]
-    outbox.flush(app.sessions, app.config.smtp, later(1))  # a row claimed when the process died: in doubt, re-sent
+    outbox.flush(app.sessions, app.senders, later(1))  # a row claimed when the process died: in doubt, re-sent
 
     with app.sessions() as session:
         rows = list(session.scalars(select(ReceivedMessage)))

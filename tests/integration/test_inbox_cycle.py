@@ -35,7 +35,7 @@ def app(tmp_path: Path, mail: MailServers) -> App:
     app = App(load_config(server_config(tmp_path, mail), environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     return app
 
 
@@ -209,7 +209,7 @@ def test_mail_already_in_the_mailbox_before_the_first_round_is_left_alone(tmp_pa
     setup.upgrade_storage(app)
     assert poll(app) == {}, "a mailbox mailbot has just started watching: old mail is not answered"
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     hac = mailing_of(mail, "HAC")
     fresh = reply(
         hac, sender=SERVER_DEPENDENCIAS["HAC"], attachments=[("Plan.xlsx", filled(app, workbook_of(hac), "HAC"))]

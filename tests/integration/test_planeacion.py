@@ -38,7 +38,7 @@ def cycle(tmp_path: Path, mail: MailServers) -> tuple[App, Path, dict[str, list[
     app = App(load_config(path, environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     sent: dict[str, list[dict[str, object]]] = {}
     for code, spoil in (("HAC", False), ("EDU", False), ("SAL", True)):
         (raw,) = mail.wait_for(SERVER_DEPENDENCIAS[code], count=1, timeout=30)
@@ -71,7 +71,7 @@ def test_digest_arrives_with_inline_charts_and_numbers_matching_status(
     app, path, _ = cycle
     result = digest.send(app)
     assert result.sent
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     message = next(parse(raw) for raw in mail.wait_for(PLANEACION, count=1, timeout=30) if b"Resumen del plan" in raw)
     html = message.get_body(("html",)).get_content()
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
@@ -111,7 +111,7 @@ def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
     assert reminders.send_due(app, days[0]).reminded == []  # never two on one day
     quiet = next(d for d in (days[0] - dt.timedelta(days=n) for n in range(1, 10)) if d not in days)
     assert reminders.send_due(app, quiet).reminded == []  # only on the configured working days
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     gob = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=2, timeout=30)]
     assert gob[1]["In-Reply-To"] == gob[0]["Message-ID"], "threaded to the original mailing"
     assert "Aún no hemos recibido su plan" in gob[1].get_body(("plain",)).get_content()
@@ -122,7 +122,7 @@ def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
     late_days = calendar.late_notice_dates(deadline, every, until=dt.date(VIGENCIA, 2, 15))
     late = reminders.send_due(app, late_days[0])
     assert sorted(late.late) == ["GOB formulacion 2027", "SAL formulacion 2027"]
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     notice = parse(mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=3, timeout=30)[2])
     assert PLANEACION in str(notice["Cc"])
     assert "venció" in notice.get_body(("plain",)).get_content()

@@ -122,7 +122,7 @@ def test_postfix_outage_during_the_flush_is_retried_and_delivered_once(tmp_path:
         with structlog.testing.capture_logs() as logs:
             try:
                 assert dict(watcher.once().outcomes) == {"accepted": 1}  # decided; the answer cannot leave
-                outbox.flush(app.sessions, app.config.smtp, later(0.5))  # a retry, still down
+                outbox.flush(app.sessions, app.senders, later(0.5))  # a retry, still down
             finally:
                 watcher.close()
         with app.sessions() as session:
@@ -133,8 +133,8 @@ def test_postfix_outage_during_the_flush_is_retried_and_delivered_once(tmp_path:
     finally:
         mail.start_postfix()
     assert "outbox_retry" in [e["event"] for e in logs]
-    outbox.flush(app.sessions, app.config.smtp, later(24))  # past any backoff: the retry
-    outbox.flush(app.sessions, app.config.smtp, later(48))  # and once more: nothing left to send
+    outbox.flush(app.sessions, app.senders, later(24))  # past any backoff: the retry
+    outbox.flush(app.sessions, app.senders, later(48))  # and once more: nothing left to send
     answered_once(app, mail)
 
 
@@ -235,7 +235,7 @@ def test_dovecot_stopped_while_fetching_loses_nothing_and_answers_each_once(
     app, _ = prepared(tmp_path, mail)
     sent = [send_plan(app, mail, code) for code in ("HAC", "EDU", "SAL", "GOB")]
     mail.wait_for(PLANEACION, count=4, timeout=30)
-    monkeypatch.setattr("mailbot.services.daemon.ImapMailbox", functools.partial(ImapMailbox, fetch_batch=2))
+    app.mailboxes = functools.partial(ImapMailbox, app.config.imap, fetch_batch=2)  # the composition root's seam
     watcher = Watcher(app, threading.Event())  # two fetch batches of two: the outage falls between them
     moved: list[int] = []
     original = watcher.processor._move
@@ -261,7 +261,7 @@ def test_dovecot_stopped_while_fetching_loses_nothing_and_answers_each_once(
     finally:
         watcher.close()
     assert report.fetched == 2
-    outbox.flush(app.sessions, app.config.smtp, later(1))
+    outbox.flush(app.sessions, app.senders, later(1))
     with app.sessions() as session:
         rows = list(session.scalars(select(ReceivedMessage)))
         assert sorted(r.message_id or "" for r in rows) == sorted(sent)

@@ -75,7 +75,7 @@ def test_random_sigkills_lose_nothing_and_answer_each_reply_once(tmp_path: Path,
     for _ in range(3):  # restart until a run finds nothing left (a run that was never killed counts too)
         done = mailbot(config, "poll", "--once", timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
-    outbox.flush(app.sessions, app.config.smtp, later(1))  # rows claimed when a process died: in doubt, re-sent
+    outbox.flush(app.sessions, app.senders, later(1))  # rows claimed when a process died: in doubt, re-sent
     print(f"soak: {REPLIES} replies, {killed} of {KILLS} runs killed (seed {SEED})")
     assert killed >= 1, "no run was killed: the kills came too late for this machine"
 

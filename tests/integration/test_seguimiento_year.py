@@ -105,7 +105,7 @@ class Year:
         finally:
             watcher.close()
         assert report.fetched == len(sent)
-        outbox.flush(self.app.sessions, self.app.config.smtp, self.app.clock.now)
+        outbox.flush(self.app.sessions, self.app.senders, self.app.clock.now)
         return {code: self.next_mail(code).get_body(("plain",)).get_content() for code in sent}
 
 
@@ -120,7 +120,7 @@ def year(tmp_path: Path, mail: MailServers) -> Iterator[Year]:
 
 def formulate(year: Year) -> None:
     campaign.start(year.app, VIGENCIA)
-    outbox.flush(year.app.sessions, year.app.config.smtp, year.app.clock.now)
+    outbox.flush(year.app.sessions, year.app.senders, year.app.clock.now)
     originals, sent = {}, {}
     for code in EXECUTION:
         originals[code] = year.next_mail(code)
@@ -171,7 +171,7 @@ def run_quarter(year: Year, q: int, *, spoil_edu: bool = False) -> dict[str, str
         report = campaign.start(year.app, VIGENCIA, ronda=ronda)
         assert sorted(report.queued) == ["EDU", "HAC"]
         assert sorted(report.no_plan) == ["GOB", "SAL"], "only dependencias with an accepted plan are followed up"
-    outbox.flush(year.app.sessions, year.app.config.smtp, year.app.clock.now)
+    outbox.flush(year.app.sessions, year.app.senders, year.app.clock.now)
     originals, sent = {}, {}
     for code in EXECUTION:
         originals[code] = year.next_mail(code)

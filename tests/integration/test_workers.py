@@ -79,7 +79,7 @@ def test_three_workers_and_a_fetcher_killed_midway_answer_every_reply_exactly_on
     takeover = standby.log()
     assert '"event": "fetcher_active"' in takeover
     assert '"took_over": true' in takeover, "the standby fetcher took the mailbox over"
-    outbox.flush(app.sessions, app.config.smtp, later(1))  # a row claimed when its process died: in doubt, re-sent
+    outbox.flush(app.sessions, app.senders, later(1))  # a row claimed when its process died: in doubt, re-sent
 
     with app.sessions() as session:
         rows = list(session.scalars(select(ReceivedMessage)))

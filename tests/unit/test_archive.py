@@ -6,13 +6,13 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from mailbot.adapters.archive import Archive, sha256_of
+from mailbot.adapters.archive import FileArchive, sha256_of
 
 
 def test_store_is_content_addressed_idempotent_and_private(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        archive = Archive(tmp_path / "archivo")
+        archive = FileArchive(tmp_path / "archivo")
         when = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
         first = archive.store_message(b"raw message", when)
         again = archive.store_message(b"raw message", when)

@@ -1,0 +1,215 @@
+"""The services on the fakes of every port: a whole reply cycle in about a second, without any mail server.
+
+`App` takes the fakes of tests/support/fakes.py through the same keywords that build the real adapters; the
+database is SQLite in the test's folder (hence `storage`). The daemon's own `Watcher` runs the pass, so what is
+exercised here is the production path from the composition root down; tests/contract/ keeps the fakes honest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.adapters.smtp import Refusal
+from mailbot.app import App
+from mailbot.config import load_config
+from mailbot.domain.context import AvailableBudget
+from mailbot.errors import StorageError, TemporaryError
+from mailbot.services import campaign, outbox, setup
+from mailbot.services.daemon import Watcher
+from mailbot.services.inbox import PassReport
+from tests.support.configs import example_data, write_config
+from tests.support.fakes import FakeMailServer, FakeSmtpServer, FixedClock, MemoryArchive
+from tests.support.plans import fill_plan, valid_metas
+from tests.support.replies import parse, reply, workbook_of
+
+pytestmark = pytest.mark.storage
+
+VIGENCIA = 2027
+START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Bogota"))
+CODES = ("HAC", "EDU", "SAL")  # three of the example's twelve: each mailing builds a workbook, about 0.3 s
+
+
+@dataclass
+class World:
+    app: App
+    inbox: FakeMailServer
+    smtp: FakeSmtpServer
+    archive: MemoryArchive
+    clock: FixedClock
+
+    def address(self, code: str) -> str:
+        return self.app.config.dependencia(code).addresses[0]
+
+    def flush(self) -> outbox.FlushReport:
+        return outbox.flush(self.app.sessions, self.app.senders, self.clock.now)
+
+    def poll(self) -> PassReport:
+        watcher = Watcher(self.app, threading.Event())
+        try:
+            return watcher.once()  # fetch, archive, decide, move, then flush the outbox
+        finally:
+            watcher.close()
+
+    def plan_reply(self, code: str) -> bytes:
+        """The dependencia answers its mailing with a correct plan."""
+        mailing = parse(self.smtp.to(self.address(code))[0])
+        dep = self.app.config.dependencia(code)
+        budget = AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing)
+        plan = fill_plan(workbook_of(mailing), valid_metas(4, budget, dependencia=code))
+        return reply(mailing, sender=self.address(code), attachments=[(f"Plan {code}.xlsx", plan)])
+
+    def receive(self, raw: bytes) -> int:
+        return self.inbox.deliver(raw, received=self.clock.now())
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    """Formulación 2027 started and mailed to three dependencias (through the fake SMTP server)."""
+    inbox, smtp, archive, clock = FakeMailServer(), FakeSmtpServer(), MemoryArchive(), FixedClock(START)
+    dependencias = [d for d in example_data()["dependencias"] if d["code"] in CODES]
+    config = load_config(write_config(tmp_path, {"dependencias": dependencias}), environ={})
+    app = App(config, clock=clock, archive=archive, mailboxes=inbox.mailbox, senders=smtp.sender)
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    world = World(app, inbox, smtp, archive, clock)
+    assert len(world.flush().sent) == len(config.dependencias)
+    return world
+
+
+def test_a_reply_is_archived_decided_answered_and_moved_in_one_pass(world: World) -> None:
+    """A correct plan: archived by its SHA-256, accepted, the acceptance sent in reply, the message moved."""
+    raw = world.plan_reply("HAC")
+    uid = world.receive(raw)
+
+    report = world.poll()
+
+    assert report.fetched == 1
+    assert dict(report.outcomes) == {"accepted": 1}
+    _, acceptance = (parse(m) for m in world.smtp.to(world.address("HAC")))
+    assert acceptance["In-Reply-To"] == parse(raw)["Message-ID"]
+    assert f"PA-{VIGENCIA}-HAC-0001" in acceptance.get_body(("plain",)).get_content()
+    assert uid not in world.inbox.uids("INBOX")
+    assert len(world.inbox.uids(world.app.config.imap.outcome_folders.processed)) == 1
+    (filed,) = world.archive.plans()
+    assert filed.parts[:3] == ("planes", str(VIGENCIA), "HAC")
+    assert world.archive.read(filed) == workbook_of(parse(raw))
+    with world.app.sessions() as session:
+        row = session.scalars(select(ReceivedMessage)).one()
+        assert world.archive.read(row.raw_path) == raw
+
+
+def test_the_same_plan_sent_twice_is_a_duplicate_answered_with_the_first_radicado(world: World) -> None:
+    """The second message carries the same file: no new version, an answer naming the first radicado."""
+    first = world.plan_reply("HAC")
+    world.receive(first)
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    again = reply(
+        parse(world.smtp.to(world.address("HAC"))[0]),
+        sender=world.address("HAC"),
+        attachments=[("Plan HAC otra vez.xlsx", workbook_of(parse(first)))],
+    )
+    world.receive(again)
+
+    assert dict(world.poll().outcomes) == {"duplicate": 1}
+    *_, duplicate = (parse(m) for m in world.smtp.to(world.address("HAC")))
+    assert duplicate["In-Reply-To"] == parse(again)["Message-ID"]
+    assert f"PA-{VIGENCIA}-HAC-0001" in duplicate.get_body(("plain",)).get_content()
+    assert len(world.archive.plans()) == 1
+
+
+def test_a_temporary_send_failure_is_retried_after_the_backoff_and_sent_once(world: World) -> None:
+    """451 on the acceptance: the row waits its backoff (not due a moment later), then goes out exactly once."""
+    world.receive(world.plan_reply("EDU"))
+    world.smtp.fail_next(451, "4.3.0 intente más tarde")
+
+    report = world.poll()
+
+    assert dict(report.outcomes) == {"accepted": 1}
+    assert len(world.smtp.to(world.address("EDU"))) == 1  # the mailing only
+    assert world.flush().sent == []  # not due yet
+    world.clock.advance(outbox.backoff(1))
+    assert len(world.flush().sent) == 1
+    assert len(world.smtp.to(world.address("EDU"))) == 2
+    with world.app.sessions() as session:
+        answer = session.scalars(select(OutboxMail).where(OutboxMail.received_message_id.is_not(None))).one()
+        assert (answer.status, answer.attempts) == (outbox.SENT, 2)
+
+
+def test_a_dropped_connection_stops_the_batch_and_the_rest_goes_next_time(world: World) -> None:
+    """The connection drops on the first of two answers: both wait, and both leave with the next flush."""
+    world.receive(world.plan_reply("HAC"))
+    world.receive(world.plan_reply("EDU"))
+    world.smtp.fail_next(None)
+
+    assert dict(world.poll().outcomes) == {"accepted": 2}
+    assert [len(world.smtp.to(world.address(c))) for c in ("HAC", "EDU")] == [1, 1]
+    world.clock.advance(outbox.backoff(1))
+    assert len(world.flush().sent) == 2
+    assert [len(world.smtp.to(world.address(c))) for c in ("HAC", "EDU")] == [2, 2]
+
+
+def test_a_recipient_refused_for_good_is_recorded_per_recipient(world: World) -> None:
+    """550 for the secretaría's address: the answer is failed, with that address's code and text recorded."""
+    world.receive(world.plan_reply("SAL"))
+    world.smtp.refuse[world.address("SAL").lower()] = Refusal(550, "5.1.1 buzón inexistente")
+
+    world.poll()
+
+    with world.app.sessions() as session:
+        answer = session.scalars(select(OutboxMail).where(OutboxMail.received_message_id.is_not(None))).one()
+        assert answer.status == outbox.FAILED
+        assert answer.recipient_results == {world.address("SAL"): {"code": 550, "text": "5.1.1 buzón inexistente"}}
+
+
+def test_a_new_uidvalidity_sees_the_folder_again_without_answering_twice(world: World) -> None:
+    """The folder is recreated (new UIDVALIDITY, UIDs from 1): its messages are looked at again, none answered
+    twice, and mail that arrives afterwards is processed."""
+    world.receive(world.plan_reply("HAC"))
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    world.inbox.deliver(world.inbox.messages("mailbot/procesados")[0].raw)  # a person moved it back
+    world.inbox.recreate("INBOX")
+    world.receive(world.plan_reply("EDU"))
+
+    report = world.poll()
+
+    assert report.fetched == 2
+    assert len(world.smtp.to(world.address("HAC"))) == 2  # mailing and the one acceptance
+    assert len(world.smtp.to(world.address("EDU"))) == 2
+
+
+def test_an_unwritable_archive_leaves_the_message_on_the_server_until_it_can_be_stored(world: World) -> None:
+    """Nothing is decided before the message is archived: a storage fault stops the pass with the message still in
+    INBOX and nothing recorded; once the archive works the next pass answers it, once."""
+    uid = world.receive(world.plan_reply("HAC"))
+    world.archive.broken = True
+
+    with pytest.raises(StorageError):
+        world.poll()
+
+    assert world.inbox.uids("INBOX") == [uid]
+    with world.app.sessions() as session:
+        assert session.scalars(select(ReceivedMessage)).all() == []
+    world.archive.broken = False
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    assert len(world.smtp.to(world.address("HAC"))) == 2
+
+
+def test_a_mailbox_that_went_away_is_a_temporary_error_and_the_next_pass_catches_up(world: World) -> None:
+    """The server is down: the pass raises TemporaryError (the watcher backs off); back up, the mail is answered."""
+    world.receive(world.plan_reply("EDU"))
+    world.inbox.down = True
+
+    with pytest.raises(TemporaryError):
+        world.poll()
+
+    world.inbox.down = False
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    assert len(world.smtp.to(world.address("EDU"))) == 2
