@@ -784,9 +784,11 @@ def test_an_unexpected_failure_is_logged_and_still_gives_the_headers() -> None:
         parsed = parse(raw)
     assert parsed.facts.subject == "hola"
     assert parsed.defects == ("message could not be parsed (RuntimeError)",)
-    assert [(e["event"], e["log_level"], e["error"]) for e in logs] == [
-        ("mime.parse_failed", "warning", "RuntimeError")
+    assert [(e["event"], e["log_level"], e.get("error")) for e in logs] == [
+        ("mime.parse_failed", "warning", "RuntimeError"),
+        ("mime.defects", "info", None),
     ]
+    assert logs[1]["defects"] == ["message could not be parsed (RuntimeError)"]
 
 
 def test_long_content_type_fields_read_only_headers() -> None:
