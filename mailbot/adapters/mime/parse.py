@@ -27,17 +27,17 @@ log = get_logger("mailbot.mime")
 def parse_message(raw: bytes, *, max_message_bytes: int, max_attachment_bytes: int) -> ParsedMessage:
     """Parse one received message; never raises. See `mailbot.adapters.mime.bounds` for the bounds."""
     data = raw if isinstance(raw, bytes) else _as_bytes(raw)
-    attempts: list[Callable[[Defects], ParsedMessage]] = [
-        lambda defects: _parse_within(data, max_message_bytes, max_attachment_bytes, defects),
-        lambda defects: _headers_only(data, len(data), oversized=False, defects=defects),
+    attempts: list[tuple[str, Callable[[Defects], ParsedMessage]]] = [
+        ("message could not be parsed", lambda d: _parse_within(data, max_message_bytes, max_attachment_bytes, d)),
+        ("headers could not be read either", lambda d: _headers_only(data, len(data), oversized=False, defects=d)),
     ]
     failures: list[str] = []
-    for attempt in attempts:
+    for failure, attempt in attempts:
         try:
             parsed = attempt(Defects(failures))
         except Exception as exc:  # the one safety net, for the parser's own bugs (module docstring)
             log.warning("mime.parse_failed", error=exception_name(exc), size=len(data), exc_info=True)
-            failures.append(f"message could not be parsed ({exception_name(exc)})")
+            failures.append(f"{failure} ({exception_name(exc)})")
             continue
         _log_defects(parsed)
         return parsed
@@ -79,13 +79,14 @@ def _parse_whole(raw: bytes, max_attachment_bytes: int, defects: Defects) -> Par
     kind = report_type(walk.report_part) if walk.report_part is not None else None
     facts = replace(facts, is_report=walk.report_part is not None, report_type=kind)
     plain, html_text, link_text = bodies(walk.plain, walk.html)
+    bounce = report(walk, facts, "\n\n".join(walk.plain), defects)  # before defects.items(): it may add some
     return ParsedMessage(
         facts=facts,
         attachments=tuple(walk.attachments),
         cloud_links=find_cloud_links(link_text),
         text=(plain or html_text)[:TEXT_CAP],
         defects=defects.items(),
-        report=report(walk, facts, "\n\n".join(walk.plain), defects),
+        report=bounce,
         size=len(raw),
     )
 
