@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 from mailbot.adapters.mime import parse_message
 from mailbot.adapters.mime.bounds import MAX_RECOVERIES
 from mailbot.adapters.workbook.sniff import FileKind
-from mailbot.domain.inbound import ParsedMessage
+from mailbot.domain.inbound import MAX_DEFECTS_NOTE, MessageFacts, ParsedMessage
 from tests.support.hostile import minimal_xlsx
 
 LIMITS = {"max_message_bytes": 25 * 2**20, "max_attachment_bytes": 15 * 2**20}
@@ -220,3 +220,25 @@ def test_a_message_without_defects_logs_nothing() -> None:
     with capture_logs() as logs:
         parsed = parse(raw)
     assert (parsed.defects, logs) == ((), [])
+
+
+# ------------------------------------------------------------------------------------------------ the outcome's reason
+
+
+def test_the_reason_of_a_message_without_defects_is_unchanged() -> None:
+    assert ParsedMessage(facts=MessageFacts()).reason_with_defects("no workbook attached") == "no workbook attached"
+
+
+def test_the_reason_names_the_defects_as_printable_text() -> None:
+    parsed = ParsedMessage(facts=MessageFacts(), defects=("x\udce9\x00y header longer than 65536 characters: cut", "b"))
+    assert parsed.reason_with_defects("no workbook attached") == (
+        "no workbook attached; MIME defects: x? y header longer than 65536 characters: cut; b"
+    )
+
+
+def test_a_long_list_of_defects_is_cut_in_the_reason() -> None:
+    parsed = ParsedMessage(facts=MessageFacts(), defects=tuple(f"defect number {n}" for n in range(50)))
+    reason = parsed.reason_with_defects("accepted with 0 warning(s)")
+    assert reason.startswith("accepted with 0 warning(s); MIME defects: defect number 0; defect number 1; ")
+    assert reason.endswith("…")
+    assert len(reason) == len("accepted with 0 warning(s); MIME defects: ") + MAX_DEFECTS_NOTE
