@@ -8,6 +8,7 @@ workbook inside is still found. Each such fallback records a defect.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import quopri
 import re
@@ -107,7 +108,8 @@ class Walk:
             encoded = inner[0].as_bytes()  # UnicodeEncodeError: 8-bit header text the generator cannot write back
             decoded = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded.lstrip())
         except ValueError as exc:  # binascii.Error (bad base64) and UnicodeEncodeError are ValueErrors
-            self.defects.add(f"attached message in {encoding} could not be decoded ({exception_name(exc)}): not read")
+            why = "invalid base64" if isinstance(exc, binascii.Error) else exception_name(exc)
+            self.defects.add(f"attached message in {encoding} could not be decoded ({why}): not read")
             return []
         return self._parsed(decoded, "attached message")
 
@@ -118,17 +120,19 @@ class Walk:
             self.defects.add(f"{ctype} part is empty")
             return []
         delimiter = _FIRST_DELIMITER.search(body)
-        if delimiter is None or self.recoveries >= MAX_RECOVERIES:
+        if delimiter is None:
             self.defects.add(f"{ctype} part without a usable boundary: its contents not read")
+            return []
+        if self.recoveries >= MAX_RECOVERIES:
+            self.defects.add(f"{ctype} part without a usable boundary: not read, {MAX_RECOVERIES} recovered already")
             return []
         self.recoveries += 1
         boundary = delimiter.group(1)
         head = b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n'
         found = [child for message in self._parsed(head + body, ctype + " part") for child in children(message)]
         if found:
-            self.defects.add(
-                f"{ctype} part without a usable boundary: {len(found)} parts recovered from its delimiters"
-            )
+            parts = f"{len(found)} part" + ("s" if len(found) > 1 else "")
+            self.defects.add(f"{ctype} part without a usable boundary: {parts} recovered from its delimiters")
         else:
             self.defects.add(f"{ctype} part without a usable boundary: its contents not read")
         return found
