@@ -174,6 +174,20 @@ def test_a_delivery_status_block_the_stdlib_cannot_decode_keeps_the_other_recipi
     assert "delivery-status block with 8-bit text and an RFC 2231 charset: its text not read" in parsed.defects
 
 
+def test_a_delivery_status_block_declared_base64_that_is_not_is_read_as_text() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
+        b"--R\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.net\r\nContent-Transfer-Encoding: base64\r\nabcde\r\n\r\n"
+        b"Final-Recipient: rfc822; ana@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--R--\r\n"
+    )
+    parsed = parse(raw)
+    assert parsed.report is not None
+    assert [r.address for r in parsed.report.recipients] == ["ana@example.net"]
+    assert "delivery-status block declared base64 but is not: read as text" in parsed.defects
+
+
 # ------------------------------------------------------------------------------------------------ the safety net
 
 

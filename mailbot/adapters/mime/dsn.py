@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from email.message import Message
 from email.parser import Parser
@@ -79,7 +78,7 @@ def _status_blocks(part: Message, defects: Defects) -> list[dict[str, str]]:
         base64_seen = base64_seen or fields.get("content-transfer-encoding", "").lower() == "base64"
         body = _block_body(block, defects)
         if body.strip():
-            blocks.extend(_field_blocks(_base64_text(body) if base64_seen else body))
+            blocks.extend(_field_blocks(_base64_text(body, defects) if base64_seen else body))
     return blocks
 
 
@@ -93,10 +92,11 @@ def _block_body(block: Message, defects: Defects) -> str:
     return body if isinstance(body, str) else ""
 
 
-def _base64_text(body: str) -> str:
+def _base64_text(body: str, defects: Defects) -> str:
     try:
         return base64.b64decode("".join(body.split()) + "==", validate=False).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error (a length no padding fixes), or non-ASCII characters
+        defects.add("delivery-status block declared base64 but is not: read as text")
         return body
 
 
