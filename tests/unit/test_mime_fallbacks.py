@@ -6,10 +6,11 @@ One test per fallback (issue 20): a reply whose structure is broken must never l
 from __future__ import annotations
 
 import base64
+import struct
 
 from structlog.testing import capture_logs
 
-from mailbot.adapters.mime import parse_message
+from mailbot.adapters.mime import MAX_PARTS, parse_message
 from mailbot.adapters.mime.bounds import MAX_RECOVERIES
 from mailbot.adapters.workbook.sniff import FileKind
 from mailbot.domain.inbound import MAX_DEFECTS_NOTE, MessageFacts, ParsedMessage
@@ -186,6 +187,62 @@ def test_a_delivery_status_block_declared_base64_that_is_not_is_read_as_text() -
     assert parsed.report is not None
     assert [r.address for r in parsed.report.recipients] == ["ana@example.net"]
     assert "delivery-status block declared base64 but is not: read as text" in parsed.defects
+
+
+# ------------------------------------------------------------------------------------------------ TNEF
+
+
+def tnef_stream(*objects: tuple[int, int, bytes]) -> bytes:
+    """A TNEF stream from (level, attribute id, value) objects; checksums are not checked by the reader."""
+    chunks = [
+        struct.pack("<BHHI", level, attribute, 0, len(value)) + value + b"\x00\x00"
+        for level, attribute, value in objects
+    ]
+    return struct.pack("<IH", 0x223E9F78, 1) + b"".join(chunks)
+
+
+def winmail(tnef: bytes) -> bytes:
+    part = (
+        b'Content-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n'
+        b'Content-Disposition: attachment; filename="winmail.dat"\r\n\r\n' + base64.encodebytes(tnef)
+    )
+    return HEAD + b'Content-Type: multipart/mixed; boundary="w"\r\n\r\n' + body_with(b"w", TEXT_PART, part)
+
+
+PLAN_IN_TNEF = ((2, 0x9002, b"\x01\x00"), (2, 0x8010, b"plan.xlsx\x00"), (2, 0x800F, minimal_xlsx()))
+
+
+def test_a_winmail_dat_cut_short_keeps_the_files_before_the_cut() -> None:
+    stream = tnef_stream(*PLAN_IN_TNEF, (2, 0x9002, b"\x01\x00"))
+    parsed = parse(winmail(stream[:-1]))  # the last object lacks a byte of its checksum
+    assert [(a.filename, a.origin) for a in parsed.attachments] == [("plan.xlsx", "tnef")]
+    assert "winmail.dat (TNEF) cut short: what came before the cut kept" in parsed.defects
+
+
+def test_damaged_attachment_properties_in_a_winmail_dat_keep_the_file_under_its_short_name() -> None:
+    huge_count = struct.pack("<IHHI", 1, 0x0102, 0x3701, 0xFFFFFFFF)  # a binary property with 4 billion values
+    parsed = parse(winmail(tnef_stream(*PLAN_IN_TNEF, (2, 0x9005, huge_count))))
+    assert [(a.filename, a.kind) for a in parsed.attachments] == [("plan.xlsx", FileKind.XLSX)]
+    assert (
+        "winmail.dat (TNEF) attachment properties damaged: the rest of them not read (a long name may be missing)"
+        in parsed.defects
+    )
+
+
+def test_an_embedded_message_in_a_winmail_dat_that_is_not_tnef_is_kept_as_a_file() -> None:
+    value = bytes.fromhex("0703020000000000c000000000000046") + b"not a TNEF stream"
+    data_obj = struct.pack("<IHHII", 1, 0x000D, 0x3701, 1, len(value)) + value + b"\x00" * (-len(value) % 4)
+    parsed = parse(winmail(tnef_stream((2, 0x9002, b"\x01\x00"), (2, 0x9005, data_obj))))
+    assert [a.data for a in parsed.attachments] == [b"not a TNEF stream"]
+    assert "winmail.dat (TNEF) holds an embedded message that is not TNEF: kept as a file" in parsed.defects
+
+
+def test_a_winmail_dat_of_countless_attachments_says_the_rest_were_not_read() -> None:
+    stream = tnef_stream(*[(2, 0x9002, b"\x01\x00")] * (MAX_PARTS + 1))
+    assert (
+        f"winmail.dat (TNEF) holds more than {MAX_PARTS} attachments: the rest not read"
+        in parse(winmail(stream)).defects
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the safety net

@@ -59,56 +59,63 @@ class _TnefAttachment:
         return self.title or self.names.get(_PR_DISPLAY_NAME) or None
 
 
-def read_tnef(data: bytes, depth: int = 0) -> list[tuple[str | None, bytes]]:
+def read_tnef(data: bytes, depth: int = 0, *, notes: list[str] | None = None) -> list[tuple[str | None, bytes]]:
     """The (name, bytes) of the attachments in a TNEF stream, those of embedded messages included.
 
     Each object costs at least 11 bytes and each MAPI value at least 2, and counts are checked against the bytes
-    left, so the work is linear in the size. Raises TnefError when the stream cannot be read at all.
+    left, so the work is linear in the size. Raises TnefError when the stream cannot be read at all; damage it reads
+    past (keeping what came before) is described in `notes`, short English phrases.
     """
+    notes = [] if notes is None else notes
     if len(data) < 6 or struct.unpack_from("<I", data)[0] != _TNEF_SIGNATURE:
         raise TnefError("not a TNEF stream")
     attachments: list[_TnefAttachment] = []
     codepage = "cp1252"
-    for level, attribute, value in _tnef_objects(memoryview(data)):
+    for level, attribute, value in _tnef_objects(memoryview(data), notes):
         if level == _LEVEL_ATTACHMENT and attribute == _ATT_ATTACH_REND_DATA:
             if len(attachments) == MAX_PARTS:
+                notes.append(f"holds more than {MAX_PARTS} attachments: the rest not read")
                 break  # the caller keeps no more files than parts anyway
             attachments.append(_TnefAttachment())
         elif level == _LEVEL_ATTACHMENT and attachments:
-            _tnef_attribute(attachments[-1], attribute, value, codepage)
+            _tnef_attribute(attachments[-1], attribute, value, codepage, notes)
         elif attribute == _ATT_OEM_CODEPAGE and len(value) >= 4:
             codepage = codec_for(f"cp{struct.unpack_from('<I', value)[0]}") or "cp1252"
     files: list[tuple[str | None, bytes]] = []
     for attachment in attachments:
         if attachment.embedded is not None and depth < _TNEF_MAX_DEPTH:
             try:
-                files.extend(read_tnef(attachment.embedded, depth + 1))
+                files.extend(read_tnef(attachment.embedded, depth + 1, notes=notes))
             except TnefError:
+                notes.append("holds an embedded message that is not TNEF: kept as a file")
                 files.append((attachment.name(), attachment.embedded))
         elif attachment.data is not None:
             files.append((attachment.name(), attachment.data))
     return files
 
 
-def _tnef_objects(view: memoryview) -> Iterator[tuple[int, int, memoryview]]:
+def _tnef_objects(view: memoryview, notes: list[str]) -> Iterator[tuple[int, int, memoryview]]:
     """(level, attribute id, value) of each object: level u8, id u16, type u16, length u32, value, checksum u16."""
     offset = 6
     while offset + 11 <= len(view):
         level, attribute, _type, length = struct.unpack_from("<BHHI", view, offset)
         start = offset + 9
-        if start + length + 2 > len(view):
-            return  # a truncated last object (or garbage at the end): what came before stands
+        if start + length + 2 > len(view):  # a truncated last object (or garbage at the end)
+            notes.append("cut short: what came before the cut kept")
+            return
         yield level, attribute, view[start : start + length]
         offset = start + length + 2
 
 
-def _tnef_attribute(attachment: _TnefAttachment, attribute: int, value: memoryview, codepage: str) -> None:
+def _tnef_attribute(
+    attachment: _TnefAttachment, attribute: int, value: memoryview, codepage: str, notes: list[str]
+) -> None:
     if attribute == _ATT_ATTACH_TITLE:
         attachment.title = decode_bytes(bytes(value), codepage).rstrip("\x00") or None
     elif attribute == _ATT_ATTACH_DATA:
         attachment.data = bytes(value)
     elif attribute == _ATT_ATTACHMENT:
-        for prop, kind, item in _mapi_properties(value):
+        for prop, kind, item in _mapi_properties(value, notes):
             _mapi_attachment_property(attachment, prop, kind, item, codepage)
 
 
@@ -125,7 +132,7 @@ def _mapi_attachment_property(attachment: _TnefAttachment, prop: int, kind: int,
         attachment.names[prop] = decode_bytes(bytes(item), cp).rstrip("\x00")
 
 
-def _mapi_properties(block: memoryview) -> Iterator[tuple[int, int, memoryview]]:
+def _mapi_properties(block: memoryview, notes: list[str]) -> Iterator[tuple[int, int, memoryview]]:
     """(property id, type, first value) of the wanted properties of a MAPI property list; stops at the first
     inconsistency (an unknown type, a count larger than the bytes left), keeping what came before."""
     try:
@@ -138,6 +145,7 @@ def _mapi_properties(block: memoryview) -> Iterator[tuple[int, int, memoryview]]
             if prop in _WANTED_PROPERTIES and first is not None:
                 yield prop, kind & ~_MAPI_MULTI_VALUE, first
     except (struct.error, _MapiEnd):
+        notes.append("attachment properties damaged: the rest of them not read (a long name may be missing)")
         return
 
 

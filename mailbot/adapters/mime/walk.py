@@ -192,12 +192,15 @@ class Walk:
 
     def _tnef(self, part: Message, headers: Headers, filename: str | None, origin: Origin) -> None:
         data = payload(part, self.defects)
+        notes: list[str] = []
         try:
-            files = read_tnef(data)
+            files = read_tnef(data, notes=notes)
         except TnefError as exc:
             self.defects.add(f"winmail.dat (TNEF) could not be opened: {exc}")
             self._attach(filename or "winmail.dat", declared_type(headers, "application/ms-tnef"), data, origin)
             return
+        for note in notes:
+            self.defects.add(f"winmail.dat (TNEF) {note}")
         if not files:
             self.defects.add("winmail.dat (TNEF) holds no attachments")
         for name, blob in files:
