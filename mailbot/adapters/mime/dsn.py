@@ -26,9 +26,9 @@ _REPORT_PART_TYPES: Final = {
 }
 
 
-def report_type(report: Message) -> str | None:
+def report_type(report: Message, defects: Defects) -> str | None:
     """The report-type parameter; when it is missing or unknown, inferred from the report's machine-readable part."""
-    declared = Headers(report, Defects()).parameter("content-type", "report-type")
+    declared = Headers(report, defects).parameter("content-type", "report-type")
     declared = declared.strip().lower() if declared else None
     if declared in _KNOWN_REPORT_TYPES:
         return declared

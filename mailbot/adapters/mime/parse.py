@@ -76,7 +76,7 @@ def _parse_whole(raw: bytes, max_attachment_bytes: int, defects: Defects) -> Par
     facts = read_facts(root, defects)
     walk = Walk(max_attachment_bytes, defects)
     walk.run(root)
-    kind = report_type(walk.report_part) if walk.report_part is not None else None
+    kind = report_type(walk.report_part, defects) if walk.report_part is not None else None
     facts = replace(facts, is_report=walk.report_part is not None, report_type=kind)
     plain, html_text, link_text = bodies(walk.plain, walk.html)
     bounce = report(walk, facts, "\n\n".join(walk.plain), defects)  # before defects.items(): it may add some
@@ -97,7 +97,7 @@ def _headers_only(data: bytes, size: int, *, oversized: bool, defects: Defects) 
     head = BytesParser(policy=PARSER_POLICY).parsebytes(block, headersonly=True)
     facts = read_facts(head, defects)
     is_report = facts.content_type == "multipart/report"
-    facts = replace(facts, is_report=is_report, report_type=report_type(head) if is_report else None)
+    facts = replace(facts, is_report=is_report, report_type=report_type(head, defects) if is_report else None)
     return ParsedMessage(facts=facts, defects=defects.items(), oversized=oversized, size=size)
 
 
