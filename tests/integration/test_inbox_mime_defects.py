@@ -35,7 +35,7 @@ def app(tmp_path: Path, mail: MailServers) -> App:
     app = App(load_config(server_config(tmp_path, mail), environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     return app
 
 
