@@ -39,6 +39,7 @@ from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 from imap_tools.imap_utf7 import utf7_encode
 
+from mailbot.adapters.connections import describe, tls_context
 from mailbot.config import Imap
 from mailbot.errors import PermanentError, TemporaryError
 from mailbot.log import get_logger
@@ -315,7 +316,7 @@ class ImapMailbox:
         """Connect (and STARTTLS); certificate problems are permanent, network problems temporary."""
         cfg = self.config
         where = f"{cfg.host}:{cfg.effective_port}"
-        context = self._tls_context() if cfg.security != "none" else None
+        context = tls_context(cfg.ca_file, "imap.ca_file") if cfg.security != "none" else None
         try:
             if cfg.security == "ssl":
                 return MailBox(cfg.host, cfg.effective_port, timeout=cfg.timeout, ssl_context=context)
@@ -332,19 +333,11 @@ class ImapMailbox:
         except ValueError as exc:  # imap-tools: STARTTLS on port 993
             raise PermanentError(f"IMAP server {where}: {exc}; check imap.security and imap.port") from None
         except _CONNECTION_LOST as exc:
-            raise TemporaryError(f"IMAP server {where} cannot be reached: {_describe(exc)}") from None
+            raise TemporaryError(f"IMAP server {where} cannot be reached: {describe(exc)}") from None
         except imaplib.IMAP4.error as exc:  # a BYE greeting (busy server), or no STARTTLS offered
             if cfg.security == "starttls" and "TLS" in str(exc).upper():
                 raise PermanentError(f"IMAP server {where} does not offer STARTTLS; check imap.security") from None
             raise TemporaryError(f"IMAP server {where} refused the connection: {exc}") from None
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """Verification stays on; a private CA is added with `ca_file`, never a switch to turn checking off."""
-        ca_file = self.config.ca_file
-        try:
-            return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        except (OSError, ssl.SSLError) as exc:
-            raise PermanentError(f"imap.ca_file '{ca_file}' cannot be used as a CA bundle: {exc}") from None
 
     def _login(self, box: BaseMailBox) -> None:
         """LOGIN (AUTHENTICATE PLAIN for non-ASCII) or XOAUTH2; no folder is selected yet (no wasted SELECT)."""
@@ -370,7 +363,7 @@ class ImapMailbox:
             raise self._refusal(_text(exc.command_result[1]), token or password) from None
         except _CONNECTION_LOST as exc:
             where = f"{cfg.host}:{cfg.effective_port}"
-            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {_describe(exc)}") from None
+            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
         except imaplib.IMAP4.error as exc:
             raise self._refusal(str(exc), token or password) from None
 
@@ -426,7 +419,7 @@ class ImapMailbox:
                 if box is not None:
                     _shutdown(box.client)
             where = f"{self.config.host}:{self.config.effective_port}"
-            raise TemporaryError(f"IMAP connection to {where} lost during {what}: {_describe(exc)}") from None
+            raise TemporaryError(f"IMAP connection to {where} lost during {what}: {describe(exc)}") from None
         except (imaplib.IMAP4.error, ImapToolsError) as exc:
             raise PermanentError(f"IMAP server refused {what}: {exc}") from None
 
@@ -684,7 +677,3 @@ def _ints(data: Iterable[Any]) -> list[int]:
 def _first_int(values: Sequence[Any] | None) -> int | None:
     numbers = _ints(values[-1:]) if values else []
     return numbers[0] if numbers else None
-
-
-def _describe(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__

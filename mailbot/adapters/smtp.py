@@ -11,8 +11,6 @@ bytes built by the stdlib `email` package), and on failure retries for ~18 s and
 from __future__ import annotations
 
 import smtplib
-import socket
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -20,6 +18,7 @@ from typing import Any
 
 import yagmail
 
+from mailbot.adapters.connections import describe, tls_context
 from mailbot.config import Smtp
 from mailbot.errors import PermanentError, TemporaryError
 
@@ -55,11 +54,6 @@ class SendFailedError(Exception):
         return 500 <= self.code < 600
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """Certificates are verified by default; a private CA is added, never a switch to turn checking off."""
-    return ssl.create_default_context(cafile=ca_file)
-
-
 class SmtpConnection:
     """One authenticated SMTP session; use as a context manager around a batch of sends."""
 
@@ -83,7 +77,7 @@ class SmtpConnection:
 
     def open(self) -> None:
         cfg = self.config
-        context = tls_context(str(cfg.ca_file) if cfg.ca_file else None)
+        context = tls_context(cfg.ca_file, "smtp.ca_file")
         kwargs: dict[str, Any] = {"timeout": cfg.timeout}
         if cfg.security == "ssl":
             kwargs["context"] = context
@@ -108,7 +102,7 @@ class SmtpConnection:
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise TemporaryError(f"cannot connect to SMTP {cfg.host}:{cfg.effective_port}: {_describe(exc)}") from None
+            raise TemporaryError(f"cannot connect to SMTP {cfg.host}:{cfg.effective_port}: {describe(exc)}") from None
 
     def _authenticate(self) -> None:
         cfg = self.config
@@ -132,7 +126,7 @@ class SmtpConnection:
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             raise SendFailedError(exc.smtp_code, _text(exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryError(f"SMTP connection failed while sending: {_describe(exc)}") from None
+            raise TemporaryError(f"SMTP connection failed while sending: {describe(exc)}") from None
         return SendResult({addr: Refusal(code, _text(msg)) for addr, (code, msg) in refused.items()})
 
     def close(self) -> None:
@@ -148,11 +142,3 @@ class SmtpConnection:
 
 def _text(message: bytes | str) -> str:
     return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
-    return f"{exc.__class__.__name__}: {exc}"

@@ -133,6 +133,25 @@ class ParsedMessage:
     oversized: bool = False
     size: int = 0  # bytes of the raw message
 
+    def reason_with_defects(self, reason: str) -> str:
+        """An outcome's reason followed by this message's defects, so that `mailbot messages` shows why a workbook
+        may be missing ("no workbook attached; MIME defects: …"). Display text: control characters and undecodable
+        bytes (header names come from the message) are replaced; the list is cut at MAX_DEFECTS_NOTE characters."""
+        if not self.defects:
+            return reason
+        note = "; ".join(_printable(defect) for defect in self.defects)
+        if len(note) > MAX_DEFECTS_NOTE:
+            note = note[: MAX_DEFECTS_NOTE - 1] + "…"
+        return f"{reason}; MIME defects: {note}"
+
+
+MAX_DEFECTS_NOTE: Final = 600
+
+
+def _printable(text: str) -> str:
+    clean = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates (raw 8-bit bytes) become "?"
+    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in clean)
+
 
 # ------------------------------------------------------------------------------------------------ cloud links
 

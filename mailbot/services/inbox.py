@@ -537,7 +537,8 @@ class InboxProcessor:
             return str(row.outcome)
         verdict = self._settle(session, verdict)
         decision = verdict.decision
-        row.outcome, row.reason, row.decided_at = decision.outcome.value, decision.reason[:2000], now
+        row.outcome, row.decided_at = decision.outcome.value, now
+        row.reason = parsed.reason_with_defects(decision.reason)[:2000]  # a workbook lost in parsing says why
         if ref is not None:
             row.mailing_id = ref.mailing_id
             row.dependencia_id = session.scalars(

@@ -20,6 +20,7 @@ from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
 from mailbot.services import campaign, outbox, setup
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.corpus import CORPUS, needs_corpus
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
@@ -28,14 +29,6 @@ pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/te
 
 VIGENCIA = 2027
 PLANEACION = "planeacion@municipio.test"
-CORPUS = next(
-    (
-        p
-        for p in (Path(__file__).resolve().parents[2].parent / "shared" / "corpus", Path("/work/shared/corpus"))
-        if p.is_dir()
-    ),
-    None,
-)
 
 
 def prepared(folder: Path, servers: MailServers, changes: dict[str, object] | None = None) -> tuple[App, Path]:
@@ -150,10 +143,9 @@ def test_kill_9_anywhere_loses_nothing_and_answers_once(point: str, tmp_path: Pa
         assert list(box.uids()) == []
 
 
-@pytest.mark.skipif(CORPUS is None, reason="../shared/corpus is not beside the repository")
+@needs_corpus
 def test_every_corpus_message_gets_an_outcome_and_no_answer(tmp_path: Path, mail: MailServers) -> None:
     app, config = prepared(tmp_path, mail)
-    assert CORPUS is not None
     # A zero-byte file cannot reach a mailbox (Dovecot refuses to store it), so it is not a case here.
     files = sorted(
         p

@@ -15,16 +15,9 @@ from mailbot.adapters.mime import parse_message
 from mailbot.domain.classify import classify
 from mailbot.domain.inbound import ParsedMessage
 from tests.data.corpus_expectations import ATTACHMENTS, BOUNCED_IDS, KINDS, TNEF_NAMES
+from tests.support.corpus import CORPUS, needs_corpus
 
-
-def _corpus_root() -> Path:
-    """../shared/corpus beside the repository (as CI lays it out), else the shared folder of this workplace."""
-    beside = Path(__file__).parents[2].parent / "shared" / "corpus"
-    return beside if beside.is_dir() else Path("/work/shared/corpus")
-
-
-CORPUS = _corpus_root()
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared mail corpus is not at {CORPUS}")
+pytestmark = needs_corpus
 
 LIMITS = {"max_message_bytes": 25 * 2**20, "max_attachment_bytes": 15 * 2**20}
 OWN = {

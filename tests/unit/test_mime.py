@@ -29,14 +29,11 @@ from mailbot.adapters.mime import (
 )
 from mailbot.adapters.workbook.sniff import FileKind
 from mailbot.domain.inbound import ParsedMessage, find_cloud_links
+from tests.support.corpus import CORPUS, TNEF_DIR, needs_corpus
 from tests.support.hostile import minimal_xlsx
 
 LIMITS = {"max_message_bytes": 25 * 2**20, "max_attachment_bytes": 15 * 2**20}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
-TNEF_DIR = CORPUS / "mimekit" / "tnef"
 
 
 def parse(raw: bytes, **limits: int) -> ParsedMessage:
@@ -201,7 +198,7 @@ def winmail(tnef: bytes, ctype: bytes = b"application/ms-tnef") -> bytes:
     return multipart([attachment_part(b'filename="winmail.dat"', tnef, ctype)])
 
 
-@pytest.mark.skipif(not TNEF_DIR.is_dir(), reason=f"the shared corpus is not at {TNEF_DIR}")
+@needs_corpus
 def test_tnef_attachments_are_extracted_from_winmail_dat() -> None:
     """Outlook's winmail.dat is opened and its files come out with origin "tnef"; winmail.dat itself is not kept."""
     parsed = parse(winmail((TNEF_DIR / "two-files.tnef").read_bytes()))
@@ -754,7 +751,7 @@ def corpus_messages() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".eml", ".txt"))
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not at {CORPUS}")
+@needs_corpus
 def test_mutated_corpus_messages_never_raise() -> None:
     """A seeded fuzz: real messages cut, spliced and with bytes flipped still parse to a ParsedMessage."""
     rng = random.Random(20270101)
@@ -784,9 +781,11 @@ def test_an_unexpected_failure_is_logged_and_still_gives_the_headers() -> None:
         parsed = parse(raw)
     assert parsed.facts.subject == "hola"
     assert parsed.defects == ("message could not be parsed (RuntimeError)",)
-    assert [(e["event"], e["log_level"], e["error"]) for e in logs] == [
-        ("mime.parse_failed", "warning", "RuntimeError")
+    assert [(e["event"], e["log_level"], e.get("error")) for e in logs] == [
+        ("mime.parse_failed", "warning", "RuntimeError"),
+        ("mime.defects", "info", None),
     ]
+    assert logs[1]["defects"] == ["message could not be parsed (RuntimeError)"]
 
 
 def test_long_content_type_fields_read_only_headers() -> None:
