@@ -19,13 +19,13 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mailbot.adapters.workbook.writer import put
+from mailbot.adapters.workbook.cells import put
+from mailbot.adapters.workbook.style import HEADER_FILL
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.workbook_format import SHEET_CORRECTIONS, fold
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 MAX_CELLS_PER_FINDING = 2000  # a whole-column finding fills its cells, never an unbounded range
 _SEVERITY_NAME = {Severity.ERROR: "Error", Severity.WARNING: "Advertencia"}
 
