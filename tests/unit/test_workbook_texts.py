@@ -13,6 +13,7 @@ from mailbot.adapters.workbook.writer import instruction_text, spec_from_config,
 from mailbot.config import MailbotConfig, load_config
 from mailbot.domain.rules import REGISTRY
 from mailbot.domain.workbook_format import SHEET_INSTRUCTIONS, Ronda
+from mailbot.services.setup import check_configuration
 from tests.support.configs import ROOT, write_config
 
 SHIPPED = ROOT / "templates" / "workbook" / "instrucciones.yaml"
@@ -67,3 +68,11 @@ def test_a_rule_listed_but_not_described_is_refused(tmp_path: Path) -> None:
     folder = _override(tmp_path, "  F01:\n", "  X01:\n")
     with pytest.raises(ValueError, match=r"formulacion\.reglas: F01 is not described under reglas"):
         instruction_text(folder)
+
+
+def test_config_check_reports_a_broken_copy_before_any_workbook_is_mailed(tmp_path: Path) -> None:
+    folder = _override(tmp_path / "mine", "a más tardar el {fecha_limite}", "a más tardar el {fecha}")
+    config = load_config(write_config(tmp_path, {"smtp": {"templates_dir": str(folder)}}), environ={})
+    problems = check_configuration(config).problems
+    assert [p for p in problems if p.startswith("smtp.templates_dir: ") and "unknown placeholder {fecha}" in p]
+    assert check_configuration(load_config(write_config(tmp_path), environ={})).ok

@@ -57,7 +57,11 @@ def render(text: str, values: Mapping[str, object]) -> str:
 def instruction_text(override: Path | None = None) -> InstructionText:
     """The text in ops' folder when it holds the file, else the shipped one (read once per folder)."""
     path = next(folder / FILE for folder in template_folders(override) if (folder / FILE).is_file())
-    return _parse(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    return _parse(data, path)
 
 
 def _parse(data: Any, path: Path) -> InstructionText:
