@@ -11,7 +11,7 @@ from mailbot.adapters.workbook.cells import Formula, Worksheet, fit_height, plai
 from mailbot.adapters.workbook.style import BOLD, NOTE_FONT, TOP, WRAP_TOP
 from mailbot.adapters.workbook.writer.sheet import input_cell, label_row, locked_cell, number_format_of, protect, title
 from mailbot.adapters.workbook.writer.spec import TemplateSpec
-from mailbot.adapters.workbook.writer.validations import metas_validations
+from mailbot.adapters.workbook.writer.validations import add_checks, metas_validations
 from mailbot.domain import values
 from mailbot.domain.context import CatalogueEntry
 from mailbot.domain.parsed import ParsedWorkbook, Row
@@ -39,11 +39,7 @@ def write_metas(ws: Worksheet, spec: TemplateSpec) -> None:
     for row in range(FIRST_DATA_ROW, spec.last_row + 1):
         i = row - FIRST_DATA_ROW
         _write_meta_row(ws, row, prefills[i] if i < len(prefills) else {})
-    for validation, keys in metas_validations(spec):
-        for key in keys:
-            letter = METAS_LETTERS[key]
-            validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{spec.last_row}")
-        ws.add_data_validation(validation)
+    add_checks(ws, metas_validations(spec), METAS_LETTERS, spec.last_row)
     ws.freeze_panes = f"A{FIRST_DATA_ROW}"
     ws.page_setup.orientation = "landscape"
     protect(ws, allow_rows=True)

@@ -9,7 +9,7 @@ from mailbot.adapters.workbook.cells import Worksheet, fit_height, plain_number,
 from mailbot.adapters.workbook.style import BOLD, BORDER, INPUT_FILL, LOCKED_FILL, NOTE_FONT, TOP, WRAP_TOP
 from mailbot.adapters.workbook.writer.sheet import input_cell, label_row, locked_cell, number_format_of, protect, title
 from mailbot.adapters.workbook.writer.spec import TemplateSpec
-from mailbot.adapters.workbook.writer.validations import seguimiento_validations
+from mailbot.adapters.workbook.writer.validations import add_checks, seguimiento_validations
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.seguimiento import Baseline, PlannedMeta, QuarterReport
 from mailbot.domain.workbook_format import (
@@ -54,11 +54,7 @@ def write_seguimiento(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> 
         _write_seguimiento_row(ws, row, meta, baseline)
     if baseline.metas:
         last = FIRST_DATA_ROW + len(baseline.metas) - 1
-        for validation, keys in seguimiento_validations(baseline.open_quarters):
-            for key in keys:
-                letter = SEGUIMIENTO_LETTERS[key]
-                validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
-            ws.add_data_validation(validation)
+        add_checks(ws, seguimiento_validations(baseline.open_quarters), SEGUIMIENTO_LETTERS, last)
     ws.freeze_panes = f"{SEGUIMIENTO_LETTERS[seguimiento_key('exec', 1)]}{FIRST_DATA_ROW}"
     ws.page_setup.orientation = "landscape"
     protect(ws)

@@ -6,10 +6,11 @@ Only openpyxl's standard validations are used, so the dropdowns survive a load-a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from mailbot.adapters.workbook.cells import Worksheet
 from mailbot.adapters.workbook.writer.sheet import LIST_LINEAS, LIST_METAS, LIST_TYPES, LIST_UNITS
 from mailbot.adapters.workbook.writer.spec import TemplateSpec
 from mailbot.domain.workbook_format import (
@@ -24,6 +25,15 @@ from mailbot.domain.workbook_format import (
 )
 
 Checks = list[tuple[DataValidation, tuple[str, ...]]]  # each validation with the column keys it applies to
+
+
+def add_checks(ws: Worksheet, checks: Checks, letters: Mapping[str, str], last_row: int) -> None:
+    """Each validation on its columns, from the first data row to `last_row`."""
+    for validation, keys in checks:
+        for key in keys:
+            letter = letters[key]
+            validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}")
+        ws.add_data_validation(validation)
 
 
 def metas_validations(spec: TemplateSpec) -> Checks:
@@ -115,18 +125,9 @@ def seguimiento_validations(quarters: Iterable[int]) -> Checks:
 
 def _list_check(name: str, title: str, message: str, *, style: str = "stop") -> DataValidation:
     """A dropdown fed by a named range (standard validation: it survives openpyxl's load and save)."""
-    return DataValidation(
-        type="list",
-        formula1=name,
-        allow_blank=True,
-        showErrorMessage=True,
-        showInputMessage=True,
-        errorStyle=style,
-        promptTitle=title[:32],
-        prompt=message,
-        errorTitle=title[:32],
-        error=message,
-    )
+    check = _check("list", name, title, message, style=style)
+    check.showInputMessage, check.promptTitle, check.prompt = True, title[:32], message
+    return check
 
 
 def _number_check(kind: str, operator: str, title: str, message: str) -> DataValidation:
