@@ -176,7 +176,9 @@ class Smtp(_Login):
         True, description="Reply-To: planeacion+TOKEN@... (needs '+' addressing on the server)."
     )
     templates_dir: Path | None = Field(
-        None, description="Folder of Jinja2 mail templates overriding the shipped ones, file by file."
+        None,
+        description="Folder of Jinja2 mail templates (and the workbook's workbook/instrucciones.yaml) overriding "
+        "the shipped ones, file by file.",
     )
 
     @property

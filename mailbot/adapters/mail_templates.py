@@ -11,15 +11,17 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 import mailbot
 
 
-def _shipped_folders() -> list[Path]:
-    """The templates inside an installed wheel (mailbot/templates), or, from a checkout, the repository's."""
+def template_folders(override: Path | None = None) -> list[Path]:
+    """Where templates are looked for, first first: ops' override folder, then the shipped templates (inside an
+    installed wheel, mailbot/templates; from a checkout, the repository's). The workbook's text is found here too."""
     package = Path(mailbot.__file__).resolve().parent
-    return [folder for folder in (package / "templates", package.parent / "templates") if folder.is_dir()]
+    shipped = [folder for folder in (package / "templates", package.parent / "templates") if folder.is_dir()]
+    return ([override] if override else []) + shipped
 
 
 @cache
 def environment(override: Path | None = None) -> Environment:
-    folders = ([override] if override else []) + _shipped_folders()
+    folders = template_folders(override)
     return Environment(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
+from mailbot.domain.accepted import AcceptedPlan
+from mailbot.domain.context import AvailableBudget
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import StorageError
@@ -38,6 +40,26 @@ def latest_accepted(
         return None
     submission, path, kind = max(rows, key=lambda r: (Ronda(r[2]).quarter or 0, r[0].version))
     return submission, path, Ronda(kind)
+
+
+def accepted_plan(
+    app: App, session: Session, vigencia: int, dependencia: str, ronda: Ronda = Ronda.FORMULACION
+) -> AcceptedPlan | None:
+    """A dependencia's plan of record for `ronda`, read from the archive; None when none was accepted."""
+    found = latest_accepted(session, vigencia, dependencia, (ronda,))
+    if found is None:
+        return None
+    submission, path, _ = found
+    dep = app.config.dependencia(dependencia)
+    return AcceptedPlan(
+        dependencia_code=dep.code,
+        dependencia_name=dep.name,
+        radicado=submission.radicado or "",
+        version=submission.version,
+        accepted_at=submission.created_at,
+        workbook=read_archived(app, path, dep.code),
+        available=AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing),
+    )
 
 
 def read_archived(app: App, path: str, dependencia: str) -> ParsedWorkbook:

@@ -7,12 +7,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailbot.adapters.workbook.consolidated import AcceptedPlan, consolidated_workbook
+from mailbot.adapters.workbook.consolidated import consolidated_workbook
 from mailbot.app import App
-from mailbot.domain.context import AvailableBudget
+from mailbot.domain.accepted import AcceptedPlan
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import MailbotError
-from mailbot.services.accepted import latest_accepted, read_archived
+from mailbot.services.accepted import accepted_plan
 
 
 @dataclass(frozen=True)
@@ -30,25 +30,9 @@ class Consolidated:
 def accepted_plans(app: App, vigencia: int, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
     config = app.config
     with app.sessions() as session:
-        latest = {d.code: latest_accepted(session, vigencia, d.code, (ronda,)) for d in config.dependencias}
-    plans: list[AcceptedPlan] = []
-    for code, found in sorted(latest.items()):
-        if found is None:
-            continue
-        submission, path, _ = found
-        dep = config.dependencia(code)
-        plans.append(
-            AcceptedPlan(
-                dependencia_code=code,
-                dependencia_name=dep.name,
-                radicado=submission.radicado or "",
-                version=submission.version,
-                accepted_at=submission.created_at,
-                workbook=read_archived(app, path, code),
-                available=AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing),
-            )
-        )
-    missing = [(d.code, d.name) for d in config.dependencias if latest[d.code] is None]
+        found = {d.code: accepted_plan(app, session, vigencia, d.code, ronda) for d in config.dependencias}
+    plans = [plan for _, plan in sorted(found.items()) if plan is not None]
+    missing = [(d.code, d.name) for d in config.dependencias if found[d.code] is None]
     return Consolidated(plans, missing)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 
-from mailbot.adapters.workbook.writer import plain_number
+from mailbot.adapters.workbook.cells import plain_number
 from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget
 from mailbot.domain.parsed import ParsedWorkbook

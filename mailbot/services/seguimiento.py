@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mailbot.adapters.workbook.evaluation import evaluation_workbook
 from mailbot.app import App
 from mailbot.config import MailbotConfig
+from mailbot.domain.accepted import AcceptedPlan
 from mailbot.domain.evaluation import (
     DependenciaEvaluation,
     MetaState,
@@ -32,18 +33,9 @@ from mailbot.domain.seguimiento import Baseline, QuarterReport, reports_from_jso
 from mailbot.domain.summary import planned_metas
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import MailbotError
-from mailbot.services.accepted import latest_accepted, read_archived
+from mailbot.services.accepted import accepted_plan, latest_accepted
 from mailbot.services.templates import make_template
 from mailbot.services.validation import build_context
-
-
-@dataclass(frozen=True)
-class AcceptedPlan:
-    """The plan of record of one dependencia: its accepted formulación, as archived."""
-
-    radicado: str
-    version: int
-    workbook: ParsedWorkbook
 
 
 def preview(app: App, dependencia: str, vigencia: int, ronda: Ronda, token: str) -> bytes:
@@ -56,14 +48,6 @@ def preview(app: App, dependencia: str, vigencia: int, ronda: Ronda, token: str)
     return make_template(
         app.config, dependencia, vigencia=vigencia, ronda=ronda, token=token, baseline=base, accepted=plan.workbook
     )
-
-
-def accepted_plan(app: App, session: Session, vigencia: int, dependencia: str) -> AcceptedPlan | None:
-    found = latest_accepted(session, vigencia, dependencia, (Ronda.FORMULACION,))
-    if found is None:
-        return None
-    submission, path, _ = found
-    return AcceptedPlan(submission.radicado or "", submission.version, read_archived(app, path, dependencia))
 
 
 def baseline(

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.db import migrate
+from mailbot.adapters.workbook.writer import instruction_text
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.errors import StorageError
@@ -39,6 +40,10 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
     ):
         if path is not None and not path.is_file():
             report.problems.append(f"{label}: file {path} does not exist")
+    try:
+        instruction_text(config.smtp.templates_dir)  # ops' copy of the workbook's instructions, when they made one
+    except ValueError as exc:
+        report.problems.append(f"smtp.templates_dir: {exc}")
 
     archive = config.storage.archive_dir
     if not _can_create_or_write(archive):

@@ -19,13 +19,13 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mailbot.adapters.workbook.writer import put
+from mailbot.adapters.workbook.cells import put
+from mailbot.adapters.workbook.style import HEADER_FILL, HEADER_FONT, TITLE_FONT, WRAP_TOP
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.workbook_format import SHEET_CORRECTIONS, fold
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 MAX_CELLS_PER_FINDING = 2000  # a whole-column finding fills its cells, never an unbounded range
 _SEVERITY_NAME = {Severity.ERROR: "Error", Severity.WARNING: "Advertencia"}
 
@@ -92,7 +92,7 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
     sheet = workbook.create_sheet(SHEET_CORRECTIONS, 0)
     errors = sum(f.severity is Severity.ERROR for f in findings)
     sheet["A1"] = "Correcciones al plan de acción"
-    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].font = TITLE_FONT
     sheet["A2"] = (
         f"{errors} error(es) por corregir y {len(findings) - errors} advertencia(s). Haga clic en la celda para "
         "ir al lugar del archivo; corrija en este mismo libro y envíelo de nuevo respondiendo el correo."
@@ -103,7 +103,7 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
     headers = ("N°", "Código", "Tipo", "Hoja", "Celda", "Valor encontrado", "Qué hacer")
     for col, title in enumerate(headers, start=1):
         cell = sheet.cell(row=4, column=col, value=title)
-        cell.font = Font(bold=True, color="FFFFFF")
+        cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for index, finding in enumerate(findings, start=1):
         row = 4 + index
@@ -119,7 +119,7 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
             link.font = Font(color="0563C1", underline="single")
         put(sheet.cell(row=row, column=6), finding.value or "")
         what = put(sheet.cell(row=row, column=7), finding.message)
-        what.alignment = Alignment(wrap_text=True, vertical="top")
+        what.alignment = WRAP_TOP
         fill = ERROR_FILL if finding.severity is Severity.ERROR else WARNING_FILL
         sheet.cell(row=row, column=3).fill = fill
     for letter, width in zip("ABCDEFG", (5, 8, 12, 14, 10, 24, 80), strict=True):

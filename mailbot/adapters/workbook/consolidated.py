@@ -6,13 +6,12 @@ budget split of its investment projects. Planeación publishes this file (or a P
   pesos, numbers as numbers); totals are recomputed and written as numbers, never as formulas, so the file shows
   the same figures in any program, even one that does not compute;
 - the summaries are computed here in Python from the same reads, so they always equal the sums of the first sheet;
-- every text goes through `writer.put`: a secretario's `=HYPERLINK(...)` is shown as typed, never run.
+- every text goes through `cells.put`: a secretario's `=HYPERLINK(...)` is shown as typed, never run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -21,33 +20,34 @@ import openpyxl
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from mailbot.adapters.workbook.cells import Worksheet, fit_height, fit_width, plain_number, wrapped_lines
 from mailbot.adapters.workbook.report import (
+    QUARTER_LABELS,
+    TABLE_HEADER_ROW,
+    Heading,
+    Value,
+    header,
+    local,
+    put_block,
+    put_text,
+    save,
+    title,
+    write_missing,
+)
+from mailbot.adapters.workbook.style import (
     BOLD,
     DATETIME_FORMAT,
     NOTE_FONT,
-    QUARTER_LABELS,
-    TABLE_HEADER_ROW,
+    PESOS_FORMAT,
+    TEXT_FORMAT,
     TOP,
     TOTAL_FILL,
     WRAP_TOP,
-    Value,
-    Worksheet,
-    clean,
-    header,
-    local,
-    put_text,
-    title,
 )
-from mailbot.adapters.workbook.writer import (
-    PESOS_FORMAT,
-    TEXT_FORMAT,
-    fit_height,
-    fit_width,
-    number_format_of,
-    wrapped_lines,
-)
-from mailbot.domain.context import AvailableBudget, ValidationContext
-from mailbot.domain.parsed import ParsedWorkbook, Row
+from mailbot.adapters.workbook.writer import number_format_of
+from mailbot.domain.accepted import AcceptedPlan
+from mailbot.domain.context import ValidationContext
+from mailbot.domain.parsed import Row
 from mailbot.domain.rules.view import PlanView
 from mailbot.domain.summary import PlanSummary, summarize
 from mailbot.domain.workbook_format import (
@@ -80,19 +80,8 @@ FROZEN_COLUMNS: Final = 2
 #: do (spreadsheets do not grow a row for text they did not lay out themselves).
 _WRAPPED: Final = frozenset({Kind.TEXT, Kind.LIST})
 _NORMALISED: Final = frozenset({"unit", "meta_type"})  # closed lists whose variants the rules accept (M02)
-
-
-@dataclass(frozen=True)
-class AcceptedPlan:
-    """A dependencia's accepted plan: the workbook as read, and the figures the acceptance recorded."""
-
-    dependencia_code: str
-    dependencia_name: str
-    radicado: str
-    version: int
-    accepted_at: dt.datetime
-    workbook: ParsedWorkbook
-    available: AvailableBudget
+_MISSING_NOTE: Final = "Sus metas y su presupuesto no están en las otras hojas."
+_NONE_MISSING: Final = "Ninguna: todas las dependencias tienen su plan aceptado."
 
 
 @dataclass(frozen=True)
@@ -102,19 +91,6 @@ class _Figures:
     plan: AcceptedPlan
     metas: tuple[dict[str, Value], ...]
     summary: PlanSummary
-
-
-@dataclass(frozen=True)
-class _Heading:
-    """What the title block says about the publication."""
-
-    municipality: str
-    plan_name: str
-    vigencia: int
-    ronda_label: str
-    generated_at: dt.datetime
-    accepted: int
-    expected: int
 
 
 @dataclass
@@ -149,18 +125,15 @@ def consolidated_workbook(
     wb = openpyxl.Workbook()
     plan_ws = wb.active
     plan_ws.title = SHEET_PLAN
-    heading = _Heading(
+    heading = Heading(
         municipality, plan_name, vigencia, ronda_label, generated_at, len(plans), len(plans) + len(missing)
     )
     _write_plan(plan_ws, figures, heading)
     _write_summary(wb.create_sheet(SHEET_SUMMARY), figures, municipality, vigencia, generated_at)
     _write_projects(wb.create_sheet(SHEET_PROJECTS), _projects(figures), municipality, vigencia)
-    _write_missing(wb.create_sheet(SHEET_MISSING), missing, vigencia)
-    wb.properties.title = f"Plan de acción consolidado {vigencia} – {clean(municipality)}"
-    wb.properties.creator = "mailbot"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    heading_missing = f"Dependencias sin plan de acción {vigencia} aceptado"
+    write_missing(wb.create_sheet(SHEET_MISSING), heading_missing, missing, note=_MISSING_NOTE, none=_NONE_MISSING)
+    return save(wb, f"Plan de acción consolidado {vigencia} – {municipality}")
 
 
 def _require_unique(plans: Sequence[AcceptedPlan]) -> None:
@@ -206,7 +179,7 @@ def _value(view: PlanView, row: Row, column: Column, number: int) -> Value:
         read = view.number(row, column.key)
         if read.value is None:
             return _text(view, row, column.key)
-        return int(read.value) if read.value == read.value.to_integral_value() else float(read.value)
+        return plain_number(read.value)
     if column.key in _NORMALISED:
         return _list_value(view.text(row, column.key)) or None
     return _text(view, row, column.key)
@@ -250,7 +223,7 @@ def _int(value: Value) -> int:
 # ------------------------------------------------------------------------------------------------ Plan de acción
 
 
-def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: _Heading) -> None:
+def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: Heading) -> None:
     """The title block, then one row per meta of every accepted plan, with a filter on every column."""
     _write_heading(ws, heading)
     headers = [*PLAN_PREFIX, *((c.label, c.width) for c in METAS_COLUMNS)]
@@ -267,23 +240,13 @@ def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: _Heading) -
     ws.page_setup.orientation = "landscape"
 
 
-def _write_heading(ws: Worksheet, heading: _Heading) -> None:
+def _write_heading(ws: Worksheet, heading: Heading) -> None:
+    """The label in A is shown over the empty B beside it (column A is narrow): the value stands in C."""
     title(ws, f"Plan de acción consolidado {heading.vigencia}")
-    block: list[tuple[str, Value, str]] = [
-        ("Municipio", heading.municipality, "General"),
-        ("Plan de desarrollo", heading.plan_name, "General"),
-        ("Vigencia", heading.vigencia, "0"),
-        ("Ronda", heading.ronda_label, "General"),
-        ("Fecha de generación", heading.generated_at.replace(tzinfo=None), DATETIME_FORMAT),
-        ("Dependencias con plan aceptado", f"{heading.accepted} de {heading.expected}", "General"),
-    ]
-    for row, (label, value, number_format) in enumerate(block, start=2):
-        put_text(ws.cell(row, 1), label).font = BOLD  # shown over the empty B beside it: column A is narrow
-        cell = put_text(ws.cell(row, BLOCK_VALUE_COLUMN), value)
-        cell.number_format = number_format
-        cell.alignment = Alignment(horizontal="left")
+    block = heading.block("Ronda", "Dependencias con plan aceptado")
+    row = put_block(ws, 2, block, column=BLOCK_VALUE_COLUMN, alignment=Alignment(horizontal="left"))
     note = "Plan de acción para publicar en la página web a más tardar el 31 de enero (Ley 1474 de 2011, art. 74)."
-    put_text(ws.cell(len(block) + 2, 1), note).font = NOTE_FONT
+    put_text(ws.cell(row, 1), note).font = NOTE_FONT
 
 
 def _write_meta(ws: Worksheet, row: int, plan: AcceptedPlan, meta: dict[str, Value]) -> None:
@@ -377,22 +340,6 @@ def _write_projects(ws: Worksheet, projects: Sequence[_Project], municipality: s
     _write_total(ws, row + 1, "Total POAI", 4, totals)
     ws.freeze_panes = ws.cell(TABLE_HEADER_ROW + 1, 1)
     fit_width(ws, landscape=True)
-
-
-# ------------------------------------------------------------------------------------------------ Pendientes
-
-
-def _write_missing(ws: Worksheet, missing: Sequence[tuple[str, str]], vigencia: int) -> None:
-    title(ws, f"Dependencias sin plan de acción {vigencia} aceptado")
-    put_text(ws.cell(2, 1), "Sus metas y su presupuesto no están en las otras hojas.").font = NOTE_FONT
-    header(ws, TABLE_HEADER_ROW, [("Código dependencia", 14), ("Dependencia", 50)])
-    for row, (code, name) in enumerate(missing, start=TABLE_HEADER_ROW + 1):
-        put_text(ws.cell(row, 1), code).number_format = TEXT_FORMAT
-        put_text(ws.cell(row, 2), name)
-    if not missing:
-        put_text(ws.cell(TABLE_HEADER_ROW + 1, 1), "Ninguna: todas las dependencias tienen su plan aceptado.")
-        ws.cell(TABLE_HEADER_ROW + 1, 1).font = NOTE_FONT
-    fit_width(ws)
 
 
 # ------------------------------------------------------------------------------------------------ cells

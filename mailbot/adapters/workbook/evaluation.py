@@ -8,15 +8,13 @@ As in the consolidated plan:
 - percentages are written already rounded to one decimal (the value the grade was read from), with the `0.0%`
   format, so the cell can never show 80.0 % beside a grade computed from 79.96 %; a ratio with nothing planned
   is the text "No programada";
-- every text goes through `writer.put`: an evidence typed as `=HYPERLINK(...)` is shown as typed, never run.
+- every text goes through `cells.put`: an evidence typed as `=HYPERLINK(...)` is shown as typed, never run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -24,29 +22,28 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from mailbot.adapters.workbook.cells import Worksheet, fit_height, fit_width, plain_number, wrapped_lines
 from mailbot.adapters.workbook.report import (
-    BOLD,
-    DATETIME_FORMAT,
-    NOTE_FONT,
     QUARTER_LABELS,
     TABLE_HEADER_ROW,
-    TOP,
-    TOTAL_FILL,
-    WRAP_TOP,
+    Heading,
     Value,
-    Worksheet,
-    clean,
     header,
+    put_block,
     put_text,
+    save,
     title,
+    write_missing,
 )
-from mailbot.adapters.workbook.writer import (
+from mailbot.adapters.workbook.style import (
+    BOLD,
+    NOTE_FONT,
     PERCENT_FORMAT,
     PESOS_FORMAT,
     TEXT_FORMAT,
-    fit_height,
-    fit_width,
-    wrapped_lines,
+    TOP,
+    TOTAL_FILL,
+    WRAP_TOP,
 )
 from mailbot.domain.evaluation import (
     DependenciaEvaluation,
@@ -75,6 +72,8 @@ METHOD_NOTE: Final = (
     "programado a la fecha (todas las fuentes)."
 )
 
+_MISSING_NOTE: Final = "No tienen un reporte aceptado para el trimestre."
+_NONE_MISSING: Final = "Ninguna: todas las dependencias reportaron el trimestre."
 _LEFT: Final = Alignment(horizontal="left", vertical="top")
 _DARK_BELOW: Final = 140  # perceived brightness (0–255) under which a grade's fill gets white text
 
@@ -98,32 +97,15 @@ def evaluation_workbook(
     wb = openpyxl.Workbook()
     summary = wb.active
     summary.title = SHEET_MUNICIPALITY
-    heading = _Heading(municipality, plan_name, vigencia, quarter, generated_at, len(missing))
+    evaluated = len(result.dependencias)
+    label = _label(quarter)
+    heading = Heading(municipality, plan_name, vigencia, label, generated_at, evaluated, evaluated + len(missing))
     _write_municipality(summary, result, heading)
     _write_dependencias(wb.create_sheet(SHEET_DEPENDENCIAS), result, heading)
-    _write_metas(wb.create_sheet(SHEET_METAS), result, heading)
-    _write_missing(wb.create_sheet(SHEET_MISSING), missing, heading)
-    wb.properties.title = f"Evaluación del plan de acción {vigencia} {_label(quarter)} – {clean(municipality)}"
-    wb.properties.creator = "mailbot"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class _Heading:
-    """What the sheets' titles say about the evaluation."""
-
-    municipality: str
-    plan_name: str
-    vigencia: int
-    quarter: Quarter
-    generated_at: dt.datetime
-    missing: int  # dependencias without an accepted report
-
-    @property
-    def period(self) -> str:
-        return f"vigencia {self.vigencia}, seguimiento {_label(self.quarter)}"
+    _write_metas(wb.create_sheet(SHEET_METAS), result, heading, quarter)
+    heading_missing = f"Dependencias sin seguimiento {label} aceptado – vigencia {vigencia}"
+    write_missing(wb.create_sheet(SHEET_MISSING), heading_missing, missing, note=_MISSING_NOTE, none=_NONE_MISSING)
+    return save(wb, f"Evaluación del plan de acción {vigencia} {label} – {municipality}")
 
 
 def _require_quarter(result: MunicipalityEvaluation, quarter: Quarter) -> None:
@@ -137,12 +119,16 @@ def _label(quarter: Quarter) -> str:
     return QUARTER_LABELS[quarter]
 
 
+def _period(heading: Heading) -> str:
+    return f"vigencia {heading.vigencia}, seguimiento {heading.round_label}"
+
+
 # ------------------------------------------------------------------------------------------------ Municipio
 
 
-def _write_municipality(ws: Worksheet, result: MunicipalityEvaluation, heading: _Heading) -> None:
+def _write_municipality(ws: Worksheet, result: MunicipalityEvaluation, heading: Heading) -> None:
     """The title block with the municipality's figures, then metas per state, the grade scale and the method."""
-    title(ws, f"Evaluación del plan de acción {heading.vigencia} – {_label(heading.quarter)}")
+    title(ws, f"Evaluación del plan de acción {heading.vigencia} – {heading.round_label}")
     row = _write_figures(ws, result, heading)
     row = _write_counts(ws, row + 1, result.counts)
     row = _write_scale(ws, row + 1, result)
@@ -152,16 +138,10 @@ def _write_municipality(ws: Worksheet, result: MunicipalityEvaluation, heading: 
     fit_width(ws)
 
 
-def _write_figures(ws: Worksheet, result: MunicipalityEvaluation, heading: _Heading) -> int:
+def _write_figures(ws: Worksheet, result: MunicipalityEvaluation, heading: Heading) -> int:
     """Label in A, value in B: what is evaluated, the score and its grade, the money; returns the next row."""
-    evaluated = len(result.dependencias)
-    block: list[tuple[str, Value, str]] = [
-        ("Municipio", heading.municipality, "General"),
-        ("Plan de desarrollo", heading.plan_name, "General"),
-        ("Vigencia", heading.vigencia, "0"),
-        ("Trimestre", _label(heading.quarter), "General"),
-        ("Fecha de generación", heading.generated_at.replace(tzinfo=None), DATETIME_FORMAT),
-        ("Dependencias evaluadas", f"{evaluated} de {evaluated + heading.missing}", "General"),
+    block = [
+        *heading.block("Trimestre", "Dependencias evaluadas"),
         ("Metas", len(result.metas), "0"),
         ("Metas programadas a la fecha", result.programmed, "0"),
     ]
@@ -190,12 +170,7 @@ def _write_note(ws: Worksheet, row: int) -> None:
 
 def _write_block(ws: Worksheet, row: int, block: Sequence[tuple[str, Value, str]]) -> int:
     """Label in A, value in B (left-aligned); returns the row after the block."""
-    for offset, (label, value, number_format) in enumerate(block):
-        _label_cell(ws, row + offset, label)
-        cell = put_text(ws.cell(row + offset, 2), value)
-        cell.number_format = number_format
-        cell.alignment = _LEFT
-    return row + len(block)
+    return put_block(ws, row, block, column=2, alignment=_LEFT)
 
 
 def _write_counts(ws: Worksheet, row: int, counts: dict[MetaState, int]) -> int:
@@ -236,9 +211,9 @@ def _dependencia_headers() -> list[tuple[str, int]]:
     return headers
 
 
-def _write_dependencias(ws: Worksheet, result: MunicipalityEvaluation, heading: _Heading) -> None:
+def _write_dependencias(ws: Worksheet, result: MunicipalityEvaluation, heading: Heading) -> None:
     """One row per dependencia and the municipality's row below them (same figures as `Municipio`)."""
-    title(ws, f"Evaluación por dependencia – {heading.period}")
+    title(ws, f"Evaluación por dependencia – {_period(heading)}")
     put_text(ws.cell(2, 1), heading.municipality).font = BOLD
     header(ws, TABLE_HEADER_ROW, _dependencia_headers())
     row = TABLE_HEADER_ROW
@@ -309,12 +284,12 @@ def _meta_headers(quarter: Quarter) -> list[tuple[str, int]]:
     ]
 
 
-def _write_metas(ws: Worksheet, result: MunicipalityEvaluation, heading: _Heading) -> None:
+def _write_metas(ws: Worksheet, result: MunicipalityEvaluation, heading: Heading, quarter: Quarter) -> None:
     """One row per meta of every evaluated dependencia, with a filter on every column."""
-    title(ws, f"Evaluación por meta – {heading.period}")
+    title(ws, f"Evaluación por meta – {_period(heading)}")
     note = "Incremento y Reducción: acumulado de T1 al trimestre. Mantenimiento: el nivel del trimestre."
     put_text(ws.cell(2, 1), note).font = NOTE_FONT
-    headers = _meta_headers(heading.quarter)
+    headers = _meta_headers(quarter)
     header(ws, TABLE_HEADER_ROW, headers)
     row = TABLE_HEADER_ROW
     for dependencia in result.dependencias:
@@ -332,16 +307,16 @@ def _write_metas(ws: Worksheet, result: MunicipalityEvaluation, heading: _Headin
 def _write_meta(ws: Worksheet, row: int, dependencia: DependenciaEvaluation, item: MetaEvaluation) -> None:
     meta = item.meta
     texts: list[Value] = [dependencia.code, dependencia.name, meta.number, meta.meta_code, meta.meta, meta.unit]
-    values: list[Value] = [*texts, meta.meta_type, _number(meta.meta_vigencia)]
-    values += [_number(item.planned_q), _number(item.executed_q)]
+    values: list[Value] = [*texts, meta.meta_type, plain_number(meta.meta_vigencia)]
+    values += [plain_number(item.planned_q), plain_number(item.executed_q)]
     for col, value in enumerate(values, start=1):
         cell = put_text(ws.cell(row, col), value)
         cell.alignment = WRAP_TOP if col in {2, 5} else TOP
     for col in (1, 4):
         ws.cell(row, col).number_format = TEXT_FORMAT
     _ratio_cell(ws.cell(row, 11), item.quarter_compliance)
-    put_text(ws.cell(row, 12), _number(item.planned_to_date))
-    put_text(ws.cell(row, 13), _number(item.executed_to_date))
+    put_text(ws.cell(row, 12), plain_number(item.planned_to_date))
+    put_text(ws.cell(row, 13), plain_number(item.executed_to_date))
     _ratio_cell(ws.cell(row, 14), item.cumulative_compliance)
     if item.over_executed:
         _ratio_cell(ws.cell(row, 15), item.cumulative_raw)
@@ -353,27 +328,6 @@ def _write_meta(ws: Worksheet, row: int, dependencia: DependenciaEvaluation, ite
     _grade_cell(ws.cell(row, 23), item.grade)
     put_text(ws.cell(row, 24), item.evidence or None).alignment = WRAP_TOP
     put_text(ws.cell(row, 25), item.explanation or None).alignment = WRAP_TOP
-
-
-def _number(value: Decimal) -> int | float:
-    """A physical quantity as the spreadsheet stores it: whole numbers as integers."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-# ------------------------------------------------------------------------------------------------ Pendientes
-
-
-def _write_missing(ws: Worksheet, missing: Sequence[tuple[str, str]], heading: _Heading) -> None:
-    title(ws, f"Dependencias sin seguimiento {_label(heading.quarter)} aceptado – vigencia {heading.vigencia}")
-    put_text(ws.cell(2, 1), "No tienen un reporte aceptado para el trimestre.").font = NOTE_FONT
-    header(ws, TABLE_HEADER_ROW, [("Código dependencia", 14), ("Dependencia", 50)])
-    for row, (code, name) in enumerate(missing, start=TABLE_HEADER_ROW + 1):
-        put_text(ws.cell(row, 1), code).number_format = TEXT_FORMAT
-        put_text(ws.cell(row, 2), name)
-    if not missing:
-        put_text(ws.cell(TABLE_HEADER_ROW + 1, 1), "Ninguna: todas las dependencias reportaron el trimestre.")
-        ws.cell(TABLE_HEADER_ROW + 1, 1).font = NOTE_FONT
-    fit_width(ws)
 
 
 # ------------------------------------------------------------------------------------------------ cells
