@@ -49,6 +49,8 @@ DEFAULT_USERS = (
     "outsider@externo.test",
 )
 REJECTED_ADDRESS = "rechazado@municipio.test"
+# Postfix answers RCPT TO for this one with a temporary 450: a real 4xx that mailbot must retry, never give up early.
+DEFERRED_ADDRESS = "aplazado@municipio.test"
 PASSWORD = "clave-de-prueba"
 
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin"])
@@ -468,7 +470,8 @@ class MailServers:
         self._write_server_configs()
         _write(
             self._postfix_dir / "recipient_access",
-            f"{REJECTED_ADDRESS} 550 5.1.1 mailbox refused by the test server\n",
+            f"{REJECTED_ADDRESS} 550 5.1.1 mailbox refused by the test server\n"
+            f"{DEFERRED_ADDRESS} 450 4.2.1 mailbox busy on the test server, try again later\n",
         )
         self._configured = True
         self._write_users()
