@@ -154,7 +154,6 @@ class Watcher:
         self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
         self._standing_by = False
         self.idle = threading.Event()  # set while waiting for news after a pass that found none
-        self.idle_passes = 0  # how many times the watcher has caught up and gone idle
 
     @property
     def active(self) -> bool:
@@ -213,12 +212,11 @@ class Watcher:
                 self.lock.release()
 
     def _report_idle(self) -> None:
-        """A pass found nothing new and its flush is done: say so (a log event, the `idle` event, the count).
+        """A pass found nothing new and its flush is done: say so (a log event, and `idle` until the next pass).
 
         Observable evidence that the daemon has caught up, for an operator reading the logs and for tests that
         must prove nothing more is coming (instead of sleeping a while and hoping).
         """
-        self.idle_passes += 1
         self.idle.set()
         log.debug("watcher_idle", folder=self.app.config.imap.folder, outbox_waiting=outbox.waiting(self.app.sessions))
 

@@ -2,7 +2,7 @@
 
 Instead of sleeping "long enough for a duplicate to show up", a test waits for facts:
 1. nothing that could send is still running, or it has caught up: the command or pass returned, the daemon was
-   stopped, or its watcher reported going idle (`Watcher.idle_passes`, the `watcher_idle` log event) after the
+   stopped, or its watcher reported going idle (`Watcher.idle`, the `watcher_idle` log event) after the
    pass that handled the last message;
 2. mailbot's outbox holds no mail still to send (`outbox.waiting` is 0: every row is `sent` or `failed`);
 3. Postfix's queue is empty (`MailServers.wait_until_delivered`): every mail it accepted is in its mailbox.
@@ -47,9 +47,13 @@ def exactly(servers: MailServers, user: str, count: int, folder: str = "INBOX") 
     return found
 
 
-def watcher_caught_up(watcher: Watcher, after: int, timeout: float = TIMEOUT) -> None:
-    """The watcher went idle (a pass that found nothing new, its flush done) more than `after` times."""
-    wait_until(lambda: watcher.idle_passes > after, "the watcher never caught up", timeout)
+def watcher_caught_up(watcher: Watcher, timeout: float = TIMEOUT) -> None:
+    """The watcher is idle: a pass found nothing new after the ones that did work, and its flush is done.
+
+    Call it once the effect of the last piece of work was seen (an answer arrived): every pass clears `idle` when
+    it starts, so a set `idle` then was set by a later pass that found nothing.
+    """
+    wait_until(watcher.idle.is_set, "the watcher never caught up", timeout)
 
 
 def log_events(log: Path) -> list[dict[str, object]]:
