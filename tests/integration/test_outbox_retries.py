@@ -70,9 +70,9 @@ def test_a_failing_mail_is_retried_on_the_doubling_schedule_and_given_up_after_1
 
     now, waits = START, []
     for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
-        early = outbox.flush(app.sessions, app.config.smtp, at(now - dt.timedelta(seconds=1)))
+        early = outbox.flush(app.sessions, app.senders, at(now - dt.timedelta(seconds=1)))
         assert (early.sent, early.retrying, early.failed) == ([], [], []), f"attempt {attempt} ran before it was due"
-        report = outbox.flush(app.sessions, app.config.smtp, at(now))
+        report = outbox.flush(app.sessions, app.senders, at(now))
         status, attempts, due, error = state()
         assert attempts == attempt
         assert error, "the failure's reason is kept"
@@ -89,7 +89,7 @@ def test_a_failing_mail_is_retried_on_the_doubling_schedule_and_given_up_after_1
     if failure == "4xx_for_every_recipient":
         assert last_error.startswith("450"), last_error  # the server's own answer
         assert "try again later" in last_error
-    later = outbox.flush(app.sessions, app.config.smtp, at(now + dt.timedelta(days=30)))
+    later = outbox.flush(app.sessions, app.senders, at(now + dt.timedelta(days=30)))
     assert (later.sent, later.retrying, later.failed) == ([], [], []), "a given-up mail is never tried again"
     assert (status, attempts) == ("failed", outbox.MAX_ATTEMPTS)
     with app.sessions() as session:
