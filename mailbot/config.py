@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from mailbot.domain.addresses import domain_of, normalize_address
+from mailbot.domain.addresses import allow_test_domains, domain_of, normalize_address
 from mailbot.domain.evaluation import DNP_GRADES, DNP_LAG_BELOW, EvaluationRules, Grade, check_grades
 from mailbot.domain.rounds import RoundDays
 from mailbot.errors import ConfigError, ConfigNotFoundError
@@ -78,6 +78,10 @@ class Municipality(Section):
         min_length=1, description="The administration's own mail domains (who counts as an insider)."
     )
     timezone: str = Field("America/Bogota", description="Time zone of every date mailbot shows.")
+    test_domains: bool = Field(
+        False,
+        description="Accept addresses under the reserved .test domain (RFC 6761): for test servers only.",
+    )
 
     @field_validator("domains")
     @classmethod
@@ -496,6 +500,9 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> MailbotCon
     data = _substitute_env(data, (), env, lines, path, problems)
     if problems:
         raise ConfigError("\n".join(problems))
+    municipality = data.get("municipality") if isinstance(data, dict) else None
+    if isinstance(municipality, dict) and municipality.get("test_domains") is True:
+        allow_test_domains()  # before any address is validated (see domain.addresses)
     try:
         return MailbotConfig.model_validate(data)
     except ValidationError as exc:

@@ -22,11 +22,17 @@ import structlog
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import Pool
 
+from mailbot.domain.addresses import allow_test_domains
 from tests.support import postgres
 from tests.support.configs import storage_engine
 from tests.support.mailservers import MailServers
 
 _MAIL_SERVER_FIXTURES = frozenset({"mail_servers", "mail"})
+
+# The test servers' addresses are under the reserved `.test` domain, also in tests that parse mail without loading
+# a configuration; a configuration from tests/support/configs.py says `municipality.test_domains: true` too, so
+# the mailbot processes the tests start accept them as well. Production never calls this (domain.addresses).
+allow_test_domains()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -153,6 +153,7 @@ class Watcher:
         self._mailbox: Mailbox | None = None
         self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
         self._standing_by = False
+        self.idle = threading.Event()  # set while waiting for news after a pass that found none
 
     @property
     def active(self) -> bool:
@@ -179,12 +180,14 @@ class Watcher:
                 if not self._hold_lock():
                     continue
                 try:
+                    self.idle.clear()
                     report = self.once()
                     self.imap_state.restored()
                     self.failures.recovered()
                     self.backoff.reset()
                     if report.fetched:
                         continue  # mail that arrived during the pass may not raise IDLE again: look once more now
+                    self._report_idle()
                     # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
                     # every poll_interval, a safety net for a notification that never came.
                     self._connected().wait_for_new(config.folder, self._wait_seconds(), stop=self.stop)
@@ -207,6 +210,15 @@ class Watcher:
             self._drop()
             if self.lock is not None:
                 self.lock.release()
+
+    def _report_idle(self) -> None:
+        """A pass found nothing new and its flush is done: say so (a log event, and `idle` until the next pass).
+
+        Observable evidence that the daemon has caught up, for an operator reading the logs and for tests that
+        must prove nothing more is coming (instead of sleeping a while and hoping).
+        """
+        self.idle.set()
+        log.debug("watcher_idle", folder=self.app.config.imap.folder, outbox_waiting=outbox.waiting(self.app.sessions))
 
     def _hold_lock(self) -> bool:
         """True while this fetcher is the active one; otherwise wait `standby_retry` seconds and say False."""

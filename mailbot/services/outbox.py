@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
@@ -183,6 +183,14 @@ def flush(
     if report.sent or report.failed or report.retrying:
         log.info("outbox_flushed", sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed))
     return report
+
+
+def waiting(sessions: UnitOfWork) -> int:
+    """Mails not yet handed to the server for good (pending, retrying later, or being sent): 0 when all is out."""
+    with sessions() as session:
+        return int(
+            session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.status.in_((PENDING, SENDING)))) or 0
+        )
 
 
 def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:

@@ -55,6 +55,8 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
 
     if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
         report.warnings.append("signing.secret is the example's: set MAILBOT_SECRET before going live")
+    if config.municipality.test_domains:
+        report.warnings.append("municipality.test_domains is on: addresses under .test pass; for test servers only")
     for section in (config.imap, config.smtp):
         name = "imap" if section is config.imap else "smtp"
         if section.security == "none" and section.host not in _LOOPBACK:

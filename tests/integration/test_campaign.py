@@ -6,7 +6,6 @@ import datetime as dt
 import email
 import json
 import threading
-import time
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -58,9 +57,13 @@ def workbook_of(message: EmailMessage) -> tuple[str, bytes]:
 
 
 def settle(servers: MailServers, user: str, count: int) -> list[bytes]:
-    """Wait for `count` messages, then a moment more, so that a duplicate would have time to show up."""
+    """Every message of `user` once nothing more can arrive: call it after the sending command or flush returned.
+
+    Wait for `count` messages, then for Postfix's queue to be empty: every mail that was handed over is delivered
+    by then, so the list is final and a duplicate would be in it (tests/support/settle.py).
+    """
     servers.wait_for(user, count=count, timeout=30)
-    time.sleep(1.0)
+    servers.wait_until_delivered()
     return servers.wait_for(user, count=count, timeout=5)
 
 
@@ -232,7 +235,7 @@ def test_dry_run_writes_one_parseable_eml_per_dependencia(tmp_path: Path, mail: 
         assert "acción" in filename
         assert isinstance(read_workbook(data, limits), ParsedWorkbook)
     assert not (tmp_path / "state" / "mailbot.db").exists() or _no_rows(config_path)
-    time.sleep(0.5)
+    mail.wait_until_delivered()  # the command returned: whatever it might have sent is delivered by now
     with mail.mailbox("hacienda@municipio.test") as box:
         assert len(list(box.fetch(mark_seen=False, headers_only=True))) == 0
 

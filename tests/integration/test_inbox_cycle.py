@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from tests.support.configs import SERVER_DEPENDENCIAS, server_config
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
+from tests.support.settle import all_delivered, exactly
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -184,13 +184,15 @@ def test_misdirected_automatic_and_empty_replies(app: App, mail: MailServers) ->
     assert rows[parse(cross)["Message-ID"].strip("<>")]["outcome"] == "quarantined"
     assert "disagree" in rows[parse(cross)["Message-ID"].strip("<>")]["reason"]
     assert rows[parse(out_of_office)["Message-ID"].strip("<>")]["outcome"] == "automatic"
-    time.sleep(1.0)
+    all_delivered(app, mail)  # the pass returned: whatever it sent is delivered, so the counts below are final
     # Salud: its mailing and one answer (no attachment); nothing for the out-of-office.
-    sal_box = answers(mail, "SAL", 2)
+    sal_box = [parse(raw) for raw in exactly(mail, SERVER_DEPENDENCIAS["SAL"], 2)]
     assert "no trae adjunto" in sal_box[1].get_body(("plain",)).get_content()
-    hac_box = answers(mail, "HAC", 2)
+    hac_box = [parse(raw) for raw in exactly(mail, SERVER_DEPENDENCIAS["HAC"], 2)]
     assert "enlace" in hac_box[1].get_body(("plain",)).get_content()
-    edu_box = answers(mail, "EDU", 2)  # an insider in quarantine gets a neutral notice
+    edu_box = [
+        parse(raw) for raw in exactly(mail, SERVER_DEPENDENCIAS["EDU"], 2)
+    ]  # an insider in quarantine gets a neutral notice
     assert "una persona de Planeación lo revisará" in edu_box[1].get_body(("plain",)).get_content()
     with mail.mailbox("outsider@externo.test") as box:
         assert list(box.uids()) == [], "no answer ever goes to an outsider by default"

@@ -32,6 +32,7 @@ from tests.integration.test_inbox_cycle import filled, mailing_of
 from tests.support.configs import SERVER_DEPENDENCIAS, storage_engine
 from tests.support.mailservers import MailServers
 from tests.support.replies import reply, workbook_of
+from tests.support.settle import all_delivered, daemon_caught_up, exactly, watcher_caught_up
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -64,10 +65,12 @@ def inbox_untouched(mail: MailServers) -> None:
         assert "\\Seen" not in messages[0].flags
 
 
-def answered_once(app: App, mail: MailServers) -> None:
-    box = mail.wait_for(HAC, count=2, timeout=60)  # the mailing and the answer
-    time.sleep(1.0)
-    assert len(mail.wait_for(HAC, count=2, timeout=10)) == len(box) == 2, "the reply was answered more than once"
+def answered_once(app: App, mail: MailServers, caught_up: Callable[[], None] = lambda: None) -> None:
+    """The answer arrived; whatever still runs caught up (`caught_up`), all is delivered: so exactly one answer."""
+    mail.wait_for(HAC, count=2, timeout=60)  # the mailing and the answer
+    caught_up()
+    all_delivered(app, mail)
+    exactly(mail, HAC, 2)  # the reply was answered once: a second answer would be a third message
     with app.sessions() as session:
         rows = list(session.scalars(select(ReceivedMessage)))
         assert [r.outcome for r in rows] == ["accepted"]
@@ -82,13 +85,14 @@ def answered_once(app: App, mail: MailServers) -> None:
 def test_dovecot_outage_during_idle_reconnects_logs_once_and_answers_once(tmp_path: Path, mail: MailServers) -> None:
     app, config = prepared(tmp_path, mail, {"imap": {"idle": True, "poll_interval": 600, "timeout": 5}})
     log = tmp_path / "run.log"
-    command = [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json", "run"]
+    command = [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json"]
+    command += ["--log-level", "debug", "run"]
     with log.open("wb") as err, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err) as process:
         try:
-            wait_until(lambda: "daemon_started" in events(log), 30, "the daemon did not start")
+            # First pass done, going to IDLE (a 10-minute poll interval: only IDLE or a reconnect answers).
+            wait_until(lambda: "watcher_idle" in events(log), 30, "the daemon did not report its first pass")
             hac = mailing_of(mail, "HAC")
             message = reply(hac, sender=HAC, attachments=[("Plan.xlsx", filled(app, workbook_of(hac), "HAC"))])
-            time.sleep(2)  # first pass done, in IDLE (a 10-minute poll interval: only IDLE or a reconnect answers)
             mail.stop_dovecot()
             try:
                 mail.send(message, HAC, [PLANEACION])  # Postfix queues it: LMTP to Dovecot is down
@@ -96,7 +100,7 @@ def test_dovecot_outage_during_idle_reconnects_logs_once_and_answers_once(tmp_pa
                 assert process.poll() is None, "the daemon exited during the outage"
             finally:
                 mail.start_dovecot()  # also flushes Postfix's queue
-            answered_once(app, mail)
+            answered_once(app, mail, lambda: daemon_caught_up(log))
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -142,7 +146,7 @@ def test_postfix_outage_during_the_flush_is_retried_and_delivered_once(tmp_path:
 
 
 @contextlib.contextmanager
-def watching(app: App) -> Iterator[list[dict[str, Any]]]:
+def watching(app: App) -> Iterator[tuple[list[dict[str, Any]], Watcher]]:
     """The daemon's watcher loop (Watcher.forever) in a thread, its log events captured."""
     stop = threading.Event()
     watcher = Watcher(app, stop)
@@ -151,7 +155,7 @@ def watching(app: App) -> Iterator[list[dict[str, Any]]]:
         thread = threading.Thread(target=watcher.forever, name="watcher", daemon=True)
         thread.start()
         try:
-            yield logs
+            yield logs, watcher
             assert thread.is_alive(), "the watcher thread died"
         finally:
             stop.set()
@@ -205,10 +209,11 @@ def test_storage_fault_leaves_the_message_on_the_server_logs_once_and_processes_
     send_plan(app, mail, "HAC")
     mail.wait_for(PLANEACION, count=1, timeout=30)
     broken = archive_blocked(app) if fault == "archive_unwritable" else database_locked(app, monkeypatch)
-    with watching(app) as logs:
+    with watching(app) as (logs, watcher):
         with broken:
             wait_until(lambda: any(e["event"] == "storage_unavailable" for e in logs), 60, "no storage error")
-            time.sleep(4)  # several retries while the fault lasts
+            failed = watcher.backoff.failures
+            wait_until(lambda: watcher.backoff.failures >= failed + 3, 60, "no retries")  # retried while it lasts
             inbox_untouched(mail)
             reader = create_engine(app.config.storage.database_url)  # a plain read (SQLite: WAL lets it)
             try:
@@ -218,7 +223,7 @@ def test_storage_fault_leaves_the_message_on_the_server_logs_once_and_processes_
             finally:
                 reader.dispose()
         wait_until(lambda: any(e["event"] == "storage_restored" for e in logs), 60, "never recovered")
-        answered_once(app, mail)
+        answered_once(app, mail, lambda: watcher_caught_up(watcher))
     seen = [e["event"] for e in logs]
     assert seen.count("storage_unavailable") == 1, seen
     assert seen.count("storage_restored") == 1, seen
@@ -268,5 +273,6 @@ def test_dovecot_stopped_while_fetching_loses_nothing_and_answers_each_once(
         assert {r.outcome for r in rows} == {"accepted"}
         answers = [m for m in session.scalars(select(OutboxMail)) if m.received_message_id is not None]
         assert sorted(a.received_message_id for a in answers) == sorted(r.id for r in rows)
+    all_delivered(app, mail)
     for code in ("HAC", "EDU", "SAL", "GOB"):
-        assert len(mail.wait_for(SERVER_DEPENDENCIAS[code], count=2, timeout=30)) == 2
+        exactly(mail, SERVER_DEPENDENCIAS[code], 2)  # its mailing and one answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tests.integration.test_inbox_cycle import by_id, filled, mailing_of, poll
 from tests.support.configs import SERVER_DEPENDENCIAS
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply, workbook_of
+from tests.support.settle import all_delivered, exactly
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -145,14 +145,13 @@ def test_forged_and_misdirected_replies_are_held_for_planeacion_and_never_accept
     assert outcome["untrusted_header"]["radicado"] == "PA-2027-HAC-0001"
     assert not [r for r in rows.values() if r["radicado"] and r["dependencia"] != "HAC"]
 
-    time.sleep(1.0)  # anything wrongly sent would have arrived by now
+    all_delivered(app, mail)  # the pass returned: anything it sent, wrongly or not, is delivered now
     with mail.mailbox(OUTSIDER) as box:
         assert list(box.uids()) == [], "never an answer to an outsider"
     sal_box = mail.wait_for(SERVER_DEPENDENCIAS["SAL"], count=1, timeout=10)
     assert len(sal_box) == 1, "a From the server calls forged is never answered (the answer would reach the victim)"
     # Educación: its mailing and two neutral notices (edited workbook, wrong token), none carrying a plan.
-    edu_box = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["EDU"], count=3, timeout=30)]
-    assert len(edu_box) == 3
+    edu_box = [parse(raw) for raw in exactly(mail, SERVER_DEPENDENCIAS["EDU"], 3)]
     for notice in edu_box[1:]:
         assert "una persona de Planeación lo revisará" in notice.get_body(("plain",)).get_content()
         assert workbooks_in(notice) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.integration.test_inbox_cycle import by_id, filled, mailing_of, poll
 from tests.support.configs import SERVER_DEPENDENCIAS, example_data
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply, workbook_of
+from tests.support.settle import all_delivered
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -118,7 +118,7 @@ def test_crlf_in_configuration_and_workbooks_never_reaches_a_header(tmp_path: Pa
         for row in session.scalars(select(OutboxMail)):
             assert_clean_headers(parse(row.raw))
             assert all("externo" not in r for r in row.recipients)
-    time.sleep(1.0)
+    all_delivered(app, mail)  # the pass returned: whatever it sent is delivered now
     with mail.mailbox(OUTSIDER) as box:
         assert list(box.uids()) == [], "an injected Bcc reached its address"
 

@@ -4,7 +4,6 @@ daily limit for that address and tells planeación."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from mailbot.adapters.db.models import AuditEvent, OutboxMail, ReceivedMessage
 from mailbot.services import digest
 from mailbot.services.daemon import BackgroundDaemon
 from tests.integration.test_daemon import prepared
-from tests.integration.test_reliability_faults import wait_until
 from tests.support.mailservers import MailServers
 from tests.support.replies import parse, reply
+from tests.support.settle import all_delivered, exactly, wait_until, watcher_caught_up
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -38,18 +37,26 @@ class Autoresponder(threading.Thread):
     def run(self) -> None:
         self._send(reply(None, sender=ROBOT, subject="Consulta", body="¿Dónde envío el plan?"))
         answered = 0
-        while not self.done.is_set() and self.sent < ROUNDS:
+        while True:
+            finishing = self.done.is_set()  # once told, one last look: everything received gets its answer
             with self.mail.mailbox(ROBOT) as box:
                 received = [m.obj.as_bytes() for m in box.fetch(mark_seen=False)]
             for raw in received[answered:]:
                 self._send(reply(parse(raw), sender=ROBOT, body="Recibido, gracias. Este buzón responde solo."))
             answered = len(received)
+            if finishing or self.sent >= ROUNDS:
+                return
             self.done.wait(0.3)
 
     def _send(self, raw: bytes) -> None:
         if self.sent < ROUNDS:
             self.mail.send(raw, ROBOT, [PLANEACION])
             self.sent += 1
+
+
+def inbox_empty(mail: MailServers) -> bool:
+    with mail.mailbox(PLANEACION) as box:
+        return list(box.uids()) == []
 
 
 @pytest.mark.slow
@@ -71,14 +78,24 @@ def test_an_autoresponder_gets_at_most_the_daily_limit_and_planeacion_is_told(
             with app.sessions() as session:
                 return session.scalars(select(AuditEvent).where(AuditEvent.kind == "rate_limited")).first() is not None
 
-        wait_until(limited, 90, "mailbot never hit its daily limit")
-        time.sleep(3)  # anything more mailbot would send has time to leave
+        wait_until(limited, "mailbot never hit its daily limit", timeout=90)
+        # Positive evidence that the exchange is over, instead of a pause: mailbot caught up and all it sent is
+        # delivered; the robot answered all it got, and stopped; mailbot decided and moved all of that, caught up
+        # again, and delivered anything it sent for it.
+        watcher_caught_up(daemon.watcher)
+        all_delivered(app, mail)
+        robot.done.set()
+        robot.join(timeout=60)
+        mail.wait_until_delivered()
+        wait_until(lambda: inbox_empty(mail), "a message left undecided in planeación's INBOX")
+        watcher_caught_up(daemon.watcher)
+        all_delivered(app, mail)
     finally:
         robot.done.set()
         robot.join(timeout=60)
         daemon.stop()
 
-    assert len(mail.wait_for(ROBOT, count=LIMIT, timeout=30)) == LIMIT, "more answers than the daily limit"
+    exactly(mail, ROBOT, LIMIT)  # more would be answers past the daily limit
     with app.sessions() as session:
         answers = [m for m in session.scalars(select(OutboxMail)) if m.received_message_id is not None]
         assert len(answers) == LIMIT

@@ -68,6 +68,7 @@ def write_config(folder: Path, changes: dict[str, Any] | None = None) -> Path:
                 "archive_dir": str(folder / "state" / "archivo"),
             },
             "signing": {"secret": TEST_SECRET},
+            "municipality": {"test_domains": True},  # the test servers' municipio.test and externo.test
         },
     )
     data = merge(data, changes or {})

@@ -49,6 +49,8 @@ DEFAULT_USERS = (
     "outsider@externo.test",
 )
 REJECTED_ADDRESS = "rechazado@municipio.test"
+# Postfix answers RCPT TO for this one with a temporary 450: a real 4xx that mailbot must retry, never give up early.
+DEFERRED_ADDRESS = "aplazado@municipio.test"
 PASSWORD = "clave-de-prueba"
 
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin"])
@@ -436,6 +438,29 @@ class MailServers:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 client.logout()
 
+    def queued(self) -> list[str]:
+        """Postfix's queue files not yet delivered (maildrop, incoming, active, deferred, hold): empty when done.
+
+        A message leaves the queue only once Dovecot's LMTP has stored it (or once it bounced, and the bounce is
+        queued in turn), so an empty queue means every mail Postfix accepted is in its mailbox now.
+        """
+        folders = ("maildrop", "incoming", "active", "deferred", "hold")
+        return sorted(
+            str(path.relative_to(self._postfix_queue))
+            for name in folders
+            if (self._postfix_queue / name).is_dir()
+            for path in (self._postfix_queue / name).rglob("*")
+            if path.is_file()
+        )
+
+    def wait_until_delivered(self, timeout: float = 60) -> None:
+        """Return once Postfix's queue is empty: positive evidence that nothing it accepted is still on its way."""
+        deadline = time.monotonic() + timeout
+        while left := self.queued():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Postfix still holds {left} after {timeout} s\n{self.log_text(lines=30)}")
+            time.sleep(0.05)
+
     @staticmethod
     def _fetch_all(client: imaplib.IMAP4) -> list[bytes]:
         status, data = client.uid("FETCH", "1:*", "(BODY.PEEK[])")
@@ -468,7 +493,8 @@ class MailServers:
         self._write_server_configs()
         _write(
             self._postfix_dir / "recipient_access",
-            f"{REJECTED_ADDRESS} 550 5.1.1 mailbox refused by the test server\n",
+            f"{REJECTED_ADDRESS} 550 5.1.1 mailbox refused by the test server\n"
+            f"{DEFERRED_ADDRESS} 450 4.2.1 mailbox busy on the test server, try again later\n",
         )
         self._configured = True
         self._write_users()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,10 +37,37 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_lock_keys_are_stable_signed_64_bit_integers() -> None:
-    assert lock_key("fetcher:a@b:993/INBOX") == lock_key("fetcher:a@b:993/INBOX")
+#: The documented algorithm by hand: the first 8 bytes of SHA-256("mailbot:" + name), big-endian, signed.
+#: `printf '%s' 'mailbot:mailing:7' | sha256sum` starts dd367d71ebcf102e, which is 0xdd36… - 2**64 as a signed int.
+KNOWN_KEYS = {
+    "fetcher:a@b:993/INBOX": -2370094876819004382,  # df1bbb444f3ae422
+    "mailing:7": -2506678214344110034,  # dd367d71ebcf102e
+    "x": 4378606009177775461,  # 3cc3eef76c6e9d65
+}
+
+
+def test_lock_keys_are_the_documented_sha256_values() -> None:
+    """Pinned values: a salted `hash()` or a changed derivation would split two versions' workers on one lock."""
+    assert {name: lock_key(name) for name in KNOWN_KEYS} == KNOWN_KEYS
     assert lock_key("fetcher:a@b:993/INBOX") != lock_key("fetcher:a@b:993/Otra")
-    assert -(2**63) <= lock_key("x") < 2**63
+
+
+@pytest.mark.parametrize("seed", ["0", "4242"])
+def test_lock_keys_are_the_same_in_another_process_with_another_hash_seed(seed: str) -> None:
+    """Two processes (two machines) must compute one key for one name, whatever their PYTHONHASHSEED."""
+    program = (
+        "import json, sys; from mailbot.adapters.db.locks import lock_key; "
+        "print(json.dumps({n: lock_key(n) for n in sys.argv[1:]}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, *KNOWN_KEYS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONHASHSEED": seed},
+        check=True,
+    )
+    assert json.loads(done.stdout) == KNOWN_KEYS
 
 
 def test_one_fetcher_holds_the_mailbox_and_another_takes_over_when_its_connection_dies(engine: Engine) -> None:

@@ -16,7 +16,16 @@ import pytest
 from openpyxl.workbook.workbook import Workbook
 
 from mailbot.config import MailbotConfig, load_config
-from mailbot.domain.workbook_format import METAS_LETTERS, SHEET_CONTROL, SHEET_METAS, ControlField, HeaderField
+from mailbot.domain.workbook_format import (
+    METAS_LETTERS,
+    QUARTERS,
+    SHEET_CONTROL,
+    SHEET_METAS,
+    ControlField,
+    HeaderField,
+    Source,
+    money_key,
+)
 from mailbot.services.pdm import configured_catalogue
 from mailbot.services.templates import make_template
 from mailbot.services.validation import ValidationResult, validate_bytes
@@ -284,6 +293,56 @@ def test_p03_over_available_budget(config: MailbotConfig) -> None:
     assert codes(result) == {("P03", "E")}
     assert len(result.findings) == 2  # the source (funcionamiento) and the total
     assert all("supera" in f.message for f in result.findings)
+
+
+def _spend_exactly(config: MailbotConfig, dependencia: str, change: dict[Source, int]) -> Callable[[Metas], None]:
+    """Each source's total set to the dependencia's available budget plus `change[source]` pesos."""
+    budget = config.dependencia(dependencia).budget
+    available = {
+        Source.POAI: budget.poai,
+        Source.FUNCIONAMIENTO: budget.operating,
+        Source.COFINANCIACION: budget.cofinancing,
+    }
+
+    def mutate(metas: Metas) -> None:
+        for source, limit in available.items():
+            keys = [money_key(source, q) for q in QUARTERS]
+            funded = next(m for m in metas if sum(m[k] for k in keys) > 0)  # its BPIN or entity already there
+            biggest = max(keys, key=lambda k: funded[k])
+            planned = sum(m[k] for m in metas for k in keys)
+            funded[biggest] += limit + change.get(source, 0) - planned
+
+    return mutate
+
+
+def test_p03_exactly_the_available_budget_of_every_source_passes(config: MailbotConfig) -> None:
+    result = check(config, plan(config, _spend_exactly(config, "EDU", {}), dependencia="EDU", n=6), "EDU")
+    assert result.findings == []
+
+
+@pytest.mark.parametrize("source", list(Source))
+def test_p03_one_peso_over_a_source_names_that_source(config: MailbotConfig, source: Source) -> None:
+    over = plan(config, _spend_exactly(config, "EDU", {source: 1}), dependencia="EDU", n=6)
+    result = check(config, over, "EDU")
+    assert codes(result) == {("P03", "E")}
+    by_column = {f.cell.split(":")[0].rstrip("0123456789"): f for f in result.findings}
+    assert set(by_column) == {METAS_LETTERS[money_key(source, None)], METAS_LETTERS["total"]}
+    finding = by_column[METAS_LETTERS[money_key(source, None)]]
+    assert f"El presupuesto {source.label} programado" in finding.message
+    assert "en $ 1:" in finding.message, finding.message  # over by exactly one peso
+
+
+@pytest.mark.parametrize("source", list(Source))
+def test_p03_one_peso_over_a_source_within_the_total_is_still_an_error(config: MailbotConfig, source: Source) -> None:
+    """A source over its own budget is an error even when another source's saving keeps the total within."""
+    other = next(s for s in Source if s != source)
+    result = check(
+        config, plan(config, _spend_exactly(config, "EDU", {source: 1, other: -1}), dependencia="EDU", n=6), "EDU"
+    )
+    (finding,) = result.findings
+    assert (finding.code, finding.severity.value) == ("P03", "E")
+    assert finding.cell.startswith(METAS_LETTERS[money_key(source, None)])
+    assert source.label in finding.message
 
 
 def test_p04_much_left_unassigned(tmp_path: Path, config: MailbotConfig) -> None:

@@ -36,3 +36,16 @@ def test_without_a_vigencia_or_a_day_validation_refuses_to_guess(tmp_path: Path)
     config = load_config(write_config(tmp_path), environ={})
     with pytest.raises(ValueError, match="today"):
         validate_bytes(config, make_plan(config), dependencia="HAC")
+
+
+def test_new_years_eve_at_20_00_in_bogota_is_still_the_old_year_for_the_clock(tmp_path: Path) -> None:
+    """31 December, 20:00 in Bogotá is 1 January in UTC: the clock's day is still 31 December, whose vigencia is
+    the coming year (formulación from October on is next year's plan); the UTC day happens to agree here, the eve
+    of October above is where they part."""
+    config = load_config(write_config(tmp_path), environ={})
+    data = make_plan(config, vigencia=2027)
+    evening = FixedClock(dt.datetime(2027, 1, 1, 1, 0, tzinfo=dt.UTC))
+    assert evening.today() == dt.date(2026, 12, 31)
+    result = validate_bytes(config, data, dependencia="HAC", today=evening.today())
+    assert result.context is not None
+    assert result.context.vigencia == 2027
