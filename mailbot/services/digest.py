@@ -217,16 +217,15 @@ def _opened_since(session: Session, since: dt.datetime) -> int:
 
 def _attention(app: App, today: dt.date) -> tuple[list[str], list[str]]:
     """The standing queue, oldest first, with its age; and apart, the secretarios who are away and until when."""
-    names = {d.code: d.name for d in app.config.dependencias}
     queue, away = [], []
     for item in attention.standing(app):
         since = item.since.astimezone(app.clock.tz).date()
-        who = names.get(item.dependencia or "", "Sin dependencia")
         if item.kind == Kind.AWAY.value:
             away.append(item.summary)
             continue
         label = KIND_ES.get(item.kind, item.kind)
-        queue.append(f"{label} ({who}, {age_es(since, today)}, #{item.id}): {item.summary}")
+        where = f" · {item.dependencia}" if item.dependencia else ""
+        queue.append(f"{label}{where} · {age_es(since, today)} (#{item.id}): {item.summary}")
     return queue, away
 
 

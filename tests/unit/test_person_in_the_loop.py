@@ -138,6 +138,8 @@ def test_what_resolves_what() -> None:
     assert not attention.away_expired(dt.date(2027, 1, 15), dt.date(2027, 1, 15))
     assert attention.away_expired(dt.date(2027, 1, 15), dt.date(2027, 1, 16))
     assert not attention.away_expired(None, dt.date(2030, 1, 1))
+    assert attention.coverage_es(3, 6) == "3 de 6 dependencias reportaron"
+    assert attention.coverage_es(1, 6) == "1 de 6 dependencias reportó"
     assert attention.age_es(JAN_5, JAN_5) == "desde hoy"
     assert attention.age_es(JAN_5, dt.date(2027, 1, 6)) == "desde hace 1 día"
     assert attention.age_es(JAN_5, dt.date(2027, 1, 8)) == "desde hace 3 días"
