@@ -43,9 +43,10 @@ KIND_ES: Final[dict[str, str]] = {
 }
 
 #: What an accepted plan of the dependencia closes (for its mailing, or tied to none): the reasons a person was
-#: needed for that plan are gone once it is in.
+#: needed for that plan are gone once it is in. Not a sender who may not submit (someone else tried: a person
+#: decides), nor a question (a person answers it).
 RESOLVED_BY_ACCEPTANCE: Final = frozenset(
-    {Kind.QUARANTINED, Kind.UNMATCHED, Kind.REJECTED_SENDER, Kind.ERROR, Kind.WITHHELD, Kind.ANSWER_FAILED}
+    {Kind.QUARANTINED, Kind.UNMATCHED, Kind.ERROR, Kind.WITHHELD, Kind.ANSWER_FAILED}
 )
 #: What any message from the dependencia written by a person closes.
 RESOLVED_BY_REPLY: Final = frozenset({Kind.AWAY})
@@ -201,7 +202,7 @@ def withheld(sender: str, limit: int, dependencia: str | None) -> Opening:
     return Opening(
         Kind.WITHHELD,
         dependencia,
-        f"No se respondió a {sender}: ya recibió hoy {limit} correos automáticos (límite diario)",
+        f"Se dejó de responder a {sender}: ya recibió hoy {limit} correos automáticos, el límite diario",
     )
 
 

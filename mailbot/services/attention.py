@@ -34,6 +34,7 @@ class OpenItem:
     summary: str
     message_id: str | None
     until: dt.date | None
+    received_id: int | None  # the row `mailbot messages` shows as "id"
 
 
 def open_item(
@@ -47,6 +48,7 @@ def open_item(
     until: dt.date | None = None,
 ) -> bool:
     """Open an item unless one with this key exists (a message decided again opens no second one)."""
+    key = key[:200]
     if session.scalars(select(AttentionItem.id).where(AttentionItem.key == key)).first() is not None:
         return False
     dependencia_id = None
@@ -54,7 +56,7 @@ def open_item(
         dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == opening.dependencia)).first()
     session.add(
         AttentionItem(
-            key=key[:200],
+            key=key,
             kind=opening.kind.value,
             summary=opening.summary,
             dependencia_id=dependencia_id,
@@ -139,7 +141,16 @@ def standing(app: App) -> list[OpenItem]:
             .order_by(AttentionItem.created_at, AttentionItem.id)
         ).all()
         return [
-            OpenItem(item.id, item.created_at, code, item.kind, item.summary, message_id, item.until)
+            OpenItem(
+                item.id,
+                item.created_at,
+                code,
+                item.kind,
+                item.summary,
+                message_id,
+                item.until,
+                item.received_message_id,
+            )
             for item, code, message_id in rows
         ]
 

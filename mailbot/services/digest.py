@@ -224,8 +224,13 @@ def _attention(app: App, today: dt.date) -> tuple[list[str], list[str]]:
             away.append(item.summary)
             continue
         label = KIND_ES.get(item.kind, item.kind)
-        where = f" · {item.dependencia}" if item.dependencia else ""
-        queue.append(f"{label}{where} · {age_es(since, today)} (#{item.id}): {item.summary}")
+        said = [
+            label,
+            item.dependencia,
+            age_es(since, today),
+            f"Mensaje #{item.received_id}" if item.received_id else None,
+        ]
+        queue.append(f"{' · '.join(p for p in said if p)}: {item.summary} (#{item.id})")
     return queue, away
 
 

@@ -621,12 +621,13 @@ class InboxProcessor:
         outcome, sender = verdict.decision.outcome, parsed.facts.from_address or ""
         key = f"{outcome.value}:{row.id}"
         if outcome in (Outcome.QUARANTINED, Outcome.UNMATCHED, Outcome.REJECTED_SENDER):
+            # An outsider rejected had matched a mailing (a thread, a token, a signed workbook): a secretario
+            # writing from a personal address, say; a person must look, though the outsider gets no answer.
             found = verdict.match or Match("quarantined", verdict.decision.reason)
-            if outcome is not Outcome.REJECTED_SENDER or verdict.insider:
-                opening = attention_items.unplaced(
-                    found, sender, self._names(), tampered=verdict.tampered, insider=verdict.insider
-                )
-                attention.open_item(session, opening, key=key, now=now, received_message_id=row.id)
+            opening = attention_items.unplaced(
+                found, sender, self._names(), tampered=verdict.tampered, insider=verdict.insider
+            )
+            attention.open_item(session, opening, key=key, now=now, received_message_id=row.id)
         elif outcome is Outcome.BOUNCE:
             self._attend_bounce(session, row, parsed, verdict, now)
         elif verdict.away is not None:
@@ -810,7 +811,7 @@ class InboxProcessor:
             attention.open_item(
                 session,
                 opening,
-                key=f"withheld:{row.id}",
+                key=f"withheld:{sender}:{now.astimezone(self.app.clock.tz).date()}",
                 now=now,
                 received_message_id=row.id,
                 mailing_id=row.mailing_id,

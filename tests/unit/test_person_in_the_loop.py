@@ -133,6 +133,7 @@ def test_unmatched_and_other_summaries() -> None:
 def test_what_resolves_what() -> None:
     assert attention.resolves_on_acceptance("quarantined")
     assert not attention.resolves_on_acceptance("question")  # a person answers a question
+    assert not attention.resolves_on_acceptance("rejected_sender")  # someone else tried: a person decides
     assert not attention.resolves_on_acceptance("away")
     assert attention.resolves_on_reply("away")
     assert not attention.away_expired(dt.date(2027, 1, 15), dt.date(2027, 1, 15))
