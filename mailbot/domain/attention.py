@@ -131,7 +131,7 @@ def unplaced(
         if not insider:
             text = f"{sender}, de fuera del municipio, envió un plan para {target}"
         else:
-            text = f"{sender} no está registrado en {target} y envió un plan para ella sin el archivo firmado"
+            text = f"{sender}, que no está registrado en {target}, respondió por esa dependencia sin su archivo firmado"
         return Opening(Kind.REJECTED_SENDER, match.dependencia, _capital(text))
     if match.status == "unmatched":
         if "sender" in match.signals:
@@ -214,12 +214,15 @@ def undelivered(addresses: Sequence[str], detail: str, dependencia: str | None) 
 
 
 def question(
-    code: str | None, sender: str, text: str, contact: str, names: Mapping[str, str], limit: int = 140
+    code: str | None, sender: str, text: str, forwarded_to: str | None, names: Mapping[str, str], limit: int = 140
 ) -> Opening:
+    """`forwarded_to`: the contact's name, or None when the contact is planeación's own mailbox (nothing to forward:
+    the question is there already)."""
     words = " ".join(text.split())
     quoted = words if len(words) <= limit else words[: limit - 1] + "…"
     who = _capital(_name(code, names)) if code else sender
-    return Opening(Kind.QUESTION, code, f"{who} preguntó ({sender}): «{quoted}»; se reenvió a {contact}")
+    where = f"se reenvió a {forwarded_to}" if forwarded_to else "está en el buzón de Planeación, sin responder"
+    return Opening(Kind.QUESTION, code, f"{who} preguntó ({sender}): «{quoted}»; {where}")
 
 
 def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str]) -> Opening:

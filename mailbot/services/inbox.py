@@ -682,12 +682,16 @@ class InboxProcessor:
     ) -> None:
         """A question goes to planeación's contact (a person answers it) and into the attention queue."""
         text = new_text(parsed.text) or parsed.text
-        attached = tuple((p.filename or "adjunto", p.content_type, p.data) for p, _ in files if p.data)
         dependencia = ref.dependencia if ref else None
-        mail = forward_question(self.config, parsed.facts, parsed.text, attached, dependencia)
-        outbox.queue(session, self.config, mail, dedup_key=f"forward:{row.id}", now=now, received_message_id=row.id)
-        contact = self.config.effective_contact.name
-        opening = attention_items.question(dependencia, parsed.facts.from_address or "", text, contact, self._names())
+        contact = self.config.effective_contact
+        forwarded_to = None
+        if str(contact.email).lower() != self.config.smtp.from_address.lower():  # else: it is in that mailbox already
+            attached = tuple((p.filename or "adjunto", p.content_type, p.data) for p, _ in files if p.data)
+            mail = forward_question(self.config, parsed.facts, parsed.text, attached, dependencia)
+            outbox.queue(session, self.config, mail, dedup_key=f"forward:{row.id}", now=now, received_message_id=row.id)
+            forwarded_to = contact.name
+        sender = parsed.facts.from_address or ""
+        opening = attention_items.question(dependencia, sender, text, forwarded_to, self._names())
         attention.open_item(
             session,
             opening,

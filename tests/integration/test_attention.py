@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from mailbot.app import App
 from mailbot.cli import cli
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
+from mailbot.domain.fechas import fecha_larga
 from mailbot.services import attention, campaign, digest, outbox, queries, setup
 from mailbot.services.daemon import Watcher
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
@@ -137,6 +139,22 @@ def test_a_question_reaches_the_contact_threaded_and_the_secretario_is_told(
     assert item["since"].endswith("-05:00")  # America/Bogota
 
 
+def test_when_the_contact_is_planeacions_own_mailbox_the_question_is_not_sent_to_itself(
+    tmp_path: Path, mail: MailServers
+) -> None:
+    # As without a `contact` section, whose default is smtp.from_address.
+    app, config = make_app(tmp_path, mail, {"contact": {"name": "Secretaría de Planeación", "email": PLANEACION}})
+    edu = mailing_of(mail, "EDU")
+    question = reply(edu, sender=SERVER_DEPENDENCIAS["EDU"], body="¿Puedo incluir metas del plan anterior?")
+    deliver(mail, (question, SERVER_DEPENDENCIAS["EDU"]))
+    assert poll(app) == {"question": 1}
+    assert [m.kind for m in answers_to(app, question)] == ["consulta_recibida"], "no forward to its own mailbox"
+    _, told = box(mail, SERVER_DEPENDENCIAS["EDU"], 2)
+    assert "Secretaría de Planeación" in text_of(told)
+    (item,) = cli_json(config, "attention", "list", "--json")
+    assert item["summary"].endswith("está en el buzón de Planeación, sin responder")
+
+
 def test_an_out_of_office_shows_the_secretario_away_until_the_dependencia_writes_again(
     app_and_config: tuple[App, Path], mail: MailServers, tmp_path: Path
 ) -> None:
@@ -248,7 +266,7 @@ def test_an_answer_that_cannot_be_built_still_acknowledges_and_the_cap_holds(tmp
     assert "Recibimos su mensaje" in text
     assert "Una persona de la Secretaría de Planeación lo revisará" in text
     assert "Laura Gómez Ruiz" in text
-    assert " de 20" in text  # the date, written in es-CO ("jueves 3 de diciembre de 2026")
+    assert fecha_larga(app.clock.now().date()) in text  # "jueves 3 de diciembre de 2026"
     (item,) = cli_json(config, "attention", "list", "--json")
     assert item["kind"] == "answer_failed"
     assert item["dependencia"] == "GOB"
@@ -281,3 +299,59 @@ def test_a_person_resolves_an_item_from_the_command_line(app_and_config: tuple[A
     with app.sessions() as session:
         resolved = session.get_one(AttentionItem, item["id"])
         assert (resolved.resolved_by, resolved.note) == ("person", "Era un oficio")
+
+
+def bounce_of(mailing: Any, recipient: str) -> bytes:
+    """What a receiving server sends back for a full mailbox: an RFC 3464 report naming the returned message."""
+    return "\r\n".join(
+        [
+            "From: MAILER-DAEMON@mx.municipio.test",
+            f"To: {PLANEACION}",
+            "Subject: Undelivered Mail Returned to Sender",
+            f"Message-ID: {make_msgid(domain='mx.municipio.test')}",
+            "Auto-Submitted: auto-replied",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+            "",
+            "--B",
+            "Content-Type: text/plain",
+            "",
+            "Your message could not be delivered.",
+            "--B",
+            "Content-Type: message/delivery-status",
+            "",
+            "Reporting-MTA: dns; mx.municipio.test",
+            "",
+            f"Final-Recipient: rfc822; {recipient}",
+            "Action: failed",
+            "Status: 5.2.2",
+            "Diagnostic-Code: smtp; 552 5.2.2 mailbox full",
+            "",
+            "--B",
+            "Content-Type: text/rfc822-headers",
+            "",
+            f"Message-ID: {mailing['Message-ID']}",
+            f"Subject: {mailing['Subject']}",
+            "",
+            "--B--",
+            "",
+        ]
+    ).encode()
+
+
+def test_a_bounce_opens_one_undelivered_item_for_the_dependencia(
+    app_and_config: tuple[App, Path], mail: MailServers
+) -> None:
+    app, config = app_and_config
+    sal = mailing_of(mail, "SAL")
+    deliver(mail, (bounce_of(sal, SERVER_DEPENDENCIAS["SAL"]), "MAILER-DAEMON@mx.municipio.test"))
+    assert poll(app) == {"bounce": 1}
+    (item,) = cli_json(config, "attention", "list", "--json")
+    assert item["kind"] == "undelivered"
+    assert item["dependencia"] == "SAL"
+    assert item["summary"].startswith(f"Un correo a {SERVER_DEPENDENCIAS['SAL']} no se pudo entregar (5.2.2")
+    sent = [
+        r["status"] for r in queries.outbox_rows(app, limit=100) if r["message_id"] == sal["Message-ID"].strip("<>")
+    ]
+    assert sent == ["failed"]
+    assert len(cli_json(config, "attention", "list", "--json")) == 1, "the failed outbox row is the same item"
