@@ -104,7 +104,7 @@ def _name(code: str | None, names: Mapping[str, str]) -> str:
     return con_articulo(names[code]) if code and code in names else (code or "una dependencia")
 
 
-def _prep(preposition: str, phrase: str) -> str:
+def prep(preposition: str, phrase: str) -> str:
     """ "de" + "el Despacho" → "del Despacho"; "a" + "el Despacho" → "al Despacho"."""
     if phrase.startswith("el ") and preposition in ("de", "a"):
         return f"{preposition}l {phrase[3:]}"
@@ -139,7 +139,7 @@ def unplaced(
         elif "subject_tag" in match.signals:
             text = (
                 f"Mensaje de {sender} sin firma ni remitente registrado; solo el asunto nombra "
-                f"{_prep('a', _name(match.signals['subject_tag'], names))}"
+                f"{prep('a', _name(match.signals['subject_tag'], names))}"
             )
         else:
             text = f"Mensaje sin dependencia de {sender}: sin firma ni remitente registrado"
@@ -152,21 +152,21 @@ def _quarantine(match: Match, sender: str, names: Mapping[str, str], *, tampered
     if tampered:
         return f"El archivo que envió {sender} fue modificado en su hoja de control (firma inválida)"
     if not signals and match.dependencia:
-        return f"{sender} envió un archivo {_prep('de', _name(match.dependencia, names))} para una ronda sin envío"
+        return f"{sender} envió un archivo {prep('de', _name(match.dependencia, names))} para una ronda sin envío"
     if not signals:
         return f"El mensaje de {sender} no pasó la verificación de autenticidad del remitente"
     who = next((signals[n] for n in _WRITER_SIGNALS if n in signals and n != "control"), None)
     file_of = signals.get("control")
     if who and file_of and who != file_of:
-        return f"{_capital(_name(who, names))} envió el archivo {_prep('de', _name(file_of, names))}"
+        return f"{_capital(_name(who, names))} envió el archivo {prep('de', _name(file_of, names))}"
     thread, sent_by = signals.get("thread"), signals.get("sender")
     if thread and sent_by and thread != sent_by:
-        return f"{_capital(_name(sent_by, names))} respondió el correo enviado {_prep('a', _name(thread, names))}"
+        return f"{_capital(_name(sent_by, names))} respondió el correo enviado {prep('a', _name(thread, names))}"
     parts = []
     for name in sorted(n for n in signals if n in _SIGNAL_ES):
         said, preposition = _SIGNAL_ES[name]
         whose = _name(signals[name], names)
-        parts.append(f"{said} {_prep(preposition, whose) if preposition else whose}")
+        parts.append(f"{said} {prep(preposition, whose) if preposition else whose}")
     return f"Mensaje de {sender} con datos que no coinciden: " + "; ".join(parts)
 
 
@@ -177,13 +177,13 @@ def told_to_sender(match: Match, names: Mapping[str, str]) -> str | None:
     file_of = signals.get("control")
     if who and file_of and who != file_of:
         return (
-            f"El archivo que adjuntó es el formato {_prep('de', _name(file_of, names))} y no el "
-            f"{_prep('de', _name(who, names))}."
+            f"El archivo que adjuntó es el formato {prep('de', _name(file_of, names))} y no el "
+            f"{prep('de', _name(who, names))}."
         )
     thread, sent_by = signals.get("thread"), signals.get("sender")
     if thread and sent_by and thread != sent_by:
         return (
-            f"Su mensaje responde el correo enviado {_prep('a', _name(thread, names))}, pero su dirección está "
+            f"Su mensaje responde el correo enviado {prep('a', _name(thread, names))}, pero su dirección está "
             f"registrada en {_name(sent_by, names)}."
         )
     return None
@@ -227,7 +227,7 @@ def question(
 
 def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str]) -> Opening:
     back = f" hasta el {fecha_larga(until)}" if until else " (sin fecha de regreso en su respuesta automática)"
-    return Opening(Kind.AWAY, code, f"El secretario {_prep('de', _name(code, names))} está ausente{back} ({sender})")
+    return Opening(Kind.AWAY, code, f"El secretario {prep('de', _name(code, names))} está ausente{back} ({sender})")
 
 
 def answer_failed(sender: str, dependencia: str | None) -> Opening:

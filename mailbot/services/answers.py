@@ -10,6 +10,7 @@ from typing import Any
 
 from mailbot.adapters.mail_templates import render
 from mailbot.config import MailbotConfig
+from mailbot.domain.attention import con_articulo, prep
 from mailbot.domain.decisions import Answer
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.findings import Finding, Severity
@@ -219,14 +220,14 @@ def forward_question(
     operator's template is broken."""
     dep = config.dependencia(dependencia) if dependencia else None
     who = f"{received.from_name} <{received.from_address}>" if received.from_name else (received.from_address or "")
-    origin = dep.name if dep else "una dependencia"
+    origin = prep("de", con_articulo(dep.name)) if dep else "de una dependencia"
     quoted = "\n".join(f"> {line}" for line in (text or "(sin texto)").splitlines())
     sent = fecha_larga(received.date.date()) if received.date else "hoy"
     body = "\n".join(
         [
             f"{config.effective_contact.name}:",
             "",
-            f"{who}, de {origin}, escribió una consulta sin el formato diligenciado. El sistema no responde "
+            f"{who}, {origin}, escribió una consulta sin el formato diligenciado. El sistema no responde "
             "preguntas: le avisó que usted le responderá. Use «Responder»: su respuesta le llegará "
             "directamente.",
             "",
@@ -253,7 +254,7 @@ def forward_question(
     html = (
         '<!DOCTYPE html><html lang="es-CO"><body>'
         f"<p>{escape(config.effective_contact.name)}:</p>"
-        f"<p>{escape(who)}, de {escape(origin)}, escribió una consulta sin el formato diligenciado. El sistema no "
+        f"<p>{escape(who)}, {escape(origin)}, escribió una consulta sin el formato diligenciado. El sistema no "
         "responde preguntas: le avisó que usted le responderá. Use «Responder»: su respuesta le llegará "
         "directamente.</p>"
         f"<p>Asunto: {escape(received.subject or '(sin asunto)')}<br>Enviado: {escape(sent)}</p>"
@@ -264,7 +265,7 @@ def forward_question(
     return OutgoingMail(
         kind=FORWARDED_QUESTION,
         to=(str(config.effective_contact.email),),
-        subject=f"Consulta de {dep.name if dep else received.from_address}: {subject}",
+        subject=f"Consulta {origin if dep else f'de {received.from_address}'}: {subject}",
         text=body,
         html=html,
         auto_submitted=AutoSubmitted.GENERATED,
