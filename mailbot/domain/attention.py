@@ -132,7 +132,7 @@ def unplaced(
             text = f"{sender}, de fuera del municipio, envió un plan para {target}"
         else:
             text = f"{sender}, que no está registrado en {target}, respondió por esa dependencia sin su archivo firmado"
-        return Opening(Kind.REJECTED_SENDER, match.dependencia, _capital(text))
+        return Opening(Kind.REJECTED_SENDER, match.dependencia, text)  # an address keeps its case
     if match.status == "unmatched":
         if "sender" in match.signals:
             text = f"{_capital(_name(who, names))} escribió ({sender}), pero no tiene un formato enviado en curso"

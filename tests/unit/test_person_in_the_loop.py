@@ -144,3 +144,22 @@ def test_what_resolves_what() -> None:
     assert attention.age_es(JAN_5, JAN_5) == "desde hoy"
     assert attention.age_es(JAN_5, dt.date(2027, 1, 6)) == "desde hace 1 día"
     assert attention.age_es(JAN_5, dt.date(2027, 1, 8)) == "desde hace 3 días"
+
+
+def test_what_the_secretario_is_told_about_a_quarantine() -> None:
+    cross = Match("quarantined", "…", signals={"control": "HAC", "sender": "GOB"})
+    assert attention.told_to_sender(cross, NAMES) == (
+        "El archivo que adjuntó es el formato de la Secretaría de Hacienda y no el de la Secretaría de Gobierno."
+    )
+    thread = Match("quarantined", "…", signals={"thread": "DES", "sender": "HAC"})
+    assert attention.told_to_sender(thread, NAMES) == (
+        "Su mensaje responde el correo enviado al Despacho del Alcalde, pero su dirección está registrada en "
+        "la Secretaría de Hacienda."
+    )
+    assert attention.told_to_sender(Match("unmatched", "…"), NAMES) is None
+
+
+def test_an_outsider_who_matched_a_mailing_is_named_as_such() -> None:
+    outsider = Match("rejected_sender", "…", dependencia="HAC", signals={"thread": "HAC"})
+    opening = attention.unplaced(outsider, "someone@gmail.com", NAMES, insider=False)
+    assert opening.summary == "someone@gmail.com, de fuera del municipio, envió un plan para la Secretaría de Hacienda"
