@@ -169,7 +169,6 @@ def acknowledgement(config: MailbotConfig, received: MessageFacts, sender: str, 
 
     Built here in code, never from a template, so that an operator's broken override cannot leave a secretario
     without any answer."""
-    contact = config.effective_contact
     text = "\n".join(
         [
             "Buen día:",
@@ -194,7 +193,6 @@ def acknowledgement(config: MailbotConfig, received: MessageFacts, sender: str, 
         text=text,
         html=f'<!DOCTYPE html><html lang="es-CO"><body>{html}</body></html>',
         auto_submitted=AutoSubmitted.REPLIED,
-        reply_to=str(contact.email) if config.contact is not None else None,
         in_reply_to=received.message_id,
         references=thread_references(received.message_id, received.references),
     )

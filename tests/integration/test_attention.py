@@ -262,6 +262,8 @@ def test_an_answer_that_cannot_be_built_still_acknowledges_and_the_cap_holds(tmp
     _, ack = box(mail, SERVER_DEPENDENCIAS["GOB"], 2)
     assert ack["In-Reply-To"] == parse(forgot)["Message-ID"]
     assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["Reply-To"] is None, "a reply to it (with the workbook) comes back to the mailbox"
+    assert ack["From"].addresses[0].addr_spec == PLANEACION
     text = text_of(ack)
     assert "Recibimos su mensaje" in text
     assert "Una persona de la Secretaría de Planeación lo revisará" in text
