@@ -290,9 +290,15 @@ def test_a_person_resolves_an_item_from_the_command_line(app_and_config: tuple[A
     assert item["summary"] == ("Mensaje sin dependencia de asistente@municipio.test: sin firma ni remitente registrado")
 
     invoke: Callable[..., Any] = CliRunner().invoke
+    listed = invoke(cli, ["--config", str(config), "attention", "list"])
+    assert listed.exit_code == 0
+    assert f"{item['id']}" in listed.stdout
+    assert "unmatched" in listed.stdout
+    assert "sin firma ni remitente registrado" in listed.stdout
     done = invoke(cli, ["--config", str(config), "attention", "resolve", str(item["id"]), "--note", "Era un oficio"])
     assert done.exit_code == 0, done.output
     assert cli_json(config, "attention", "list", "--json") == []
+    assert "nothing open" in invoke(cli, ["--config", str(config), "attention", "list"]).stdout
     twice = invoke(cli, ["--config", str(config), "attention", "resolve", str(item["id"])])
     assert twice.exit_code == 1
     assert f"no open item with id {item['id']}" in twice.stderr
