@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AttentionItem, Dependencia, Mailing, OutboxMail, ReceivedMessage
@@ -54,19 +55,22 @@ def open_item(
     dependencia_id = None
     if opening.dependencia:
         dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == opening.dependencia)).first()
-    session.add(
-        AttentionItem(
-            key=key,
-            kind=opening.kind.value,
-            summary=opening.summary,
-            dependencia_id=dependencia_id,
-            received_message_id=received_message_id,
-            mailing_id=mailing_id,
-            until=until,
-            created_at=now,
-        )
-    )
-    session.flush()
+    try:
+        with session.begin_nested():  # another worker may open the same event's item at once (two bounces of one mail)
+            session.add(
+                AttentionItem(
+                    key=key,
+                    kind=opening.kind.value,
+                    summary=opening.summary,
+                    dependencia_id=dependencia_id,
+                    received_message_id=received_message_id,
+                    mailing_id=mailing_id,
+                    until=until,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
     log.info("attention_opened", kind=opening.kind.value, dependencia=opening.dependencia, key=key)
     return True
 
