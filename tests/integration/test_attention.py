@@ -41,7 +41,7 @@ def make_app(tmp_path: Path, mail: MailServers, changes: dict[str, Any] | None =
     app = App(load_config(path, environ={}))
     setup.upgrade_storage(app)
     campaign.start(app, VIGENCIA)
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     return app, path
 
 
