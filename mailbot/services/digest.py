@@ -230,7 +230,7 @@ def _attention(app: App, today: dt.date) -> tuple[list[str], list[str]]:
             age_es(since, today),
             f"Mensaje #{item.received_id}" if item.received_id else None,
         ]
-        queue.append(f"{' · '.join(p for p in said if p)}: {item.summary} (#{item.id})")
+        queue.append(f"{' · '.join(p for p in said if p)}: {item.summary} (ítem {item.id})")
     return queue, away
 
 
