@@ -445,6 +445,43 @@ def messages_command(state: CliState, as_json: bool, limit: int, outcome: str | 
         )
 
 
+@cli.group("attention")
+def attention_group() -> None:
+    """What needs a person at planeación: the standing queue (the digest's first section)."""
+
+
+@attention_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def attention_list(state: CliState, as_json: bool) -> None:
+    """The open items, oldest first: id, since, dependencia, kind and what happened (in Spanish)."""
+    from mailbot.services import attention
+
+    rows = attention.list_rows(state.app())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>6} {row['since'][:16]} {row['dependencia'] or '-':<5} {row['kind']:<15} {row['summary']}"
+        )
+    if not rows:
+        click.echo("attention: nothing open")
+
+
+@attention_group.command("resolve")
+@click.argument("item_id", metavar="ID", type=int)
+@click.option("--note", default=None, help="What was done, kept with the item.")
+@pass_state
+def attention_resolve(state: CliState, item_id: int, note: str | None) -> None:
+    """Close one open item (exit 1 when there is no open item with that id)."""
+    from mailbot.services import attention
+
+    if not attention.resolve(state.app(), item_id, note):
+        _fail(f"attention: no open item with id {item_id}", 1)
+    click.echo(f"attention: item {item_id} resolved")
+
+
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state

@@ -202,8 +202,12 @@ def _robot_sender(facts: MessageFacts) -> str | None:
 
 
 def _out_of_office(facts: MessageFacts) -> str | None:
-    subject = _SUBJECT_TAG.sub("", fold(facts.subject))
-    return "subject of an out-of-office reply" if _OUT_OF_OFFICE.match(subject) else None
+    return "subject of an out-of-office reply" if out_of_office_subject(facts.subject) else None
+
+
+def out_of_office_subject(subject: str) -> bool:
+    """The subject of an out-of-office reply ("Respuesta automática: …", "[EXTERNO] Out of Office: …")."""
+    return _OUT_OF_OFFICE.match(_SUBJECT_TAG.sub("", fold(subject))) is not None
 
 
 _RULES: Final[tuple[Callable[[MessageFacts], str | None], ...]] = (

@@ -1,7 +1,8 @@
 """The outcome of a received message and the answer it gets: one pure function over what was found.
 
 Outcomes are a contract (`mailbot messages`): accepted, correction_requested, duplicate, quarantined, unmatched,
-automatic, bounce, no_attachment, several_attachments, rejected_sender, error.
+automatic, bounce, no_attachment, several_attachments, rejected_sender, error, question (a message without a workbook
+that asks something: forwarded to planeación's contact).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Outcome(StrEnum):
     SEVERAL_ATTACHMENTS = "several_attachments"
     REJECTED_SENDER = "rejected_sender"
     ERROR = "error"
+    QUESTION = "question"
 
 
 class Answer(StrEnum):
@@ -43,6 +45,7 @@ class Answer(StrEnum):
     CLOUD_LINK = "enlace_nube"
     SEVERAL = "varios_adjuntos"
     REVIEW = "en_revision"  # quarantined, unmatched or rejected insider: a person at planeación will look
+    QUESTION = "consulta_recibida"  # a question: forwarded to planeación's contact, who will answer
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,18 @@ def decide_unplaced(match: Match, *, insider: bool, answer_outsiders: bool) -> D
     return Decision(outcome, match.reason, review_answer(insider, answer_outsiders))
 
 
-def decide_attachments(found: Sequence[AttachmentPart], cloud_links: Sequence[str]) -> Decision | None:
-    """No plan attached, or several: a decision already; exactly one: None (it gets validated)."""
+def decide_attachments(
+    found: Sequence[AttachmentPart], cloud_links: Sequence[str], *, asks: bool = False
+) -> Decision | None:
+    """No plan attached, or several: a decision already; exactly one: None (it gets validated).
+
+    `asks`: the text is a probable question from a registered address (`domain.questions`): a person answers it.
+    """
     if not found:
+        if asks and not cloud_links:
+            return Decision(
+                Outcome.QUESTION, "a question without a workbook: forwarded to the contact", Answer.QUESTION
+            )
         if cloud_links:
             return Decision(Outcome.NO_ATTACHMENT, "a file-sharing link instead of the workbook", Answer.CLOUD_LINK)
         return Decision(Outcome.NO_ATTACHMENT, "no workbook attached", Answer.NO_ATTACHMENT)

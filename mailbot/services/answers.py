@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from mailbot.adapters.mail_templates import render
 from mailbot.config import MailbotConfig
+from mailbot.domain.attention import con_articulo, prep
 from mailbot.domain.decisions import Answer
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.findings import Finding, Severity
@@ -144,3 +146,129 @@ def _summary(summary: PlanSummary | None) -> dict[str, Any]:
         "total_programado": format_pesos(summary.planned),
         "total_disponible": format_pesos(summary.available),
     }
+
+
+def contact_context(config: MailbotConfig) -> dict[str, str]:
+    """Planeación's person for questions, as the mails name them (`contacto` in a template's context)."""
+    contact = config.effective_contact
+    return {
+        "nombre": contact.name,
+        "cargo": contact.title or "",
+        "telefono": contact.phone or "",
+        "correo": str(contact.email),
+    }
+
+
+def _contact_lines(config: MailbotConfig) -> list[str]:
+    contact = contact_context(config)
+    return [line for line in (contact["nombre"], contact["cargo"], contact["telefono"], contact["correo"]) if line]
+
+
+def acknowledgement(config: MailbotConfig, received: MessageFacts, sender: str, today: dt.date) -> OutgoingMail:
+    """The answer when the templates fail at run time: received, when, that a person will look, and who.
+
+    Built here in code, never from a template, so that an operator's broken override cannot leave a secretario
+    without any answer."""
+    text = "\n".join(
+        [
+            "Buen día:",
+            "",
+            f"Recibimos su mensaje «{received.subject or '(sin asunto)'}» el {fecha_larga(today)}.",
+            "Una persona de la Secretaría de Planeación lo revisará y le responderá.",
+            "",
+            "Si tiene alguna inquietud, puede comunicarse con:",
+            *_contact_lines(config),
+            "",
+            "Cordialmente,",
+            config.smtp.from_name,
+            config.municipality.name,
+            "",
+        ]
+    )
+    html = "".join(f"<p>{escape(block).replace(chr(10), '<br>')}</p>" for block in text.strip().split("\n\n"))
+    return OutgoingMail(
+        kind=ACKNOWLEDGEMENT,
+        to=(sender,),
+        subject=reply_subject(received.subject, None, None),
+        text=text,
+        html=f'<!DOCTYPE html><html lang="es-CO"><body>{html}</body></html>',
+        auto_submitted=AutoSubmitted.REPLIED,
+        in_reply_to=received.message_id,
+        references=thread_references(received.message_id, received.references),
+    )
+
+
+#: The kind of the plain acknowledgement (counted in the per-address daily cap with the template answers).
+ACKNOWLEDGEMENT = "acuse_recibo"
+#: The kind of a question forwarded to planeación's contact.
+FORWARDED_QUESTION = "consulta_reenviada"
+#: Attachments of a question travel with it up to this size in all; larger ones stay in the archive.
+FORWARD_ATTACHMENTS_MAX = 5 * 1024 * 1024
+
+
+def forward_question(
+    config: MailbotConfig,
+    received: MessageFacts,
+    text: str,
+    attachments: tuple[tuple[str, str, bytes], ...],
+    dependencia: str | None,
+) -> OutgoingMail:
+    """A secretario's question to planeación's contact: threaded to his message, his address as Reply-To (a plain
+    «Responder» reaches him), his text quoted. Built in code: a question must reach a person even when an
+    operator's template is broken."""
+    dep = config.dependencia(dependencia) if dependencia else None
+    who = f"{received.from_name} <{received.from_address}>" if received.from_name else (received.from_address or "")
+    origin = prep("de", con_articulo(dep.name)) if dep else "de una dependencia"
+    quoted = "\n".join(f"> {line}" for line in (text or "(sin texto)").splitlines())
+    sent = fecha_larga(received.date.date()) if received.date else "hoy"
+    body = "\n".join(
+        [
+            f"{config.effective_contact.name}:",
+            "",
+            f"{who}, {origin}, escribió una consulta sin el formato diligenciado. El sistema no responde "
+            "preguntas: le avisó que usted le responderá. Use «Responder»: su respuesta le llegará "
+            "directamente.",
+            "",
+            f"Asunto: {received.subject or '(sin asunto)'}",
+            f"Enviado: {sent}",
+            "",
+            quoted,
+            "",
+            *(["Adjuntos: " + ", ".join(name for name, _, _ in attachments), ""] if attachments else []),
+            "--",
+            f"mailbot · {config.smtp.from_name}",
+            "",
+        ]
+    )
+    files: list[OutgoingAttachment] = []
+    total = 0
+    for name, content_type, data in attachments:
+        total += len(data)
+        if total > FORWARD_ATTACHMENTS_MAX:
+            break
+        maintype, _, subtype = content_type.partition("/")
+        files.append(OutgoingAttachment(name, data, maintype or "application", subtype or "octet-stream"))
+    html_quote = escape(text or "(sin texto)").replace("\n", "<br>")
+    html = (
+        '<!DOCTYPE html><html lang="es-CO"><body>'
+        f"<p>{escape(config.effective_contact.name)}:</p>"
+        f"<p>{escape(who)}, {escape(origin)}, escribió una consulta sin el formato diligenciado. El sistema no "
+        "responde preguntas: le avisó que usted le responderá. Use «Responder»: su respuesta le llegará "
+        "directamente.</p>"
+        f"<p>Asunto: {escape(received.subject or '(sin asunto)')}<br>Enviado: {escape(sent)}</p>"
+        f'<blockquote style="border-left: 3px solid #cccccc; margin: 0; padding-left: 12px;">{html_quote}</blockquote>'
+        "</body></html>"
+    )
+    subject = (received.subject or "").strip() or "(sin asunto)"
+    return OutgoingMail(
+        kind=FORWARDED_QUESTION,
+        to=(str(config.effective_contact.email),),
+        subject=f"Consulta {origin if dep else f'de {received.from_address}'}: {subject}",
+        text=body,
+        html=html,
+        auto_submitted=AutoSubmitted.GENERATED,
+        reply_to=received.from_address,
+        in_reply_to=received.message_id,
+        references=thread_references(received.message_id, received.references),
+        attachments=tuple(files),
+    )

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from mailbot.adapters import charts
 from mailbot.adapters.db.models import (
+    AttentionItem,
     AuditEvent,
     Dependencia,
     Mailing,
-    OutboxMail,
     ReceivedMessage,
     Round,
     Submission,
@@ -26,6 +26,7 @@ from mailbot.adapters.db.models import (
 from mailbot.adapters.mail_builder import new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
+from mailbot.domain.attention import KIND_ES, Kind, age_es, coverage_es
 from mailbot.domain.evaluation import MetaState, percent
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.money import format_percent
@@ -33,7 +34,7 @@ from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingM
 from mailbot.domain.rounds import default_vigencia
 from mailbot.domain.workbook_format import FORMAT_CODE, Ronda
 from mailbot.log import get_logger
-from mailbot.services import outbox, queries, seguimiento
+from mailbot.services import attention, outbox, queries, seguimiento
 from mailbot.services.export import accepted_plans, consolidated_bytes
 
 log = get_logger("mailbot.digest")
@@ -56,8 +57,8 @@ OUTCOME_ES = {
     "several_attachments": "mensaje con varios archivos",
     "rejected_sender": "remitente no autorizado",
     "error": "mensaje que no se pudo procesar",
+    "question": "consulta reenviada a una persona",
 }
-NEEDS_A_PERSON = ("quarantined", "unmatched", "rejected_sender", "error")
 CID_STATES, CID_BUDGET, CID_SCORES = "estados@mailbot", "presupuesto@mailbot", "cumplimiento@mailbot"
 
 
@@ -81,11 +82,12 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
         ).first()
         since = last.at if last is not None else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         news = _news(session, since)
-        attention = _attention(session, since)
+        opened = _opened_since(session, since)
         deadlines = list(session.scalars(select(Round.deadline).where(Round.vigencia == vigencia)))
         planned = _planned_by_dependencia(session, vigencia)
     due = any(today >= d for d in deadlines)
-    if config.digest.skip_when_unchanged and not force and not news and not attention and not due:
+    queue, away = _attention(app, today)
+    if config.digest.skip_when_unchanged and not force and not news and not opened and not due:
         return DigestResult(False, "nothing new since the last digest")
 
     found = accepted_plans(app, vigencia, Ronda.FORMULACION)
@@ -100,7 +102,8 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
         "filas": rows,
         "totales": [(STATE_ES[s][0], counts.get(s, 0)) for s in STATE_ES],
         "novedades": news,
-        "atencion": attention,
+        "atencion": queue,
+        "ausentes": away,
         "consolidado": f"{len(found.plans)} de {len(config.dependencias)} dependencias" if changed else None,
         "cid_estados": CID_STATES,
         "cid_presupuesto": CID_BUDGET,
@@ -152,7 +155,7 @@ def send(app: App, *, dry_run: Path | None = None, force: bool = False) -> Diges
             )
         )
         message_id = row.message_id
-    log.info("digest_queued", news=len(news), attention=len(attention), consolidated=bool(changed))
+    log.info("digest_queued", news=len(news), attention=len(queue), away=len(away), consolidated=bool(changed))
     return DigestResult(True, "queued", message_id, context=context)
 
 
@@ -208,28 +211,27 @@ def _news(session: Session, since: dt.datetime) -> list[str]:
     return lines
 
 
-def _attention(session: Session, since: dt.datetime) -> list[str]:
-    lines = []
-    for row in session.scalars(
-        select(ReceivedMessage)
-        .where(ReceivedMessage.outcome.in_(NEEDS_A_PERSON), ReceivedMessage.decided_at > since)
-        .order_by(ReceivedMessage.id)
-    ):
-        lines.append(
-            f"Mensaje #{row.id} de {row.from_address or 'desconocido'} «{(row.subject or '')[:80]}»: "
-            f"{OUTCOME_ES[row.outcome or 'error']} ({row.reason})"
-        )
-    for failed in session.scalars(
-        select(OutboxMail).where(
-            OutboxMail.status == outbox.FAILED, OutboxMail.created_at > since - dt.timedelta(days=7)
-        )
-    ):
-        lines.append(f"Correo no entregado a {', '.join(failed.recipients)}: {failed.last_error}")
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == "rate_limited", AuditEvent.at > since)):
-        lines.append(
-            f"Se dejó de responder a {event.detail.get('address')}: superó el límite diario de correos automáticos"
-        )
-    return lines
+def _opened_since(session: Session, since: dt.datetime) -> int:
+    return len(list(session.scalars(select(AttentionItem.id).where(AttentionItem.created_at > since))))
+
+
+def _attention(app: App, today: dt.date) -> tuple[list[str], list[str]]:
+    """The standing queue, oldest first, with its age; and apart, the secretarios who are away and until when."""
+    queue, away = [], []
+    for item in attention.standing(app):
+        since = item.since.astimezone(app.clock.tz).date()
+        if item.kind == Kind.AWAY.value:
+            away.append(item.summary)
+            continue
+        label = KIND_ES.get(item.kind, item.kind)
+        said = [
+            label,
+            item.dependencia,
+            age_es(since, today),
+            f"Mensaje #{item.received_id}" if item.received_id else None,
+        ]
+        queue.append(f"{' · '.join(p for p in said if p)}: {item.summary} (ítem {item.id})")
+    return queue, away
 
 
 def _planned_by_dependencia(session: Session, vigencia: int) -> dict[str, int]:
@@ -295,6 +297,7 @@ def _seguimiento(app: App) -> _Seguimiento | None:
         "municipio_puntaje": _score_text(result.score),
         "municipio_calificacion": result.grade.name if result.grade else "",
         "municipio_color": f"#{result.grade.colour}" if result.grade else "#eeeeee",
+        "cobertura": coverage_es(len(by_code), len(app.config.dependencias)),
         "rezagadas": lagging,
         "umbral_rezago": format_percent(app.config.evaluation.lag_below_percent),
     }

@@ -59,8 +59,10 @@ from mailbot.adapters.mime import parse_message
 from mailbot.adapters.workbook.annotate import annotated_copy
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
+from mailbot.domain import attention as attention_items
 from mailbot.domain import authentication
 from mailbot.domain import control as control_block
+from mailbot.domain.away import is_out_of_office, return_date
 from mailbot.domain.classify import classify
 from mailbot.domain.decisions import (
     Answer,
@@ -75,7 +77,9 @@ from mailbot.domain.decisions import (
 from mailbot.domain.findings import Finding, has_errors
 from mailbot.domain.inbound import AttachmentPart, ParsedMessage
 from mailbot.domain.matching import Directory, MailingRef, Match, WorkbookControl, match
+from mailbot.domain.outgoing import OutgoingMail
 from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.questions import is_question, new_text
 from mailbot.domain.rules import validate
 from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.summary import PlanSummary, summarize
@@ -84,8 +88,15 @@ from mailbot.errors import StorageError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.ports import FolderState, Mailbox
-from mailbot.services import outbox, seguimiento
-from mailbot.services.answers import AnswerFacts, compose_answer
+from mailbot.services import attention, outbox, seguimiento
+from mailbot.services.answers import (
+    ACKNOWLEDGEMENT,
+    AnswerFacts,
+    acknowledgement,
+    compose_answer,
+    contact_context,
+    forward_question,
+)
 from mailbot.services.validation import build_context
 
 log = get_logger("mailbot.inbox")
@@ -96,6 +107,7 @@ FOLDER_OF = {
     Outcome.DUPLICATE: "processed",
     Outcome.NO_ATTACHMENT: "processed",
     Outcome.SEVERAL_ATTACHMENTS: "processed",
+    Outcome.QUESTION: "processed",
     Outcome.QUARANTINED: "review",
     Outcome.UNMATCHED: "review",
     Outcome.REJECTED_SENDER: "review",
@@ -103,7 +115,7 @@ FOLDER_OF = {
     Outcome.BOUNCE: "ignored",
     Outcome.ERROR: "errors",
 }
-ANSWER_KINDS = tuple(a.value for a in Answer)
+ANSWER_KINDS = (*(a.value for a in Answer), ACKNOWLEDGEMENT)  # what the per-address daily cap counts
 
 
 @dataclass
@@ -129,6 +141,15 @@ class _Verdict:
     baseline: Baseline | None = None  # seguimiento: the accepted plan and quarters the workbook was checked against
     summary: PlanSummary | None = None  # computed before any lock is taken: the costly part of an answer
     annotated: bytes | None = None
+    away: _Away | None = None  # an out-of-office from a registered address
+    tampered: bool = False  # the workbook's _control signature does not verify
+    insider: bool = True  # the sender is on one of the municipality's domains
+
+
+@dataclass(frozen=True)
+class _Away:
+    dependencia: str
+    until: dt.date | None
 
 
 class InboxProcessor:
@@ -428,7 +449,9 @@ class InboxProcessor:
                 Decision(Outcome.BOUNCE, classification.reason, None), bounced=classification.bounced_message_ids
             )
         if classification.kind != "reply":
-            return _Verdict(Decision(Outcome.AUTOMATIC, classification.reason, None))
+            away = self._away(parsed, directory) if classification.kind == "automatic" else None
+            reason = f"{classification.reason}; out-of-office of {away.dependencia}" if away else classification.reason
+            return _Verdict(Decision(Outcome.AUTOMATIC, reason, None), away=away)
         forged = authentication.forged_reason(
             parsed.facts.authentication_results, config.sender_policy.trusted_authserv_ids
         )
@@ -442,12 +465,16 @@ class InboxProcessor:
         matched = match(parsed.facts, control, directory, allow=config.sender_policy.allow)
         insider = _insider(parsed, config.municipality.domains)
         if matched.status != "matched" or matched.mailing is None:
+            tampered = control is not None and control.block is not None and not control.verified
             return _Verdict(
                 decide_unplaced(matched, insider=insider, answer_outsiders=config.sender_policy.answer_outsiders),
                 matched,
+                tampered=tampered,
+                insider=insider,
             )
         if chosen is None:
-            by_files = decide_attachments(found, parsed.cloud_links)
+            asks = "sender" in matched.signals and is_question(parsed.text)
+            by_files = decide_attachments(found, parsed.cloud_links, asks=asks)
             assert by_files is not None
             return _Verdict(by_files, matched)
 
@@ -488,6 +515,14 @@ class InboxProcessor:
             annotated=annotated,
             baseline=baseline,
         )
+
+    def _away(self, parsed: ParsedMessage, directory: Directory) -> _Away | None:
+        """An out-of-office from a registered address (one dependencia's): whose, and until when if it says."""
+        codes = directory.addresses.get(parsed.facts.from_address or "", frozenset())
+        if len(codes) != 1 or not is_out_of_office(parsed.facts, parsed.text):
+            return None
+        received = self.app.clock.now().astimezone(self.app.clock.tz).date()
+        return _Away(next(iter(codes)), return_date(parsed.text, received))
 
     def _baseline(self, session: Session, ref: MailingRef) -> Baseline | None:
         """A seguimiento is checked against the plan accepted before it, read in the claiming transaction (a second
@@ -547,8 +582,15 @@ class InboxProcessor:
         if decision.outcome is Outcome.BOUNCE:
             _mark_bounced(session, verdict.bounced, parsed)
         facts = self._answer_facts(session, row, verdict, files, ref, now)
+        if decision.answer is Answer.REVIEW and verdict.match is not None:
+            told = attention_items.told_to_sender(verdict.match, self._names())
+            facts = _replace(facts, extra={**facts.extra, "motivo": told}) if told else facts
+        if decision.outcome is Outcome.QUESTION:
+            self._forward_question(session, row, parsed, files, ref, now)
+            facts = _replace(facts, extra={**facts.extra, "contacto": contact_context(self.config)})
         if decision.answer is not None and parsed.facts.from_address:
             self._queue_answer(session, row, decision.answer, parsed, facts, now)
+        self._attend(session, row, parsed, verdict, facts, now)
         session.add(
             AuditEvent(
                 at=now,
@@ -565,6 +607,102 @@ class InboxProcessor:
             )
         )
         return str(row.outcome)
+
+    def _attend(
+        self,
+        session: Session,
+        row: ReceivedMessage,
+        parsed: ParsedMessage,
+        verdict: _Verdict,
+        facts: AnswerFacts,
+        now: dt.datetime,
+    ) -> None:
+        """The attention queue after a decision: the items it opens, and those it closes."""
+        outcome, sender = verdict.decision.outcome, parsed.facts.from_address or ""
+        key = f"{outcome.value}:{row.id}"
+        if outcome in (Outcome.QUARANTINED, Outcome.UNMATCHED, Outcome.REJECTED_SENDER):
+            # An outsider rejected had matched a mailing (a thread, a token, a signed workbook): a secretario
+            # writing from a personal address, say; a person must look, though the outsider gets no answer.
+            found = verdict.match or Match("quarantined", verdict.decision.reason)
+            opening = attention_items.unplaced(
+                found, sender, self._names(), tampered=verdict.tampered, insider=verdict.insider
+            )
+            attention.open_item(session, opening, key=key, now=now, received_message_id=row.id)
+        elif outcome is Outcome.BOUNCE:
+            self._attend_bounce(session, row, parsed, verdict, now)
+        elif verdict.away is not None:
+            self._attend_away(session, row, sender, verdict.away, now)
+        if outcome is Outcome.ACCEPTED and row.dependencia_id is not None and row.mailing_id is not None:
+            attention.resolve_on_acceptance(session, row.dependencia_id, row.mailing_id, facts.radicado, now)
+        if outcome not in (Outcome.AUTOMATIC, Outcome.BOUNCE) and row.dependencia_id is not None:
+            attention.resolve_on_reply(session, row.dependencia_id, row.id, now)
+
+    def _attend_bounce(
+        self, session: Session, row: ReceivedMessage, parsed: ParsedMessage, verdict: _Verdict, now: dt.datetime
+    ) -> None:
+        failed = [r for r in parsed.report.recipients if r.failed] if parsed.report is not None else []
+        detail = "; ".join(f"{r.status} {r.diagnostic}".strip() for r in failed)[:160]
+        for message_id in verdict.bounced:
+            sent = session.execute(
+                select(OutboxMail.recipients, OutboxMail.mailing_id, Dependencia.code)
+                .outerjoin(Mailing, OutboxMail.mailing_id == Mailing.id)
+                .outerjoin(Dependencia, Mailing.dependencia_id == Dependencia.id)
+                .where(OutboxMail.message_id == message_id)
+            ).first()
+            if sent is None:
+                continue
+            recipients, mailing_id, code = sent
+            opening = attention_items.undelivered([r.address for r in failed] or list(recipients), detail, code)
+            attention.open_item(
+                session,
+                opening,
+                key=attention.undelivered_key(message_id),
+                now=now,
+                received_message_id=row.id,
+                mailing_id=mailing_id,
+            )
+
+    def _attend_away(self, session: Session, row: ReceivedMessage, sender: str, away: _Away, now: dt.datetime) -> None:
+        """The secretario is away: attributed to his dependencia; a newer out-of-office replaces an older one."""
+        row.dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == away.dependencia)).one()
+        attention.resolve_on_reply(session, row.dependencia_id, row.id, now)
+        opening = attention_items.away(away.dependencia, sender, away.until, self._names())
+        attention.open_item(
+            session, opening, key=f"away:{row.id}", now=now, received_message_id=row.id, until=away.until
+        )
+
+    def _forward_question(
+        self,
+        session: Session,
+        row: ReceivedMessage,
+        parsed: ParsedMessage,
+        files: list[tuple[AttachmentPart, Stored]],
+        ref: MailingRef | None,
+        now: dt.datetime,
+    ) -> None:
+        """A question goes to planeación's contact (a person answers it) and into the attention queue."""
+        text = new_text(parsed.text) or parsed.text
+        dependencia = ref.dependencia if ref else None
+        contact = self.config.effective_contact
+        forwarded_to = None
+        if str(contact.email).lower() != self.config.smtp.from_address.lower():  # else: it is in that mailbox already
+            attached = tuple((p.filename or "adjunto", p.content_type, p.data) for p, _ in files if p.data)
+            mail = forward_question(self.config, parsed.facts, parsed.text, attached, dependencia)
+            outbox.queue(session, self.config, mail, dedup_key=f"forward:{row.id}", now=now, received_message_id=row.id)
+            forwarded_to = contact.name
+        sender = parsed.facts.from_address or ""
+        opening = attention_items.question(dependencia, sender, text, forwarded_to, self._names())
+        attention.open_item(
+            session,
+            opening,
+            key=f"question:{row.id}",
+            now=now,
+            received_message_id=row.id,
+            mailing_id=row.mailing_id,
+        )
+
+    def _names(self) -> dict[str, str]:
+        return {d.code: d.name for d in self.config.dependencias}
 
     def _same_message_decided(self, session: Session, row: ReceivedMessage) -> ReceivedMessage | None:
         if not row.message_id:
@@ -671,6 +809,17 @@ class InboxProcessor:
         sender = parsed.facts.from_address or ""
         if self._over_daily_limit(session, sender, now):
             row.reason = f"{row.reason}; answer withheld: daily limit of automatic mails to {sender} reached"
+            opening = attention_items.withheld(
+                sender, self.config.limits.auto_mails_per_address_per_day, facts.dependencia
+            )
+            attention.open_item(
+                session,
+                opening,
+                key=f"withheld:{sender}:{now.astimezone(self.app.clock.tz).date()}",
+                now=now,
+                received_message_id=row.id,
+                mailing_id=row.mailing_id,
+            )
             session.add(
                 AuditEvent(
                     at=now,
@@ -682,7 +831,7 @@ class InboxProcessor:
             )
             log.warning("answer_rate_limited", address=sender, received_id=row.id)
             return
-        mail = compose_answer(self.config, answer, parsed.facts, facts, sender)
+        mail = self._compose(session, row, answer, parsed, facts, now)
         outbox.queue(
             session,
             self.config,
@@ -692,6 +841,36 @@ class InboxProcessor:
             mailing_id=row.mailing_id,
             received_message_id=row.id,
         )
+
+    def _compose(
+        self,
+        session: Session,
+        row: ReceivedMessage,
+        answer: Answer,
+        parsed: ParsedMessage,
+        facts: AnswerFacts,
+        now: dt.datetime,
+    ) -> OutgoingMail:
+        """The answer from its templates; if that fails at run time (an operator's broken override), a plain
+        acknowledgement built without them, and the case in the attention queue: the outcome stands, nothing is lost."""
+        sender = parsed.facts.from_address or ""
+        try:
+            return compose_answer(self.config, answer, parsed.facts, facts, sender)
+        except Exception as exc:
+            log.exception("answer_failed", received_id=row.id, answer=answer.value, error=exc.__class__.__name__)
+            row.reason = _text(
+                f"{row.reason}; answer {answer.value} failed ({exc.__class__.__name__}): acknowledged", 2000
+            )
+            opening = attention_items.answer_failed(sender, facts.dependencia)
+            attention.open_item(
+                session,
+                opening,
+                key=f"answer_failed:{row.id}",
+                now=now,
+                received_message_id=row.id,
+                mailing_id=row.mailing_id,
+            )
+            return acknowledgement(self.config, parsed.facts, sender, now.astimezone(self.app.clock.tz).date())
 
     def _over_daily_limit(self, session: Session, address: str, now: dt.datetime) -> bool:
         start = now.astimezone(self.app.clock.tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -714,6 +893,8 @@ class InboxProcessor:
                 detail={"error": row.reason},
             )
         )
+        opening = attention_items.error(row.from_address or "", row.subject or "", None)
+        attention.open_item(session, opening, key=f"error:{row.id}", now=now, received_message_id=row.id)
         return Outcome.ERROR.value
 
     # ------------------------------------------------------------------------------------------ directory

@@ -262,6 +262,8 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
     section = digest_result.context["seguimiento"]
     assert section["trimestre"] == 4
     assert section["municipio_puntaje"] == "95,7 %"
+    assert section["cobertura"] == "2 de 4 dependencias reportaron", "the score says how much it stands on"
+    assert "95,7 %" in digest_result.written[1].read_text(encoding="utf-8").split("2 de 4 dependencias reportaron")[0]
     rows = {r["codigo"]: (r["puntaje"], r["calificacion"]) for r in section["filas"]}
     assert rows["HAC"] == ("90,0 %", "Sobresaliente")
     assert rows["SAL"] == ("Sin reporte aceptado", "")

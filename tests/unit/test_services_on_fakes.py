@@ -22,7 +22,7 @@ from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
 from mailbot.errors import StorageError, TemporaryError
-from mailbot.services import campaign, outbox, setup
+from mailbot.services import attention, campaign, outbox, setup
 from mailbot.services.daemon import Watcher
 from mailbot.services.inbox import PassReport
 from tests.support.configs import example_data, write_config
@@ -213,3 +213,40 @@ def test_a_mailbox_that_went_away_is_a_temporary_error_and_the_next_pass_catches
     world.inbox.down = False
     assert dict(world.poll().outcomes) == {"accepted": 1}
     assert len(world.smtp.to(world.address("EDU"))) == 2
+
+
+def test_an_away_secretario_is_shown_until_the_day_after_the_return_date(world: World) -> None:
+    """The attention queue on the fake clock: an out-of-office opens an away item that closes by itself."""
+    mailing = parse(world.smtp.to(world.address("SAL"))[0])
+    world.receive(
+        reply(
+            mailing,
+            sender=world.address("SAL"),
+            subject="Respuesta automática: Fuera de la oficina",
+            body="Estoy de vacaciones. Regreso el 15 de diciembre.",
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+    )
+    assert dict(world.poll().outcomes) == {"automatic": 1}
+    (item,) = attention.list_rows(world.app)
+    assert (item["kind"], item["dependencia"]) == ("away", "SAL")
+    assert "hasta el martes 15 de diciembre de 2026" in item["summary"]
+    world.clock.advance(dt.timedelta(days=14))  # 15 December: still away
+    assert len(attention.list_rows(world.app)) == 1
+    world.clock.advance(dt.timedelta(days=1))
+    assert attention.list_rows(world.app) == []
+
+
+def test_a_message_that_makes_the_processing_fail_is_an_error_in_the_queue(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("mailbot.services.inbox.classify", broken)
+    world.receive(world.plan_reply("HAC"))
+    assert dict(world.poll().outcomes) == {"error": 1}
+    (item,) = attention.list_rows(world.app)
+    assert item["kind"] == "error"
+    assert item["summary"].startswith(f"No se pudo procesar el mensaje de {world.address('HAC')}")
+    assert item["summary"].endswith("el original está guardado en el archivo")

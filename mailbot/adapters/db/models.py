@@ -217,3 +217,22 @@ class AuditEvent(Base):
     subject_type: Mapped[str | None] = mapped_column(String(50))
     subject_id: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any]]
+
+
+class AttentionItem(Base):
+    """Something a person at planeación must look at; open until a later event or a person resolves it."""
+
+    __tablename__ = "attention_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # one item per event: a re-decided message opens none
+    kind: Mapped[str] = mapped_column(String(30), index=True)  # domain.attention.Kind
+    summary: Mapped[str] = mapped_column(Text)  # Spanish, for a person
+    dependencia_id: Mapped[int | None] = mapped_column(ForeignKey("dependencias.id"), index=True)
+    received_message_id: Mapped[int | None] = mapped_column(ForeignKey("received_messages.id"), index=True)
+    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id"), index=True)
+    until: Mapped[dt.date | None] = mapped_column(Date)  # an away item: the return date the secretario gave
+    created_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))  # "person", "accepted PA-2027-HAC-0002", …
+    note: Mapped[str | None] = mapped_column(Text)
