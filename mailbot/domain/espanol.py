@@ -53,6 +53,17 @@ def de(nombre: str) -> str:
     return f"del {phrase[3:]}" if phrase.casefold().startswith("el ") else f"de {phrase}"
 
 
+_OFFICES: Final = frozenset(
+    {"secretaría", "secretaria", "oficina", "dirección", "departamento", "despacho", "subsecretaría", "unidad", "área"}
+)
+
+
+def a_quien(nombre: str) -> str:
+    """"a Laura Gómez Ruiz", but "a la Secretaría de Planeación": an office takes its article, a person does not."""
+    first = nombre.strip().split(" ", 1)[0].casefold()
+    return f"a {con_articulo(nombre)}" if first in _OFFICES else f"a {nombre.strip()}"
+
+
 def numero(value: int | Decimal) -> str:
     """Figures the Colombian way: `1234567` → "1.234.567"; `Decimal("12.5")` → "12,5"."""
     if isinstance(value, int):

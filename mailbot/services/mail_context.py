@@ -21,7 +21,13 @@ UNKNOWN_DEPENDENCIA = "su dependencia"
 def contact(config: MailbotConfig) -> dict[str, str]:
     """Planeación's person for questions (`contact`, else smtp.from_name at smtp.from_address); "" when unset."""
     person = config.effective_contact
-    return {"name": person.name, "title": person.title or "", "phone": person.phone or "", "email": person.email}
+    return {
+        "name": person.name,
+        "a_quien": espanol.a_quien(person.name),  # "a Laura Gómez Ruiz" / "a la Secretaría de Planeación"
+        "title": person.title or "",
+        "phone": person.phone or "",
+        "email": person.email,
+    }
 
 
 def dependencia(dep: Dependencia | None) -> dict[str, str]:

@@ -95,3 +95,9 @@ def test_trimestre() -> None:
         "tercer trimestre",
         "cuarto trimestre",
     ]
+
+
+def test_a_quien_gives_an_office_its_article_and_a_person_none() -> None:
+    assert espanol.a_quien("Laura Gómez Ruiz") == "a Laura Gómez Ruiz"
+    assert espanol.a_quien("Secretaría de Planeación") == "a la Secretaría de Planeación"
+    assert espanol.a_quien("Planeación") == "a Planeación"

@@ -65,7 +65,7 @@ def test_every_mail_to_a_secretario_shows_planeacions_contact(path: Path) -> Non
 def test_without_a_contact_section_the_mails_name_planeacions_mailbox() -> None:
     config = CONFIG.model_copy(update={"contact": None})
     (text, *_) = render_all(config, "sin_adjunto.txt.j2", Ronda.FORMULACION)
-    assert f"Escriba a {config.smtp.from_name}" in text
+    assert f"Escriba a la {config.smtp.from_name}" in text  # "Secretaría de Planeación – Plan de acción"
     assert f"Correo: {config.smtp.from_address}" in text
     assert "Teléfono" not in text
 
