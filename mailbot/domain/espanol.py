@@ -59,7 +59,7 @@ _OFFICES: Final = frozenset(
 
 
 def a_quien(nombre: str) -> str:
-    """"a Laura Gómez Ruiz", but "a la Secretaría de Planeación": an office takes its article, a person does not."""
+    """ "a Laura Gómez Ruiz", but "a la Secretaría de Planeación": an office takes its article, a person does not."""
     first = nombre.strip().split(" ", 1)[0].casefold()
     return f"a {con_articulo(nombre)}" if first in _OFFICES else f"a {nombre.strip()}"
 
