@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from mailbot.domain import espanol
+from mailbot.domain.fechas import fecha
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,8 @@ def test_a_quien_gives_an_office_its_article_and_a_person_none() -> None:
     assert espanol.a_quien("Laura Gómez Ruiz") == "a Laura Gómez Ruiz"
     assert espanol.a_quien("Secretaría de Planeación") == "a la Secretaría de Planeación"
     assert espanol.a_quien("Planeación") == "a Planeación"
+
+
+def test_fecha_writes_cutoffs_without_the_weekday() -> None:
+    assert fecha(dt.date(2027, 3, 31)) == "31 de marzo de 2027"
+    assert fecha(dt.date(2027, 9, 1)) == "1 de septiembre de 2027"
