@@ -256,7 +256,7 @@ def _answer(kind: str) -> Samples:
                 (assistant, _replace(base, first_date=first, first_state="con correcciones pendientes")),
             ]
         elif kind == "varios_adjuntos":
-            names = ("Plan de acción 2027 – Hacienda.xlsx", "Plan de acción 2027 – Hacienda (2).xlsx")
+            names = (f"Plan de acción {vigencia} – {dep.name}.xlsx", f"Plan de acción {vigencia} – {dep.name} (2).xlsx")
             facts = [(registered, _replace(base, attachment_names=names))]
         elif kind == "en_revision":
             facts = [(assistant, AnswerFacts()), (MessageFacts(subject=""), AnswerFacts())]

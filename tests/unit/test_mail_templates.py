@@ -74,8 +74,9 @@ def test_several_attachments_lists_them_and_asks_for_the_one_workbook() -> None:
     """The template that did not render at all (a Jinja expression broken across lines) now names each file."""
     for name in ("varios_adjuntos.txt.j2", "varios_adjuntos.html.j2"):
         (text,) = render_all(CONFIG, name, Ronda.FORMULACION)
-        assert "Plan de acción 2027 – Hacienda.xlsx" in text
-        assert "Plan de acción 2027 – Hacienda (2).xlsx" in text
+        dep = mail_samples.sample_dependencia(CONFIG)
+        assert f"Plan de acción 2027 – {dep.name}.xlsx" in text
+        assert f"Plan de acción 2027 – {dep.name} (2).xlsx" in text
         assert "solo el archivo del formato E-DE-F-010" in text
 
 
