@@ -21,9 +21,9 @@ from mailbot.domain import control
 from mailbot.domain.context import AvailableBudget
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.workbook_format import QUARTERS, Ronda, Source, money_key
-from mailbot.services import campaign, digest, outbox, queries, reminders, seguimiento, setup
+from mailbot.services import campaign, digest, outbox, queries, reminders, setup
 from mailbot.services.daemon import Watcher
-from mailbot.services.round_dates import calendar_for
+from mailbot.services.round_dates import calendar_for, round_deadline
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
@@ -154,8 +154,8 @@ def test_a_late_seguimiento_notice_speaks_of_the_quarter_and_its_workbook_matche
     mailing = parse(mail.wait_for(hac, count=3, timeout=30)[2])
     assert "Seguimiento" in str(mailing["Subject"])
 
-    deadline = seguimiento.deadline(app.config, Ronda.SEGUIMIENTO_T1, VIGENCIA)
-    calendar = reminders.calendar_for([VIGENCIA])
+    deadline = round_deadline(app.config, Ronda.SEGUIMIENTO_T1, VIGENCIA)
+    calendar = calendar_for([VIGENCIA])
     every = app.config.rounds.seguimiento.late_notice_every
     day = calendar.late_notice_dates(deadline, every, until=deadline + dt.timedelta(days=30))[0]
     assert "HAC seguimiento-T1 2027" in reminders.send_due(app, day).late
