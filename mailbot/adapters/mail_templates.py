@@ -78,7 +78,7 @@ def check(
     """Render every template file with each sample context of its mail; one problem per failing file, naming the
     file and line where Jinja found it. Partials (`_*.j2`) are parsed; they render through the mails using them."""
     env = environment(override)
-    problems: dict[str, str] = {}
+    problems: dict[str, None] = {}  # a mistake in a shared frame shows once, not once per mail using it
     for filename in names if names is not None else template_names(override):
         try:
             template = env.get_template(filename)
@@ -86,8 +86,8 @@ def check(
                 for context in contexts(mail_name(filename)):
                     template.render(context)
         except TemplateError as exc:
-            problems.setdefault(filename, describe(exc, filename))
-    return list(problems.values())
+            problems[describe(exc, filename)] = None
+    return list(problems)
 
 
 def describe(exc: TemplateError, default_file: str) -> str:

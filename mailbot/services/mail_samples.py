@@ -18,6 +18,7 @@ from mailbot.config import Dependencia, MailbotConfig
 from mailbot.domain.evaluation import evaluate_dependencia
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.inbound import MessageFacts
+from mailbot.domain.rounds import RoundDays
 from mailbot.domain.seguimiento import PlannedMeta, QuarterReport
 from mailbot.domain.summary import PlanSummary, SourceSummary
 from mailbot.domain.workbook_format import Ronda, Source
@@ -36,6 +37,8 @@ from mailbot.services.seguimiento import for_mail
 
 SAMPLE_VIGENCIA = 2027
 SAMPLE_TODAY = dt.date(2027, 1, 14)
+
+_DEADLINES: dict[tuple[RoundDays, Ronda, int], dt.date] = {}
 
 Samples = Callable[[MailbotConfig, Ronda], list[dict[str, Any]]]
 
@@ -67,7 +70,10 @@ def _vigencia(config: MailbotConfig) -> int:
 
 
 def _deadline(config: MailbotConfig, ronda: Ronda) -> dt.date:
-    return round_deadline(config, ronda, _vigencia(config))
+    key = (config.rounds.days(), ronda, _vigencia(config))
+    if key not in _DEADLINES:  # the holiday calendar is slow to build: `config check` renders ~250 samples
+        _DEADLINES[key] = round_deadline(config, ronda, _vigencia(config))
+    return _DEADLINES[key]
 
 
 def _frame(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:

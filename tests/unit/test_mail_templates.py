@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.adapters.mail_templates import environment, mail_name
+from mailbot.adapters.mail_templates import check, environment, mail_name
 from mailbot.config import MailbotConfig
 from mailbot.domain.workbook_format import Ronda
 from mailbot.services import mail_samples
-from tests.support.mail_samples import NOT_TO_A_SECRETARIO, contexts, example_config, template_files
+from tests.support.mail_samples import NOT_TO_A_SECRETARIO, TEMPLATES, contexts, example_config, template_files
 
 CONFIG = example_config()
 MARKERS = ("{{", "}}", "{%", "%}", "{#")
@@ -150,3 +150,16 @@ def test_mails_to_secretarios_have_no_wide_tables() -> None:
                     assert row.count("<td") <= 2, f"{path.name}: {row[:120]}"
     (html, _) = render_all(CONFIG, "aceptacion.html.j2", Ronda.SEGUIMIENTO_T2)
     assert html.count('role="presentation" width="100%"') >= 3 + 1  # a card per meta, and the contact
+
+
+def test_a_mistake_in_an_overridden_frame_is_reported_once_with_its_line(tmp_path: Path) -> None:
+    """Every mail extends `_base.txt.j2`: an unknown variable there is one problem at the frame's line."""
+    shipped = (TEMPLATES / "_base.txt.j2").read_text("utf-8")
+    (tmp_path / "_base.txt.j2").write_text(shipped.replace("{{ remitente }}", "{{ remitente_nombre }}"), "utf-8")
+    line = 1 + shipped.splitlines().index("{{ remitente }}")
+    problems = check(tmp_path, lambda name: mail_samples.contexts(CONFIG, name))
+    assert problems == [f"{tmp_path / '_base.txt.j2'}:{line}: 'remitente_nombre' is undefined"]
+
+
+def test_the_shipped_templates_have_no_problem() -> None:
+    assert check(None, lambda name: mail_samples.contexts(CONFIG, name)) == []
