@@ -150,7 +150,7 @@ def test_a_late_seguimiento_notice_speaks_of_the_quarter_and_its_workbook_matche
     app, _, _ = cycle
     hac = SERVER_DEPENDENCIAS["HAC"]
     assert "HAC" in campaign.start(app, VIGENCIA, ronda=Ronda.SEGUIMIENTO_T1).queued
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     mailing = parse(mail.wait_for(hac, count=3, timeout=30)[2])
     assert "Seguimiento" in str(mailing["Subject"])
 
@@ -159,7 +159,7 @@ def test_a_late_seguimiento_notice_speaks_of_the_quarter_and_its_workbook_matche
     every = app.config.rounds.seguimiento.late_notice_every
     day = calendar.late_notice_dates(deadline, every, until=deadline + dt.timedelta(days=30))[0]
     assert "HAC seguimiento-T1 2027" in reminders.send_due(app, day).late
-    outbox.flush(app.sessions, app.config.smtp, app.clock.now)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
     notice = parse(mail.wait_for(hac, count=4, timeout=30)[3])
     text = notice.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "Doctora Diana Marcela Londoño Zapata\nSecretaria de Hacienda\n\nReciba un cordial saludo." in text
