@@ -47,10 +47,16 @@ def con_articulo(nombre: str) -> str:
     return f"{articulo(nombre)} {nombre}"
 
 
+def prep(preposicion: str, frase: str) -> str:
+    """ "de" + "el Despacho" → "del Despacho"; "a" + "el Despacho" → "al Despacho" (the contractions)."""
+    if frase[:3].casefold() == "el " and preposicion in ("de", "a"):
+        return f"{preposicion}l {frase[3:]}"
+    return f"{preposicion} {frase}"
+
+
 def de(nombre: str) -> str:
-    """ "de la Secretaría de Hacienda", "del Despacho del Alcalde" (de + el contracts)."""
-    phrase = con_articulo(nombre)
-    return f"del {phrase[3:]}" if phrase.casefold().startswith("el ") else f"de {phrase}"
+    """ "de la Secretaría de Hacienda", "del Despacho del Alcalde"."""
+    return prep("de", con_articulo(nombre))
 
 
 _OFFICES: Final = frozenset(

@@ -10,8 +10,8 @@ from typing import Any
 
 from mailbot.adapters.mail_templates import render
 from mailbot.config import MailbotConfig
-from mailbot.domain.attention import con_articulo, prep
 from mailbot.domain.decisions import Answer
+from mailbot.domain.espanol import de
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.inbound import MessageFacts
@@ -150,13 +150,7 @@ def _summary(summary: PlanSummary | None) -> dict[str, Any]:
 
 def contact_context(config: MailbotConfig) -> dict[str, str]:
     """Planeación's person for questions, as the mails name them (`contacto` in a template's context)."""
-    contact = config.effective_contact
-    return {
-        "nombre": contact.name,
-        "cargo": contact.title or "",
-        "telefono": contact.phone or "",
-        "correo": str(contact.email),
-    }
+    return mail_context.contact(config)
 
 
 def _contact_lines(config: MailbotConfig) -> list[str]:
@@ -218,7 +212,7 @@ def forward_question(
     operator's template is broken."""
     dep = config.dependencia(dependencia) if dependencia else None
     who = f"{received.from_name} <{received.from_address}>" if received.from_name else (received.from_address or "")
-    origin = prep("de", con_articulo(dep.name)) if dep else "de una dependencia"
+    origin = de(dep.name) if dep else "de una dependencia"
     quoted = "\n".join(f"> {line}" for line in (text or "(sin texto)").splitlines())
     sent = fecha_larga(received.date.date()) if received.date else "hoy"
     body = "\n".join(

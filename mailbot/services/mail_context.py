@@ -22,11 +22,11 @@ def contact(config: MailbotConfig) -> dict[str, str]:
     """Planeación's person for questions (`contact`, else smtp.from_name at smtp.from_address); "" when unset."""
     person = config.effective_contact
     return {
-        "name": person.name,
+        "nombre": person.name,
         "a_quien": espanol.a_quien(person.name),  # "a Laura Gómez Ruiz" / "a la Secretaría de Planeación"
-        "title": person.title or "",
-        "phone": person.phone or "",
-        "email": person.email,
+        "cargo": person.title or "",
+        "telefono": person.phone or "",
+        "correo": str(person.email),
     }
 
 

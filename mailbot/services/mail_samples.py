@@ -265,7 +265,12 @@ def _answer(kind: str) -> Samples:
             names = (f"Plan de acción {vigencia} – {dep.name}.xlsx", f"Plan de acción {vigencia} – {dep.name} (2).xlsx")
             facts = [(registered, _replace(base, attachment_names=names))]
         elif kind == "en_revision":
-            facts = [(assistant, AnswerFacts()), (MessageFacts(subject=""), AnswerFacts())]
+            other = "El archivo que adjuntó es el formato de la Secretaría de Hacienda y no el de la suya."
+            facts = [
+                (assistant, AnswerFacts()),
+                (MessageFacts(subject=""), AnswerFacts()),
+                (registered, AnswerFacts(extra={"motivo": other})),
+            ]
         else:
             facts = [(registered, base), (MessageFacts(from_address="otro@example.org"), base)]
         return [answer_context(config, received, f) for received, f in facts]
@@ -313,6 +318,7 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
                 "radicado": "SPA-2027-T1-HAC-0001",
             }
         ],
+        "cobertura": "1 de 6 dependencias reportaron",
         "umbral_rezago": "60,0 %",
         "rezagadas": ["HAC 020301 Predios con avalúo catastral actualizado: 40,0 %"],
     }
@@ -325,7 +331,8 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
         "filas": rows,
         "totales": [("Pendiente", len(rows)), ("Aceptado", 0)],
         "novedades": ["HAC: plan aceptado (PA-2027-HAC-0003)"],
-        "atencion": ["Mensaje en cuarentena de gobierno@example.gov.co"],
+        "atencion": ["La Secretaría de Gobierno envió el archivo de la Secretaría de Hacienda (n.º 3)"],
+        "ausentes": ["El secretario de la Secretaría de Salud está ausente hasta el lunes 18 de enero de 2027"],
         "consolidado": "1 de 12 dependencias",
         "cid_estados": "estados@mailbot",
         "cid_presupuesto": "presupuesto@mailbot",
@@ -346,5 +353,6 @@ SAMPLES: dict[str, Samples] = {
     "enlace_nube": _answer("enlace_nube"),
     "varios_adjuntos": _answer("varios_adjuntos"),
     "en_revision": _answer("en_revision"),
+    "consulta_recibida": _answer("consulta_recibida"),
     "resumen": _digest,
 }

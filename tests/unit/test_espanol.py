@@ -108,3 +108,9 @@ def test_a_quien_gives_an_office_its_article_and_a_person_none() -> None:
 def test_fecha_writes_cutoffs_without_the_weekday() -> None:
     assert fecha(dt.date(2027, 3, 31)) == "31 de marzo de 2027"
     assert fecha(dt.date(2027, 9, 1)) == "1 de septiembre de 2027"
+
+
+def test_prep_contracts_de_and_a_with_el() -> None:
+    assert espanol.prep("a", "el Despacho del Alcalde") == "al Despacho del Alcalde"
+    assert espanol.prep("de", "el Instituto de Cultura") == "del Instituto de Cultura"
+    assert espanol.prep("a", "la Secretaría de Salud") == "a la Secretaría de Salud"
