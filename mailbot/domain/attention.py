@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from mailbot.domain.espanol import con_articulo, prep
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.matching import Match
 
@@ -92,23 +93,8 @@ def writer(match: Match) -> str | None:
     return match.dependencia
 
 
-def con_articulo(name: str) -> str:
-    """ "Secretaría de Hacienda" → "la Secretaría de Hacienda"; "Despacho del Alcalde" → "el Despacho del Alcalde"."""
-    first = name.split(" ", 1)[0].lower()
-    if first in {"despacho", "departamento", "instituto", "fondo", "concejo"}:
-        return f"el {name}"
-    return f"la {name}"
-
-
 def _name(code: str | None, names: Mapping[str, str]) -> str:
     return con_articulo(names[code]) if code and code in names else (code or "una dependencia")
-
-
-def prep(preposition: str, phrase: str) -> str:
-    """ "de" + "el Despacho" → "del Despacho"; "a" + "el Despacho" → "al Despacho"."""
-    if phrase.startswith("el ") and preposition in ("de", "a"):
-        return f"{preposition}l {phrase[3:]}"
-    return f"{preposition} {phrase}"
 
 
 def _capital(text: str) -> str:

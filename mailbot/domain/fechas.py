@@ -29,3 +29,8 @@ MONTH_NAMES: Final = (
 def fecha_larga(day: dt.date) -> str:
     """`2027-01-20` → `miércoles 20 de enero de 2027` (lower case, as inside a sentence)."""
     return f"{DAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"
+
+
+def fecha(day: dt.date) -> str:
+    """`2027-03-31` → `31 de marzo de 2027` (cut-offs and legal dates, where the weekday adds nothing)."""
+    return f"{day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"

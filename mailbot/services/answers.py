@@ -10,8 +10,8 @@ from typing import Any
 
 from mailbot.adapters.mail_templates import render
 from mailbot.config import MailbotConfig
-from mailbot.domain.attention import con_articulo, prep
 from mailbot.domain.decisions import Answer
+from mailbot.domain.espanol import de
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.inbound import MessageFacts
@@ -26,6 +26,7 @@ from mailbot.domain.outgoing import (
 )
 from mailbot.domain.summary import PlanSummary
 from mailbot.domain.workbook_format import Ronda, Source
+from mailbot.services import mail_context
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def compose_answer(
 ) -> OutgoingMail:
     dep = config.dependencia(facts.dependencia) if facts.dependencia else None
     cc = tuple(a for a in (dep.addresses if dep else []) if a != sender) if answer is not Answer.REVIEW else ()
-    context = _context(config, answer, received, facts)
+    context = answer_context(config, received, facts)
     text, html = render(answer.value, context, config.smtp.templates_dir)
     attachments: tuple[OutgoingAttachment, ...] = ()
     if answer is Answer.CORRECTION and facts.annotated is not None:
@@ -88,26 +89,29 @@ def reply_subject(original: str, dependencia: str | None, vigencia: int | None) 
     return subject
 
 
-def _context(config: MailbotConfig, answer: Answer, received: MessageFacts, facts: AnswerFacts) -> dict[str, Any]:
+def answer_context(config: MailbotConfig, received: MessageFacts, facts: AnswerFacts) -> dict[str, Any]:
+    """What every answer template receives (each uses its part)."""
     dep = config.dependencia(facts.dependencia) if facts.dependencia else None
-    ronda = Ronda(facts.ronda).label.lower() if facts.ronda in {r.value for r in Ronda} else "formulación"
+    ronda = Ronda(facts.ronda) if facts.ronda in {r.value for r in Ronda} else None
     errors = [f for f in facts.findings if f.severity is Severity.ERROR]
     by_sheet = [
-        {"nombre": sheet or "Archivo", "hallazgos": [f.to_json() for f in group]}
+        {
+            "nombre": sheet or "Archivo",
+            "titulo": f"Hoja «{sheet}»" if sheet else "Todo el archivo",
+            "hallazgos": [f.to_json() for f in group],
+        }
         for sheet, group in itertools.groupby(facts.findings, key=lambda f: f.sheet)
     ]
+    to = mail_context.addressee(dep, received.from_address or "", received.from_name)
     return {
-        "saludo": _greeting(received, dep.head.name if dep and received.from_address in dep.addresses else None),
-        "municipio": config.municipality.name,
-        "remitente": config.smtp.from_name,
-        "titulo": "Plan de acción",
-        "dependencia": {"code": dep.code, "name": dep.name} if dep else {"code": "", "name": "su dependencia"},
+        **mail_context.common(config, dep, to),
+        **mail_context.round_facts(config, ronda, facts.vigencia),
         "vigencia": facts.vigencia or "",
-        "ronda": ronda,
-        "fecha_limite": fecha_larga(facts.deadline) if facts.deadline else "la fecha indicada por Planeación",
+        "fecha_limite": fecha_larga(facts.deadline) if facts.deadline else "",
         "asunto": received.subject or "(sin asunto)",
         "version": facts.version,
         "radicado": facts.radicado,
+        # planeación's records keep the archived path and the SHA-256; the mails no longer show them
         "sha256": facts.sha256,
         "archivo": facts.archived_as,
         "errores": len(errors),
@@ -124,11 +128,6 @@ def _context(config: MailbotConfig, answer: Answer, received: MessageFacts, fact
     }
 
 
-def _greeting(received: MessageFacts, registered_name: str | None) -> str:
-    name = registered_name or received.from_name.strip()
-    return f"Apreciado(a) {name}" if name else "Apreciado(a) secretario(a)"
-
-
 def _summary(summary: PlanSummary | None) -> dict[str, Any]:
     if summary is None:
         return {"metas": 0, "fuentes": [], "total_programado": format_pesos(0), "total_disponible": format_pesos(0)}
@@ -142,6 +141,7 @@ def _summary(summary: PlanSummary | None) -> dict[str, Any]:
                 "disponible": format_pesos(s.available),
             }
             for s in summary.sources
+            if s.available or s.planned  # a source the dependencia has no money from is left out
         ],
         "total_programado": format_pesos(summary.planned),
         "total_disponible": format_pesos(summary.available),
@@ -150,13 +150,7 @@ def _summary(summary: PlanSummary | None) -> dict[str, Any]:
 
 def contact_context(config: MailbotConfig) -> dict[str, str]:
     """Planeación's person for questions, as the mails name them (`contacto` in a template's context)."""
-    contact = config.effective_contact
-    return {
-        "nombre": contact.name,
-        "cargo": contact.title or "",
-        "telefono": contact.phone or "",
-        "correo": str(contact.email),
-    }
+    return mail_context.contact(config)
 
 
 def _contact_lines(config: MailbotConfig) -> list[str]:
@@ -218,7 +212,7 @@ def forward_question(
     operator's template is broken."""
     dep = config.dependencia(dependencia) if dependencia else None
     who = f"{received.from_name} <{received.from_address}>" if received.from_name else (received.from_address or "")
-    origin = prep("de", con_articulo(dep.name)) if dep else "de una dependencia"
+    origin = de(dep.name) if dep else "de una dependencia"
     quoted = "\n".join(f"> {line}" for line in (text or "(sin texto)").splitlines())
     sent = fecha_larga(received.date.date()) if received.date else "hoy"
     body = "\n".join(

@@ -21,13 +21,14 @@ from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.config import Dependencia as DependenciaConfig
 from mailbot.config import MailbotConfig
+from mailbot.domain.espanol import enumeracion
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.money import format_pesos
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, plus_address, subject_tag
 from mailbot.domain.workbook_format import FORMAT_CODE, QUARTER_MONTHS, Ronda
 from mailbot.errors import MailbotError
 from mailbot.log import get_logger
-from mailbot.services import outbox, seguimiento
+from mailbot.services import mail_context, outbox, seguimiento
 from mailbot.services.accepted import latest_accepted
 from mailbot.services.round_dates import due_rounds, round_deadline
 from mailbot.services.templates import make_template, new_token
@@ -104,21 +105,27 @@ def make_format(
     workbook = make_template(
         config, dep.code, vigencia=vigencia, ronda=ronda, token=token, baseline=base, accepted=plan.workbook
     )
-    extra = {
-        "trimestre": ronda.quarter,
-        "periodo": QUARTER_MONTHS[base.quarter],
-        "radicado_plan": plan.radicado,
-        "trimestres_anteriores": _quarters_es(sorted(base.reported)),
-        "columnas_abiertas": _quarters_es(list(base.open_quarters)),
+    extra = seguimiento_extra(base.quarter, plan.radicado, sorted(base.reported), list(base.open_quarters))
+    return Format(workbook, seguimiento_filename(dep, vigencia, base.quarter), extra)
+
+
+def seguimiento_extra(
+    quarter: int, radicado_plan: str, reported: list[int], open_quarters: list[int]
+) -> dict[str, Any]:
+    """What a seguimiento mailing (and its reminders) says about the workbook: the plan it is built on, the
+    quarters already reported and the columns to fill."""
+    return {
+        "trimestre": quarter,
+        "periodo": QUARTER_MONTHS[quarter],
+        "radicado_plan": radicado_plan,
+        "trimestres_anteriores": _quarters_es(reported),
+        "columnas_abiertas": _quarters_es(open_quarters),
     }
-    filename = f"{FORMAT_CODE} Seguimiento T{ronda.quarter} {vigencia} – {dep.name}.xlsx"
-    return Format(workbook, filename, extra)
 
 
 def _quarters_es(quarters: list[int]) -> str:
     """[1, 2] → "T1 y T2"."""
-    names = [f"T{q}" for q in quarters]
-    return " y ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+    return enumeracion([f"T{q}" for q in quarters])
 
 
 def compose_mailing(
@@ -131,27 +138,8 @@ def compose_mailing(
     ronda: Ronda = Ronda.FORMULACION,
 ) -> OutgoingMail:
     smtp = config.smtp
-    title = (
-        f"Formulación del plan de acción {vigencia}"
-        if ronda is Ronda.FORMULACION
-        else f"Seguimiento al plan de acción {vigencia} – trimestre {ronda.quarter}"
-    )
-    context = {
-        "municipio": config.municipality.name,
-        "dependencia": {"code": dep.code, "name": dep.name},
-        "secretario": {"name": dep.head.name, "title": dep.head.title},
-        "vigencia": vigencia,
-        "fecha_limite": fecha_larga(deadline),
-        "remitente": smtp.from_name,
-        "titulo": title,
-        "disponible": {
-            "poai": format_pesos(dep.budget.poai),
-            "funcionamiento": format_pesos(dep.budget.operating),
-            "cofinanciacion": format_pesos(dep.budget.cofinancing),
-            "total": format_pesos(dep.budget.total),
-        },
-        **found.extra,
-    }
+    context = mailing_context(config, dep, vigencia, deadline, found.extra, ronda)
+    title = context["titulo"]
     template = "formulacion" if ronda is Ronda.FORMULACION else "seguimiento"
     text, html = render(template, context, smtp.templates_dir)
     return OutgoingMail(
@@ -164,6 +152,40 @@ def compose_mailing(
         reply_to=plus_address(smtp.from_address, token) if smtp.plus_address_reply else None,
         attachments=(OutgoingAttachment(found.filename, found.workbook),),
     )
+
+
+def mailing_context(
+    config: MailbotConfig,
+    dep: DependenciaConfig,
+    vigencia: int,
+    deadline: dt.date,
+    extra: dict[str, Any],
+    ronda: Ronda = Ronda.FORMULACION,
+) -> dict[str, Any]:
+    """What the `formulacion` / `seguimiento` templates receive (`extra`: the seguimiento's baseline facts)."""
+    title = (
+        f"Formulación del plan de acción {vigencia}"
+        if ronda is Ronda.FORMULACION
+        else f"Seguimiento al plan de acción {vigencia} – trimestre {ronda.quarter}"
+    )
+    return {
+        **mail_context.common(config, dep, mail_context.addressee(dep)),
+        **mail_context.round_facts(config, ronda, vigencia),
+        "vigencia": vigencia,
+        "fecha_limite": fecha_larga(deadline),
+        "titulo": title,
+        "disponible": {
+            "poai": format_pesos(dep.budget.poai),
+            "funcionamiento": format_pesos(dep.budget.operating),
+            "cofinanciacion": format_pesos(dep.budget.cofinancing),
+            "total": format_pesos(dep.budget.total),
+        },
+        **extra,
+    }
+
+
+def seguimiento_filename(dep: DependenciaConfig, vigencia: int, quarter: int) -> str:
+    return f"{FORMAT_CODE} Seguimiento T{quarter} {vigencia} – {dep.name}.xlsx"
 
 
 def workbook_filename(dep: DependenciaConfig, vigencia: int) -> str:

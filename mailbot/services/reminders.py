@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,13 +16,18 @@ from sqlalchemy.orm import Session
 from mailbot.adapters.db.models import AuditEvent, Mailing, Round, Submission
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
+from mailbot.config import Dependencia as DependenciaConfig
+from mailbot.config import MailbotConfig
 from mailbot.domain.calendar import WorkingCalendar
 from mailbot.domain.fechas import fecha_larga
-from mailbot.domain.outgoing import AutoSubmitted, OutgoingMail, plus_address, subject_tag
+from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, plus_address, subject_tag
 from mailbot.domain.workbook_format import Ronda
 from mailbot.log import get_logger
-from mailbot.services import outbox
+from mailbot.services import mail_context, outbox
 from mailbot.services.round_dates import calendar_for
+
+if TYPE_CHECKING:
+    from mailbot.services.campaign import Format
 
 log = get_logger("mailbot.reminders")
 
@@ -86,23 +92,22 @@ def _queue(
         select(Submission).where(Submission.mailing_id == mailing.id).order_by(Submission.version.desc())
     ).first()
     pending = [f for f in (last.findings if last is not None else []) if f.get("severity") == "E"]
-    context = {
-        "saludo": f"Apreciado(a) {dep.head.name}",
-        "municipio": config.municipality.name,
-        "remitente": config.smtp.from_name,
-        "titulo": "Recordatorio: plan de acción",
-        "dependencia": {"code": dep.code, "name": dep.name},
-        "vigencia": round_.vigencia,
-        "ronda": Ronda(round_.kind).label.lower(),
-        "es_seguimiento": Ronda(round_.kind).quarter is not None,
-        "fecha_limite": fecha_larga(round_.deadline),
-        "dias_habiles": None if late else calendar.working_days_between(today, round_.deadline),
-        "pendientes": pending,
-    }
+    ronda = Ronda(round_.kind)
+    expected = _expected_workbook(app, session, dep, round_, mailing.token)
+    context = reminder_context(
+        config,
+        dep,
+        ronda,
+        round_.vigencia,
+        round_.deadline,
+        late=late,
+        working_days_left=None if late else calendar.working_days_between(today, round_.deadline),
+        pending=pending,
+        expected=expected,
+    )
     template = "aviso_vencido" if late else "recordatorio"
     text, html = render(template, context, config.smtp.templates_dir)
     tag = subject_tag(dep.code, round_.vigencia)
-    ronda = Ronda(round_.kind)
     what = f"plan de acción {round_.vigencia}"
     if ronda.quarter is not None:
         what = f"seguimiento T{ronda.quarter} del {what}"
@@ -122,6 +127,7 @@ def _queue(
         reply_to=plus_address(config.smtp.from_address, mailing.token) if config.smtp.plus_address_reply else None,
         in_reply_to=mailing.message_id,
         references=(mailing.message_id,),
+        attachments=(OutgoingAttachment(expected.filename, expected.workbook),) if expected is not None else (),
     )
     _, created = outbox.queue(session, config, mail, dedup_key=dedup_key, now=now, mailing_id=mailing.id)
     if not created:
@@ -136,3 +142,38 @@ def _queue(
         )
     )
     return True
+
+
+def reminder_context(
+    config: MailbotConfig,
+    dep: DependenciaConfig,
+    ronda: Ronda,
+    vigencia: int,
+    deadline: dt.date,
+    *,
+    late: bool,
+    working_days_left: int | None,
+    pending: list[dict[str, Any]],
+    expected: Format | None,
+) -> dict[str, Any]:
+    """What `recordatorio` / `aviso_vencido` receive: the round's facts, what is pending, the workbook attached."""
+    return {
+        **mail_context.common(config, dep, mail_context.addressee(dep)),
+        **mail_context.round_facts(config, ronda, vigencia),
+        "radicado_plan": "",
+        **(expected.extra if expected is not None else {}),
+        "titulo": "Plan de acción vencido" if late else "Recordatorio: plan de acción",
+        "vigencia": vigencia,
+        "fecha_limite": fecha_larga(deadline),
+        "dias_habiles": working_days_left,
+        "pendientes": pending,
+        "adjunto": expected.filename if expected is not None else "",
+    }
+
+
+def _expected_workbook(app: App, session: Session, dep: DependenciaConfig, round_: Round, token: str) -> Format | None:
+    """The workbook the mailing sent, built again with the mailing's token, so a reply carrying it matches
+    (the campaign's own path: a seguimiento workbook is rebuilt on the accepted plan)."""
+    from mailbot.services import campaign  # campaign → seguimiento → this module: import when used
+
+    return campaign.make_format(app, session, dep, round_.vigencia, Ronda(round_.kind), token)

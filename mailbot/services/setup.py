@@ -10,11 +10,13 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailbot.adapters import mail_templates
 from mailbot.adapters.db import migrate
 from mailbot.adapters.workbook.writer import instruction_text
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.errors import StorageError
+from mailbot.services import mail_samples
 
 EXAMPLE_SECRET_PREFIX = "example-secret"  # noqa: S105 - a marker to warn about, not a secret
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -53,6 +55,7 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
         if database and database != ":memory:" and not _can_create_or_write(Path(database).parent):
             report.problems.append(f"storage.database_url: folder of {database} is not writable")
 
+    report.problems.extend(check_templates(config))
     if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
         report.warnings.append("signing.secret is the example's: set MAILBOT_SECRET before going live")
     if config.municipality.test_domains:
@@ -68,6 +71,18 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
                 f"{address} is registered for {count} dependencias: its replies match only by attachment"
             )
     return report
+
+
+def check_templates(config: MailbotConfig) -> list[str]:
+    """Render every mail template (the shipped ones under the `smtp.templates_dir` overrides) with realistic samples
+    for every round: a mistake in an override is found here, with its file and line, not on a secretario's reply."""
+    override = config.smtp.templates_dir
+    if override is not None and not override.is_dir():
+        return [f"smtp.templates_dir: folder {override} does not exist"]
+    return [
+        f"smtp.templates_dir: {problem}" if override is not None else f"templates: {problem}"
+        for problem in mail_templates.check(override, lambda name: mail_samples.contexts(config, name))
+    ]
 
 
 def _can_create_or_write(folder: Path) -> bool:

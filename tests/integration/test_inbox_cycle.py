@@ -99,6 +99,10 @@ def test_whole_cycle_acceptance_correction_and_resubmission(app: App, mail: Mail
     text = acceptance.get_body(("plain",)).get_content()
     assert "PA-2027-HAC-0001" in text
     assert "ACEPTADO" in text
+    assert text.startswith("Doctora Diana Marcela Londoño Zapata\r\nSecretaria de Hacienda\r\n")  # as configured
+    assert "consejo de gobierno" in text  # what follows, not where the file was archived
+    assert "SHA-256" not in text
+    assert app.config.effective_contact.email in text
 
     _, correction = answers(mail, "EDU", 2)
     assert correction["In-Reply-To"] == parse(bad)["Message-ID"]

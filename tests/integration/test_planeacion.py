@@ -6,20 +6,24 @@ import datetime as dt
 import io
 import json
 import threading
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
 from mailbot.cli import cli
-from mailbot.config import load_config
+from mailbot.config import Limits, load_config
+from mailbot.domain import control
 from mailbot.domain.context import AvailableBudget
-from mailbot.domain.workbook_format import QUARTERS, Source, money_key
+from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.workbook_format import QUARTERS, Ronda, Source, money_key
 from mailbot.services import campaign, digest, outbox, queries, reminders, setup
 from mailbot.services.daemon import Watcher
-from mailbot.services.round_dates import calendar_for
+from mailbot.services.round_dates import calendar_for, round_deadline
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
@@ -115,8 +119,9 @@ def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
     gob = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=2, timeout=30)]
     assert gob[1]["In-Reply-To"] == gob[0]["Message-ID"], "threaded to the original mailing"
     assert "Aún no hemos recibido su plan" in gob[1].get_body(("plain",)).get_content()
+    assert token_of(gob[1]) == token_of(gob[0]), "the workbook attached again carries the mailing's token"
     sal = [parse(raw) for raw in mail.wait_for(SERVER_DEPENDENCIAS["SAL"], count=3, timeout=30)]
-    assert "punto(s) por corregir" in sal[2].get_body(("plain",)).get_content()
+    assert "Su última versión tiene 1 punto por corregir" in sal[2].get_body(("plain",)).get_content()
 
     every = app.config.rounds.formulacion.late_notice_every
     late_days = calendar.late_notice_dates(deadline, every, until=dt.date(VIGENCIA, 2, 15))
@@ -126,6 +131,61 @@ def test_reminders_on_working_days_never_twice_and_never_after_acceptance(
     notice = parse(mail.wait_for(SERVER_DEPENDENCIAS["GOB"], count=3, timeout=30)[2])
     assert PLANEACION in str(notice["Cc"])
     assert "venció" in notice.get_body(("plain",)).get_content()
+
+
+def token_of(message: EmailMessage) -> str:
+    parsed = read_workbook(workbook_of(message), ReaderLimits.from_config(Limits()))
+    assert isinstance(parsed, ParsedWorkbook)
+    block = control.parse(parsed.control or {})
+    assert block is not None
+    return block.token
+
+
+def test_a_late_seguimiento_notice_speaks_of_the_quarter_and_its_workbook_matches(
+    cycle: tuple[App, Path, dict[str, list[dict[str, object]]]], mail: MailServers
+) -> None:
+    """HAC's plan was accepted; its T1 report is late. The notice says so (not "no accepted plan", not 31 January),
+    attaches the T1 workbook again with the seguimiento mailing's token, and a reply with it in a new thread is
+    matched to that mailing."""
+    app, _, _ = cycle
+    hac = SERVER_DEPENDENCIAS["HAC"]
+    assert "HAC" in campaign.start(app, VIGENCIA, ronda=Ronda.SEGUIMIENTO_T1).queued
+    outbox.flush(app.sessions, app.senders, app.clock.now)
+    mailing = parse(mail.wait_for(hac, count=3, timeout=30)[2])
+    assert "Seguimiento" in str(mailing["Subject"])
+
+    deadline = round_deadline(app.config, Ronda.SEGUIMIENTO_T1, VIGENCIA)
+    calendar = calendar_for([VIGENCIA])
+    every = app.config.rounds.seguimiento.late_notice_every
+    day = calendar.late_notice_dates(deadline, every, until=deadline + dt.timedelta(days=30))[0]
+    assert "HAC seguimiento-T1 2027" in reminders.send_due(app, day).late
+    outbox.flush(app.sessions, app.senders, app.clock.now)
+    notice = parse(mail.wait_for(hac, count=4, timeout=30)[3])
+    text = notice.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Doctora Diana Marcela Londoño Zapata\nSecretaria de Hacienda\n\nReciba un cordial saludo." in text
+    assert (
+        "el seguimiento del primer trimestre (enero a marzo) del plan de acción 2027 de la Secretaría de Hacienda"
+        in text
+    )
+    assert "Su plan de acción 2027 está aceptado (radicado PA-2027-HAC-0001)" in text
+    assert "con corte al 31 de marzo de 2027" in text
+    assert "plan de acción aceptado" not in text
+    assert "Ley 1474" not in text
+    assert app.config.effective_contact.email in text
+    assert notice["In-Reply-To"] == mailing["Message-ID"]
+    assert token_of(notice) == token_of(mailing)
+
+    files = [("Seguimiento.xlsx", workbook_of(notice))]
+    mail.send(reply(None, sender=hac, attachments=files, subject="Seguimiento"), hac, [PLANEACION])
+    mail.wait_for(PLANEACION, count=4, timeout=30)
+    watcher = Watcher(app, threading.Event())
+    try:
+        outcomes = dict(watcher.once().outcomes)
+    finally:
+        watcher.close()
+    # the late notices' copies to planeación come back as mailbot's own (automatic); the reply is matched
+    assert outcomes.get("accepted", 0) + outcomes.get("correction_requested", 0) == 1, outcomes
+    assert not {"quarantined", "unmatched"} & set(outcomes), outcomes
 
 
 def test_export_rows_and_sums_equal_the_accepted_plans(

@@ -42,6 +42,7 @@ from mailbot.cli import cli
 from mailbot.config import load_config
 from mailbot.domain import rounds
 from mailbot.domain.context import AvailableBudget
+from mailbot.domain.espanol import trimestre
 from mailbot.domain.seguimiento import QuarterReport
 from mailbot.domain.workbook_format import SHEET_SEGUIMIENTO, Ronda
 from mailbot.services import campaign, digest, outbox, seguimiento, setup
@@ -213,15 +214,15 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
             version = 2 if (code == "EDU" and q == 2) else 1
             assert f"SPA-{VIGENCIA}-T{q}-{code}-{version:04d}" in text, text
             score, grade = SCORES[code][q]
-            assert f"trimestre {q}: {score} – {grade}" in text, text
+            assert f"al corte del {trimestre(q)}: {score} – {grade}" in text, text
             for (dep, index), by_quarter in CUMULATIVE.items():
                 if dep != code or q not in by_quarter:
                     continue
                 shown, state = by_quarter[q]
-                line = next(line for line in text.splitlines() if year.metas[code][index]["meta_code"] in line)
-                assert f"acumulado {shown}" in line, line
-                assert f"Estado: {state}." in line, line
-            assert "ejecución financiera 50,0 %" in text or "ejecución financiera —" in text
+                block = meta_block(text, str(year.metas[code][index]["meta_code"]))
+                assert f"Cumplimiento acumulado: {shown}" in block, block
+                assert f"Estado: {state}\n" in block, block
+            assert "Ejecución financiera: 50,0 %" in text or "Ejecución financiera: —" in text
         if q == 1:
             check_validate_command(year, tmp_path)
             t1 = seguimiento.quarter_result(year.app, VIGENCIA, Ronda.SEGUIMIENTO_T1).evaluation
@@ -230,7 +231,7 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
             assert t1.grade is not None
             assert t1.grade.name == "Satisfactorio"
 
-    hac_t4 = next(line for line in answers["HAC"].splitlines() if year.metas["HAC"][0]["meta_code"] in line)
+    hac_t4 = meta_block(answers["HAC"], str(year.metas["HAC"][0]["meta_code"]))
     assert "(reportado 113,3 %)" in hac_t4, "execution above the meta is shown, though capped for the score"
 
     out = tmp_path / "evaluacion-T4.xlsx"
@@ -268,6 +269,14 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
     assert rows["HAC"] == ("90,0 %", "Sobresaliente")
     assert rows["SAL"] == ("Sin reporte aceptado", "")
     assert "cumplimiento@mailbot" in text
+
+
+def meta_block(text: str, meta_code: str) -> str:
+    """The acceptance's lines about one meta: from its code to the next blank line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{meta_code} "))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return "\n".join(lines[start:end]) + "\n"
 
 
 def check_validate_command(year: Year, tmp_path: Path) -> None:

@@ -81,3 +81,38 @@ def test_other_commands_with_invalid_config_exit_unusable(tmp_path: Path) -> Non
     code, _, err = run("--config", str(path), "db", "upgrade")
     assert code == EXIT_UNUSABLE
     assert "imap.port" in err
+
+
+def test_config_check_renders_every_template_and_names_the_broken_override(tmp_path: Path) -> None:
+    """An override by ops with a syntax error or an unknown variable fails `config check` with its file and line,
+    before a secretario's reply would have found it."""
+    overrides = tmp_path / "plantillas"
+    overrides.mkdir()
+    (overrides / "sin_adjunto.txt.j2").write_text(
+        '{% extends "_base.txt.j2" %}\n{% block contenido %}\nFalta el archivo.\n{% if x %}\n{% endblock %}\n', "utf-8"
+    )
+    (overrides / "aceptacion.html.j2").write_text(
+        '{% extends "_base.html.j2" %}\n{% block contenido %}\n<p>Radicado</p>\n<p>{{ radicdo }}</p>\n{% endblock %}\n',
+        "utf-8",
+    )
+    (overrides / "duplicado.txt.j2").write_text(  # a correct override: no problem reported for it
+        '{% extends "_base.txt.j2" %}\n{% block contenido %}\nRecibido el {{ primera_fecha }}.\n{% endblock %}\n',
+        "utf-8",
+    )
+    path = write_config(tmp_path, {"smtp": {"templates_dir": str(overrides)}})
+    code, _, err = run("--config", str(path), "config", "check")
+    assert code == EXIT_PROBLEMS
+    assert f"smtp.templates_dir: {overrides / 'sin_adjunto.txt.j2'}:5: Encountered unknown tag 'endblock'" in err
+    assert f"smtp.templates_dir: {overrides / 'aceptacion.html.j2'}:4: 'radicdo' is undefined" in err
+    assert "duplicado" not in err
+
+
+def test_config_check_passes_with_a_correct_override(tmp_path: Path) -> None:
+    overrides = tmp_path / "plantillas"
+    overrides.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "templates" / "sin_adjunto.txt.j2"
+    (overrides / "sin_adjunto.txt.j2").write_text(shipped.read_text("utf-8").replace("Recibimos", "Hemos recibido"))
+    path = write_config(tmp_path, {"smtp": {"templates_dir": str(overrides)}})
+    code, out, err = run("--config", str(path), "config", "check")
+    assert code == 0, err
+    assert out.rstrip().endswith("configuration OK")
