@@ -268,7 +268,7 @@ def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
 
 
 def run_demo(
-    folder: Path, *, port_base: int = 0, say: Callable[[str], None] = print, timeout: float = 60
+    folder: Path, *, port_base: int = 0, say: Callable[[str], None] = print, timeout: float = 120
 ) -> DemoResult:
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
