@@ -50,6 +50,15 @@ class SampleMeta:
     responsable: int  # index into the dependencia's people
     weights: tuple[int, int, int]  # shares of POAI, funcionamiento and cofinanciación (0: none of that source)
     cofinancer: str | None = None
+    project: tuple[str, str] | None = None  # (name, BPIN) of its own investment project; else the program's
+
+    @property
+    def bpin(self) -> str:
+        return self.project[1] if self.project else self.program.bpin
+
+    @property
+    def project_name(self) -> str:
+        return self.project[0] if self.project else self.program.project
 
 
 @dataclass(frozen=True)
@@ -243,7 +252,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Niños, niñas y jóvenes vinculados", "Estudiantes", INCREMENTO, 0, 2400, 600, (100, 200, 200, 100),
                 ("Hacer la búsqueda activa casa a casa", "Asignar cupos en las instituciones educativas",
                  "Hacer seguimiento a la permanencia"),
-                0, (3, 1, 0),
+                0, (2, 2, 0),
             ),
             SampleMeta(
                 "220106", _EDU_P,
@@ -251,7 +260,8 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Estudiantes focalizados con PAE", "Porcentaje", MANTENIMIENTO, 100, 100, 100, (100, 100, 100, 100),
                 ("Contratar el operador del PAE", "Supervisar la entrega diaria de complementos",
                  "Sesionar el comité de alimentación escolar"),
-                1, (6, 0, 4), "Nación – Unidad de Alimentos para Aprender (UApA)",
+                1, (6, 1, 4), "Nación – Unidad de Alimentos para Aprender (UApA)",
+                ("Implementación del Programa de Alimentación Escolar en Villa Esperanza", _bpin(22)),
             ),
             SampleMeta(
                 "220107", _EDU_P,
@@ -259,7 +269,8 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Sedes educativas en mal estado", "Porcentaje", REDUCCION, 35, 10, 5, (1.5, 1, 1.5, 1),
                 ("Priorizar las sedes según el diagnóstico de infraestructura",
                  "Contratar las obras y la interventoría", "Entregar las sedes intervenidas"),
-                2, (4, 0, 2), SGR,
+                2, (5, 1, 2), SGR,
+                ("Mejoramiento de la infraestructura de las sedes educativas de Villa Esperanza", _bpin(23)),
             ),
             SampleMeta(
                 "220108", _EDU_P,
@@ -276,7 +287,8 @@ SAMPLE: dict[str, SampleDependencia] = {
                 (1800, 1800, 1800, 1800),
                 ("Contratar las rutas rurales", "Verificar los listados de beneficiarios",
                  "Supervisar la prestación del servicio"),
-                4, (2, 0, 1), DEPARTAMENTO,
+                4, (2, 1, 1), DEPARTAMENTO,
+                ("Servicio de transporte escolar rural en Villa Esperanza", _bpin(24)),
             ),
             SampleMeta(
                 "220109", _EDU_P,
@@ -302,7 +314,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Cobertura de vacunación", "Porcentaje", MANTENIMIENTO, 95, 95, 95, (95, 95, 95, 95),
                 ("Hacer las jornadas nacionales de vacunación", "Vacunar casa a casa en la zona rural",
                  "Hacer seguimiento a las cohortes de nacidos vivos"),
-                0, (2, 1, 1), DEPARTAMENTO,
+                0, (3, 1, 1), DEPARTAMENTO,
             ),
             SampleMeta(
                 "190601", _SAL_ASE,
@@ -310,7 +322,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Población elegible afiliada", "Porcentaje", MANTENIMIENTO, 100, 100, 100, (100, 100, 100, 100),
                 ("Depurar la base de datos de afiliados", "Afiliar de oficio a la población elegible",
                  "Girar los recursos de esfuerzo propio a la ADRES"),
-                1, (8, 0, 5), "Nación – Ministerio de Salud y Protección Social (ADRES)",
+                1, (12, 0, 5), "Nación – Ministerio de Salud y Protección Social (ADRES)",
             ),
             SampleMeta(
                 "190502", _SAL_PUB,
@@ -326,7 +338,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Visitas realizadas", "Número", INCREMENTO, 0, 200, 50, (10, 15, 15, 10),
                 ("Visitar establecimientos de alimentos", "Tomar muestras de agua para consumo humano",
                  "Emitir los conceptos sanitarios"),
-                3, (0, 1, 0),
+                3, (1, 1, 0),
             ),
         ),
     ),
@@ -353,6 +365,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 ("Definir los puntos con la Policía", "Instalar y conectar las cámaras al centro de monitoreo",
                  "Mantener las cámaras existentes"),
                 2, (4, 0, 2), "Nación – Ministerio del Interior (FONSECON)",
+                ("Ampliación del sistema de videovigilancia de Villa Esperanza", _bpin(43)),
             ),
             SampleMeta(
                 "450103", _GOB_SEG,
@@ -403,6 +416,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 ("Hacer los estudios y diseños", "Construir con la comunidad organizada",
                  "Liquidar los convenios solidarios"),
                 1, (3, 0, 2), SGR,
+                ("Construcción de placa huella en vías rurales de Villa Esperanza", _bpin(53)),
             ),
             SampleMeta(
                 "400301", _INF_AGUA,
@@ -427,6 +441,7 @@ SAMPLE: dict[str, SampleDependencia] = {
                 "Puentes construidos", "Unidades", INCREMENTO, 1, 4, 2, (0, 0, 1, 1),
                 ("Hacer los estudios de suelos y diseños", "Construir los puentes", "Recibir las obras"),
                 1, (2, 0, 1), SGR,
+                ("Construcción de puentes vehiculares rurales en Villa Esperanza", _bpin(54)),
             ),
         ),
     ),

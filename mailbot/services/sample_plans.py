@@ -116,8 +116,8 @@ def _meta(i: int, profile: SampleMeta, sample: SampleDependencia) -> Meta:
 def _complete_sources(meta: Meta, profile: SampleMeta, sample: SampleDependencia) -> None:
     """BPIN and project where POAI money is planned; the entity where cofinanciación is."""
     if _has(meta, Source.POAI):
-        meta["bpin"] = profile.program.bpin
-        meta["project"] = profile.program.project
+        meta["bpin"] = profile.bpin
+        meta["project"] = profile.project_name
     if _has(meta, Source.COFINANCIACION):
         entities = [m.cofinancer for m in (profile, *sample.metas) if m.cofinancer]
         meta["cofinancer"] = entities[0] if entities else DEPARTAMENTO
@@ -181,7 +181,7 @@ def sample_catalogue_csv(dependencias: Sequence[str]) -> str:
 
 def sample_bpins(dependencias: Sequence[str]) -> list[str]:
     """The BPIN of every project these dependencias' sample metas are funded from, for the banco de proyectos."""
-    return sorted({m.program.bpin for code in dependencias for m in SAMPLE[code].metas})
+    return sorted({m.bpin for code in dependencias for m in SAMPLE[code].metas})
 
 
 # ------------------------------------------------------------------------------------------------ files
