@@ -38,7 +38,7 @@ from mailbot.domain.context import AvailableBudget
 from mailbot.domain.evaluation import Grade, MunicipalityEvaluation, percent
 from mailbot.domain.money import format_percent
 from mailbot.domain.parsed import ParsedWorkbook
-from mailbot.domain.workbook_format import Ronda, Source, money_key
+from mailbot.domain.workbook_format import HeaderField, Ronda, Source, money_key
 from mailbot.services import campaign, digest, export, queries, seguimiento, setup
 from mailbot.services.daemon import BackgroundDaemon
 from mailbot.services.sample_metas import SAMPLE
@@ -364,6 +364,7 @@ class _Secretarias:
     def __init__(self, app: App, server: EmbeddedMailServer, say: Callable[[str], None]) -> None:
         self.app, self.server, self.say = app, server, say
         self.limits = ReaderLimits.from_config(app.config.limits)
+        self.oficios = 40  # the oficios planeación has received this year before the plans
 
     def phase(self, phase: Phase) -> None:
         for step in (s for s in SCRIPT if s.phase is phase):
@@ -383,8 +384,14 @@ class _Secretarias:
         return valid_metas(len(SAMPLE[dep.code].metas), AvailableBudget(*dep.budget), dependencia=dep.code)
 
     def _plan(self, dep: DemoDependencia, metas: list[Meta]) -> tuple[str, bytes]:
+        """The workbook mailed to `dep`, filled in today and sent under an oficio number of its own."""
         template = _workbook(_mailing(self.server, dep.address))
-        return f"Plan de acción 2027 {dep.name}.xlsx", fill_plan(template, metas)
+        self.oficios += 1
+        header: dict[str, object] = {
+            HeaderField.FECHA: self.app.clock.today(),
+            HeaderField.OFICIO: f"{dep.code}-1.2-{self.oficios:03d}",
+        }
+        return f"Plan de acción {dep.name}.xlsx", fill_plan(template, metas, header)
 
     # -- acts ------------------------------------------------------------------------------------------------
 
@@ -396,7 +403,7 @@ class _Secretarias:
         metas = self._metas(dep)
         first = metas[0]
         first[money_key(Source.POAI, 2)] = int(str(first[money_key(Source.POAI, 2)])) + dep.budget[0] // 10
-        self.say(f"{dep.name}: sends a plan 10 % over its available POAI")
+        self.say(f"{dep.name}: sends a plan over its available POAI (one meta grew by a tenth of it)")
         return _reply(original, dep, attachments=[self._plan(dep, metas)])
 
     def no_responsables(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
@@ -443,7 +450,7 @@ class _Secretarias:
             original,
             dep,
             body="Buenos días, adjunto el seguimiento del primer trimestre con los enlaces a las evidencias.",
-            attachments=[(f"Seguimiento T1 2027 {dep.name}.xlsx", filled)],
+            attachments=[(f"Seguimiento T1 {dep.name}.xlsx", filled)],
         )
 
 

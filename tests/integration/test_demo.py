@@ -3,12 +3,12 @@ scenario says, which this file writes out by hand rather than reading it from th
 
 Worked out from the scenario (`mailbot/services/demo.py`, the sample metas of `mailbot/services/sample_metas.py`):
 
-Formulación: Hacienda and Desarrollo Social send correct plans (accepted, version 1). Educación goes 10 % over its
-POAI (P03: correction), then sends the plan within budget (accepted as version 2). Salud leaves two metas without
-responsables (R01, R02: correction, nothing more sent). Gobierno's out-of-office is automatic mail (no answer, still
-pending). Infraestructura forgets the attachment (answered, still pending). Agricultura y Medio Ambiente attaches
-the filled plan and the blank format (several_attachments, answered; no version is filed), then sends the plan
-alone: accepted as version 1.
+Formulación: Hacienda and Desarrollo Social send correct plans (accepted, version 1). Educación goes over its POAI,
+one meta raised by a tenth of it (P03: correction), then sends the plan within budget (accepted as version 2). Salud
+leaves two metas without responsables (R01, R02: correction, nothing more sent). Gobierno's out-of-office is
+automatic mail (no answer, still pending). Infraestructura forgets the attachment (answered, still pending).
+Agricultura y Medio Ambiente attaches the filled plan and the blank format (several_attachments, answered; no
+version is filed), then sends the plan alone: accepted as version 1.
 
 Seguimiento T1 goes to the four accepted plans, which report exactly what they programmed, but for Educación's
 first meta (100 programmed, 40 reported: 40 %). A meta with nothing programmed in T1 is left out of the score.
