@@ -47,7 +47,8 @@ Meta = dict[str, object]
 INPUT_KEYS = tuple(c.key for c in METAS_COLUMNS if c.is_input)
 MAIL_DOMAIN = "villaesperanza.gov.co"
 _QUARTER_WEIGHTS = (2, 3, 3, 2)
-_COMMITTED, _OBLIGATED, _PAID = Decimal("0.9"), Decimal("0.7"), Decimal("0.8")  # sample_reports' shares
+_COMMITTED = (Decimal("0.95"), Decimal("0.9"), Decimal("0.85"))  # sample_reports' shares, by meta in turn
+_OBLIGATED, _PAID = Decimal("0.7"), Decimal("0.8")
 
 
 # ------------------------------------------------------------------------------------------------ metas
@@ -234,13 +235,13 @@ def sample_reports(
     """What diligent responsables report for `quarter`, read off the seguimiento workbook they received.
 
     Execution is the quarter's programming times the meta's `pace` (1 unless given: 0.4 makes a lagging meta);
-    Comprometido is 90 % of the pesos planned to the cut-off (times the pace), Obligado 70 % of that and Pagado
-    80 % of Obligado: Comprometido ≥ Obligado ≥ Pagado and never above the plan (no S03); evidence and a short
-    explanation always.
+    Comprometido is 95, 90 or 85 % (meta by meta in turn) of the pesos planned to the cut-off, times the pace;
+    Obligado 70 % of that and Pagado 80 % of Obligado: Comprometido ≥ Obligado ≥ Pagado and never above the plan
+    (no S03); evidence and a short explanation always.
     """
     planned = {values.text(row.cell("meta_code").value): row for row in workbook.metas}
     out: dict[str, QuarterReport] = {}
-    for row in workbook.seguimiento:
+    for i, row in enumerate(workbook.seguimiento):
         code = values.text(row.cell("meta_code").value)
         programmed = values.number(row.cell(physical_key(quarter)).value).value or Decimal(0)
         share = (pace or {}).get(code, Decimal(1))
@@ -249,7 +250,7 @@ def sample_reports(
             for source in Source
             for q in QUARTERS[:quarter]
         )
-        committed = int(to_date * _COMMITTED * min(share, Decimal(1)))
+        committed = int(to_date * _COMMITTED[i % len(_COMMITTED)] * min(share, Decimal(1)))
         obligated = int(committed * _OBLIGATED)
         out[code] = QuarterReport(
             execution=programmed * share,
