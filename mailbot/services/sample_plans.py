@@ -258,13 +258,18 @@ def sample_reports(
             obligated=obligated,
             paid=int(obligated * _PAID),
             evidence=f"https://{MAIL_DOMAIN}/evidencias/{code}/T{quarter}.pdf",
-            explanation=(
-                f"Avance del trimestre {quarter} según lo programado."
-                if share >= 1
-                else f"Avance parcial en el trimestre {quarter}: la contratación se retrasó; se ajusta el cronograma."
-            ),
+            explanation=_explanation(values.text(planned[code].cell("activities").value), quarter, share),
         )
     return out
+
+
+def _explanation(activities: str, quarter: int, share: Decimal) -> str:
+    """What a responsable writes: the activity under way, or why the meta lags (within the 225 characters)."""
+    doing = (activities.splitlines() or ["las actividades previstas"])[0].strip()
+    doing = doing[:1].lower() + doing[1:]
+    if share >= 1:
+        return f"Se cumplió lo programado en el trimestre {quarter}; en curso: {doing}."
+    return f"Avance parcial en el trimestre {quarter}: la contratación se retrasó; pendiente: {doing}."
 
 
 def fill_seguimiento(workbook: bytes, quarter: int, reports: Mapping[str, QuarterReport]) -> bytes:
