@@ -584,7 +584,7 @@ def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path)
     help="Keep everything (database, archive, digest, consolidated plan) in this folder.",
 )
 def demo_command(port_base: int, keep: Path | None) -> None:
-    """See the whole cycle in under a minute: an embedded mail server, six simulated secretarías, the real daemon."""
+    """See the whole cycle in under a minute: an embedded mail server, seven simulated secretarías, the real daemon."""
     import tempfile
 
     from mailbot.services import demo
@@ -595,18 +595,23 @@ def demo_command(port_base: int, keep: Path | None) -> None:
         folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mailbot-demo-")))
         result = demo.run_demo(folder, port_base=port_base, say=lambda line: click.echo(f"{_clock()} {line}"))
         click.echo("")
-        click.echo(f"{'dependencia':<34} {'formulación':<22} {'radicado':<18} seguimiento T1")
+        click.echo(f"{'dependencia':<46} {'formulación':<21} {'radicado':<17} {'seguimiento T1':<22} replies")
         for dep in result.status["dependencias"]:
             entry: dict[str, Any] = next((r for r in dep["rounds"] if r["ronda"] == "formulacion"), {})
             t1 = result.scores.get(dep["code"], "")
-            click.echo(f"{dep['name']:<34} {entry.get('state', '-'):<22} {entry.get('radicado') or '':<18} {t1}")
-        click.echo(f"{'municipio':<34} {'':<22} {'':<18} {result.scores.get('municipio', '')}")
+            replies = ", ".join(result.outcomes.get(dep["code"], []))
+            click.echo(
+                f"{dep['name']:<46} {entry.get('state', '-'):<21} {entry.get('radicado') or '':<17} {t1:<22} {replies}"
+            )
+        click.echo(f"{'municipio':<46} {'':<21} {'':<17} {result.scores.get('municipio', '')}")
         click.echo("")
         where = "" if keep else " (temporary: use --keep DIR to keep it)"
         click.echo(f"digest (HTML):       {result.digest_html}{where}")
         click.echo(f"archive:             {result.archive}{where}")
         click.echo(f"consolidated plan:   {result.consolidated}{where}")
         click.echo(f"T1 evaluation:       {result.evaluation}{where}")
+        for surprise in result.surprises():
+            click.echo(f"unexpected: {surprise}")
         click.echo(
             f"{'every dependencia is where the scenario expects' if result.as_expected else 'UNEXPECTED STATES'}"
             f" ({result.seconds:.1f} s)"

@@ -2,11 +2,13 @@
 
 Everything runs the production paths: the real IMAP and SMTP adapters talk to an embedded server on loopback
 (pymap + aiosmtpd), the real scheduler runs the real daemon jobs (IDLE watcher, outbox flush), and the real
-campaign, inbox, outbox, digest and export services do the work. Only the secretarías are played: six of them
-reply with realistic variety (a correct plan, a plan over its budget and later corrected, a plan without
-responsables, an out-of-office auto-reply, a reply without the attachment, and a correct plan). Then the first
-quarter's seguimiento goes to the three dependencias whose plan was accepted; they report, one meta of Educación
-lagging, and the acceptances, the digest and the committee's evaluation workbook show the scores.
+campaign, inbox, outbox, digest and export services do the work. Only the secretarías are played, by `SCRIPT`:
+seven of them reply with realistic variety (correct plans, a plan over its budget and later corrected, a plan
+without responsables, an out-of-office auto-reply, a reply without the attachment, a reply with two workbooks and
+later with one). Then the first quarter's seguimiento goes to the dependencias whose plan was accepted; they
+report it, one meta of Educación lagging, and the acceptances, the digest and the committee's evaluation workbook
+show the scores. Each secretaría plans the sample metas of its own field (`sample_metas`), and the demo's PDM
+catalogue and banco de proyectos are those same metas and projects, so rules M06 and P05 check them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,82 +38,145 @@ from mailbot.domain.context import AvailableBudget
 from mailbot.domain.evaluation import Grade, MunicipalityEvaluation, percent
 from mailbot.domain.money import format_percent
 from mailbot.domain.parsed import ParsedWorkbook
-from mailbot.domain.workbook_format import Ronda
+from mailbot.domain.workbook_format import HeaderField, Ronda, Source, money_key
 from mailbot.services import campaign, digest, export, queries, seguimiento, setup
 from mailbot.services.daemon import BackgroundDaemon
-from mailbot.services.sample_plans import Meta, fill_plan, fill_seguimiento, sample_reports, valid_metas
+from mailbot.services.sample_metas import SAMPLE
+from mailbot.services.sample_plans import (
+    Meta,
+    fill_plan,
+    fill_seguimiento,
+    sample_bpins,
+    sample_catalogue_csv,
+    sample_reports,
+    valid_metas,
+)
 
 if TYPE_CHECKING:
     from mailbot.adapters.embedded_mail import EmbeddedMailServer
 
 DOMAIN = "villaesperanza.gov.co"
 PLANEACION = f"planeacion@{DOMAIN}"
+CONTACT = f"laura.gomez@{DOMAIN}"  # planeación's contact: a person's mailbox (questions are forwarded there)
 PASSWORD = "demo"  # noqa: S105 - the embedded server's throwaway password, on loopback only
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-#: code, name, secretario, mailbox, (POAI, funcionamiento, cofinanciación), what the secretaría does
-DEPENDENCIAS: tuple[tuple[str, str, str, str, tuple[int, int, int], str], ...] = (
-    ("HAC", "Secretaría de Hacienda", "Diana Marcela Londoño", "hacienda", (380_000_000, 1_200_000_000, 0), "correct"),
-    (
-        "EDU",
-        "Secretaría de Educación",
-        "Sandra Milena Restrepo",
-        "educacion",
-        (4_800_000_000, 900_000_000, 1_200_000_000),
-        "over_budget_then_fixed",
-    ),
-    (
-        "SAL",
-        "Secretaría de Salud",
-        "Óscar Iván Quintero",
-        "salud",
-        (2_600_000_000, 480_000_000, 750_000_000),
-        "no_responsables",
-    ),
-    (
-        "GOB",
-        "Secretaría de Gobierno",
-        "Carlos Alberto Muñoz",
-        "gobierno",
-        (950_000_000, 640_000_000, 0),
-        "out_of_office",
-    ),
-    (
-        "INF",
-        "Secretaría de Infraestructura",
-        "Hernán Darío Giraldo",
-        "infraestructura",
-        (3_700_000_000, 520_000_000, 1_100_000_000),
-        "no_attachment",
-    ),
-    (
-        "SOC",
-        "Secretaría de Desarrollo Social",
-        "Luz Ángela Betancur",
-        "social",
-        (1_450_000_000, 410_000_000, 600_000_000),
-        "correct",
-    ),
-)
-#: Where each dependencia stands once the secretarías have replied, and after Educación's resubmission.
-FIRST_ROUND = {
-    "HAC": "accepted",
-    "EDU": "correction_requested",
-    "SAL": "correction_requested",
-    "GOB": "pending",
-    "INF": "pending",
-    "SOC": "accepted",
-}
-EXPECTED = {**FIRST_ROUND, "EDU": "accepted"}
-#: The first quarter's seguimiento: only the dependencias with an accepted plan get it, and all report it.
-EXPECTED_T1 = {"HAC": "accepted", "EDU": "accepted", "SOC": "accepted"}
 LAGGING_PACE = Decimal("0.4")  # Educación's first meta: 40 % of what was programmed (Rezagada)
+
+
+@dataclass(frozen=True)
+class DemoDependencia:
+    code: str
+    name: str
+    head: str
+    title: str
+    form_of_address: str | None
+    mailbox: str
+    budget: tuple[int, int, int]  # POAI, funcionamiento, cofinanciación: as in config/mailbot.example.yaml
+
+    @property
+    def address(self) -> str:
+        return f"{self.mailbox}@{DOMAIN}"
+
+
+DEPENDENCIAS: tuple[DemoDependencia, ...] = (
+    DemoDependencia(
+        "HAC", "Secretaría de Hacienda", "Diana Marcela Londoño Zapata", "Secretaria de Hacienda", "Doctora",
+        "hacienda", (380_000_000, 1_200_000_000, 0),
+    ),
+    DemoDependencia(
+        "EDU", "Secretaría de Educación", "Sandra Milena Restrepo Cárdenas", "Secretaria de Educación", "Licenciada",
+        "educacion", (14_800_000_000, 2_300_000_000, 3_200_000_000),
+    ),
+    DemoDependencia(
+        "SAL", "Secretaría de Salud", "Óscar Iván Quintero Salazar", "Secretario de Salud", "Doctor",
+        "salud", (9_600_000_000, 980_000_000, 2_750_000_000),
+    ),
+    DemoDependencia(
+        "GOB", "Secretaría de Gobierno y Convivencia Ciudadana", "Carlos Alberto Muñoz Ortiz",
+        "Secretario de Gobierno", "Doctor", "gobierno", (1_950_000_000, 640_000_000, 450_000_000),
+    ),
+    DemoDependencia(
+        "INF", "Secretaría de Infraestructura", "Hernán Darío Giraldo Toro", "Secretario de Infraestructura",
+        "Ingeniero", "infraestructura", (8_700_000_000, 520_000_000, 5_100_000_000),
+    ),
+    DemoDependencia(
+        "SOC", "Secretaría de Desarrollo Social", "Luz Ángela Betancur Henao", "Secretaria de Desarrollo Social",
+        None, "social", (2_450_000_000, 410_000_000, 600_000_000),
+    ),
+    DemoDependencia(
+        "AMB", "Secretaría de Agricultura y Medio Ambiente", "Paula Andrea Correa Montoya",
+        "Secretaria de Agricultura y Medio Ambiente", None, "ambiente", (1_300_000_000, 280_000_000, 700_000_000),
+    ),
+)  # fmt: skip
+BY_CODE = {d.code: d for d in DEPENDENCIAS}
+
+
+class Phase(Enum):
+    FORMULACION = "the formulación mailing"  # replies to the workbook mailed in January
+    CORRECTIONS = "mailbot's answers"  # replies to the answer a secretaría got
+    SEGUIMIENTO_T1 = "the T1 mailing"  # replies to the first quarter's seguimiento workbook
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One reply a secretaría sends, and what mailbot must make of it."""
+
+    phase: Phase
+    code: str
+    act: str  # how the secretario replies: a key of `_ACTS`
+    outcome: str  # the outcome mailbot records for the message
+    state: str  # the dependencia's state in the phase's round afterwards
+    answered: bool = True  # mailbot answers it (an automatic reply never is)
+
+
+#: Every reply of the scenario, in the order sent. A new kind of reply is one line here and one act in `_ACTS`.
+#: Still to come with the attention queue: a secretario's question without attachment (outcome `question`,
+#: forwarded to planeación's contact).
+SCRIPT: tuple[Scripted, ...] = (
+    Scripted(Phase.FORMULACION, "HAC", "correct_plan", "accepted", "accepted"),
+    Scripted(Phase.FORMULACION, "EDU", "over_budget", "correction_requested", "correction_requested"),
+    Scripted(Phase.FORMULACION, "SAL", "no_responsables", "correction_requested", "correction_requested"),
+    Scripted(Phase.FORMULACION, "GOB", "out_of_office", "automatic", "pending", answered=False),
+    Scripted(Phase.FORMULACION, "INF", "no_attachment", "no_attachment", "pending"),
+    Scripted(Phase.FORMULACION, "SOC", "correct_plan", "accepted", "accepted"),
+    Scripted(Phase.FORMULACION, "AMB", "two_workbooks", "several_attachments", "pending"),
+    Scripted(Phase.CORRECTIONS, "EDU", "correct_plan", "accepted", "accepted"),
+    Scripted(Phase.CORRECTIONS, "AMB", "correct_plan", "accepted", "accepted"),
+    Scripted(Phase.SEGUIMIENTO_T1, "HAC", "quarter_as_programmed", "accepted", "accepted"),
+    Scripted(Phase.SEGUIMIENTO_T1, "EDU", "quarter_lagging", "accepted", "accepted"),
+    Scripted(Phase.SEGUIMIENTO_T1, "SOC", "quarter_as_programmed", "accepted", "accepted"),
+    Scripted(Phase.SEGUIMIENTO_T1, "AMB", "quarter_as_programmed", "accepted", "accepted"),
+)
+
+
+def expected_states(until: Phase) -> dict[str, str]:
+    """Each dependencia's state in the round of `until` once the script has played up to it; in seguimiento, of
+    the dependencias it goes to (those whose plan was accepted). A silent dependencia stays `pending`."""
+    if until is Phase.SEGUIMIENTO_T1:
+        followed = [c for c, state in expected_states(Phase.CORRECTIONS).items() if state == "accepted"]
+        played = {s.code: s.state for s in SCRIPT if s.phase is until}
+        return {code: played.get(code, "pending") for code in followed}
+    phases = (Phase.FORMULACION,) if until is Phase.FORMULACION else (Phase.FORMULACION, Phase.CORRECTIONS)
+    return {d.code: "pending" for d in DEPENDENCIAS} | {s.code: s.state for s in SCRIPT if s.phase in phases}
+
+
+def expected_outcomes() -> dict[str, list[str]]:
+    return {d.code: [s.outcome for s in SCRIPT if s.code == d.code] for d in DEPENDENCIAS}
+
+
+def expected_mails() -> dict[str, int]:
+    """What each secretaría's mailbox receives: the formulación mailing, an answer to each answered reply, and
+    the T1 mailing when its plan was accepted."""
+    followed = expected_states(Phase.SEGUIMIENTO_T1)
+    return {
+        d.code: 1 + sum(s.answered for s in SCRIPT if s.code == d.code) + (d.code in followed) for d in DEPENDENCIAS
+    }
 
 
 @dataclass
 class DemoResult:
     folder: Path
-    states: dict[str, str]
+    states: dict[str, str]  # code → state of its formulación round
     status: dict[str, Any]
     digest_html: Path
     consolidated: Path
@@ -120,17 +186,44 @@ class DemoResult:
     seguimiento: dict[str, str] = field(default_factory=dict)  # code → state of its T1 round
     evaluation: Path | None = None  # the committee's T1 workbook
     scores: dict[str, str] = field(default_factory=dict)  # code (and "municipio") → "87,5 % Sobresaliente"
+    outcomes: dict[str, list[str]] = field(default_factory=dict)  # code → outcome of each of its replies, in order
+    mails: dict[str, int] = field(default_factory=dict)  # code → messages its secretaría's mailbox received
 
     @property
     def as_expected(self) -> bool:
-        return self.states == EXPECTED and self.seguimiento == EXPECTED_T1
+        return not self.surprises()
+
+    def surprises(self) -> list[str]:
+        """What differs from the script: one line per dependencia and aspect, empty when all went as scripted."""
+        checks = (
+            ("formulación", self.states, expected_states(Phase.CORRECTIONS)),
+            ("seguimiento T1", self.seguimiento, expected_states(Phase.SEGUIMIENTO_T1)),
+            ("outcomes", self.outcomes, expected_outcomes()),
+            ("mails received", self.mails, expected_mails()),
+        )
+        return [
+            f"{code} {aspect}: {got.get(code)} (expected {want.get(code)})"
+            for aspect, got, want in checks
+            for code in sorted(set(got) | set(want))
+            if got.get(code) != want.get(code)
+        ]
 
 
 def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
-    """A sample municipality of six dependencias, pointed at the embedded server; every path inside `folder`."""
+    """The sample municipality, pointed at the embedded server; every path inside `folder`."""
+    codes = [d.code for d in DEPENDENCIAS]
+    catalogue = folder / "pdm.csv"
+    catalogue.write_text(sample_catalogue_csv(codes), encoding="utf-8")
+    projects = folder / "bpin.txt"
+    projects.write_text("".join(f"{bpin}\n" for bpin in sample_bpins(codes)), encoding="utf-8")
     data = {
         "municipality": {"name": "Municipio de Villa Esperanza", "dane_code": "68999", "domains": [DOMAIN]},
-        "development_plan": {"name": "Villa Esperanza, territorio de oportunidades 2024-2027", "period": "2024-2027"},
+        "development_plan": {
+            "name": "Villa Esperanza, territorio de oportunidades 2024-2027",
+            "period": "2024-2027",
+            "catalogue": str(catalogue),
+            "projects": str(projects),
+        },
         "imap": {
             "host": "127.0.0.1",
             "port": imap_port,
@@ -149,15 +242,21 @@ def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
             "from_name": "Secretaría de Planeación – Plan de acción",
             "timeout": 10,
         },
+        "contact": {
+            "name": "Laura Gómez Ruiz",
+            "title": "Profesional universitaria, Secretaría de Planeación",
+            "phone": "(607) 555 0100 ext. 214",
+            "email": CONTACT,
+        },
         "dependencias": [
             {
-                "code": code,
-                "name": name,
-                "head": {"name": person, "title": f"Secretario(a) – {name}"},
-                "addresses": [f"{box}@{DOMAIN}"],
-                "budget": {"poai": poai, "operating": operating, "cofinancing": cofinancing},
+                "code": d.code,
+                "name": d.name,
+                "head": {"name": d.head, "title": d.title, "form_of_address": d.form_of_address},
+                "addresses": [d.address],
+                "budget": dict(zip(("poai", "operating", "cofinancing"), d.budget, strict=True)),
             }
-            for code, name, person, box, (poai, operating, cofinancing), _ in DEPENDENCIAS
+            for d in DEPENDENCIAS
         ],
         "digest": {"recipients": [PLANEACION]},
         "storage": {"database_url": f"sqlite:///{folder / 'mailbot.db'}", "archive_dir": str(folder / "archivo")},
@@ -169,16 +268,23 @@ def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
 
 
 def run_demo(
-    folder: Path, *, port_base: int = 0, say: Callable[[str], None] = print, timeout: float = 50
+    folder: Path, *, port_base: int = 0, say: Callable[[str], None] = print, timeout: float = 120
 ) -> DemoResult:
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
-    users = [PLANEACION] + [f"{box}@{DOMAIN}" for _, _, _, box, _, _ in DEPENDENCIAS]
+    users = [PLANEACION, CONTACT, *(d.address for d in DEPENDENCIAS)]
     server = start_embedded_mail(domains=[DOMAIN], users=users, password=PASSWORD, port_base=port_base)
     say(f"embedded mail server: IMAP 127.0.0.1:{server.imap_port}, SMTP 127.0.0.1:{server.smtp_port}")
     app = App(load_config(demo_config(folder, server.imap_port, server.smtp_port), environ={}))
     daemon = BackgroundDaemon(app)
     events: list[str] = []
+    play = _Secretarias(app, server, say)
+
+    def wait(phase: Phase, ronda: Ronda) -> dict[str, str]:
+        left = max(timeout - (time.monotonic() - started), 5)
+        replies = sum(1 for s in SCRIPT if list(Phase).index(s.phase) <= list(Phase).index(phase))
+        return _wait_for(app, ronda, expected_states(phase), decided=replies, timeout=left, say=say, events=events)
+
     try:
         setup.upgrade_storage(app)
         vigencia = app.clock.today().year + 1
@@ -186,24 +292,23 @@ def run_demo(
         report = campaign.start(app, vigencia)
         daemon.watcher.flush_outbox()
         say(f"formulación {vigencia}: {len(report.queued)} workbooks mailed (deadline {report.deadline})")
-        _play_secretarias(app, server, say)
-        left = max(timeout - (time.monotonic() - started), 5)
-        states = _wait_for(app, FIRST_ROUND, decided=len(DEPENDENCIAS), timeout=left, say=say, events=events)
-        _resubmit_corrected(app, server, say)
-        left = max(timeout - (time.monotonic() - started), 5)
-        states = _wait_for(app, EXPECTED, decided=len(DEPENDENCIAS) + 1, timeout=left, say=say, events=events)
+        play.phase(Phase.FORMULACION)
+        wait(Phase.FORMULACION, Ronda.FORMULACION)
+        play.phase(Phase.CORRECTIONS)
+        states = wait(Phase.CORRECTIONS, Ronda.FORMULACION)
         consolidated = folder / f"plan-de-accion-consolidado-{vigencia}.xlsx"
         export.export(app, vigencia, consolidated)
         t1 = campaign.start(app, vigencia, ronda=Ronda.SEGUIMIENTO_T1)
         daemon.watcher.flush_outbox()
         say(f"seguimiento T1 {vigencia}: {len(t1.queued)} workbooks mailed, to the dependencias with an accepted plan")
-        _report_quarter(app, server, t1.queued, say)
-        left = max(timeout - (time.monotonic() - started), 5)
-        _wait_for(app, EXPECTED, decided=len(DEPENDENCIAS) + 1 + len(t1.queued), timeout=left, say=say, events=events)
+        play.phase(Phase.SEGUIMIENTO_T1)
+        wait(Phase.SEGUIMIENTO_T1, Ronda.SEGUIMIENTO_T1)
         evaluation = folder / f"evaluacion-T1-{vigencia}.xlsx"
         quarter = seguimiento.export_evaluation(app, vigencia, Ronda.SEGUIMIENTO_T1, evaluation)
         result = digest.send(app, dry_run=folder / "resumen")
         status = queries.status(app, today=app.clock.today())
+        outcomes = _outcomes(app)
+        mails = {d.code: len(server.messages(d.address)) for d in DEPENDENCIAS}
     finally:
         daemon.stop()
         server.stop()
@@ -219,6 +324,8 @@ def run_demo(
         seguimiento=_round_states(status, Ronda.SEGUIMIENTO_T1),
         evaluation=evaluation,
         scores=_scores(quarter.evaluation),
+        outcomes=outcomes,
+        mails=mails,
     )
 
 
@@ -226,6 +333,17 @@ def _round_states(status: dict[str, Any], ronda: Ronda) -> dict[str, str]:
     return {
         d["code"]: entry["state"] for d in status["dependencias"] for entry in d["rounds"] if entry["ronda"] == ronda
     }
+
+
+def _outcomes(app: App) -> dict[str, list[str]]:
+    """Each dependencia's replies by their sender address (an auto-reply may be filed without a dependencia)."""
+    by_address = {d.address: d.code for d in DEPENDENCIAS}
+    out: dict[str, list[str]] = {d.code: [] for d in DEPENDENCIAS}
+    for row in reversed(queries.received_rows(app, limit=500)):
+        code = next((c for a, c in by_address.items() if a in str(row["from"]).lower()), None)
+        if code is not None:
+            out[code].append(str(row["outcome"]))
+    return out
 
 
 def _scores(result: MunicipalityEvaluation) -> dict[str, str]:
@@ -240,92 +358,115 @@ def _scores(result: MunicipalityEvaluation) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------------ secretarías
 
 
-def _play_secretarias(app: App, server: EmbeddedMailServer, say: Callable[[str], None]) -> None:
-    for code, name, person, box, _, behaviour in DEPENDENCIAS:
-        address = f"{box}@{DOMAIN}"
-        mailing = _mailing(server, address)
-        dep = app.config.dependencia(code)
-        budget = AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing)
-        metas = valid_metas(6, budget, dependencia=code)
-        if behaviour == "out_of_office":
-            raw = _reply(
-                mailing,
-                address,
-                person,
-                body="Estaré fuera de la oficina hasta el 15 de enero.",
-                subject="Respuesta automática: Fuera de la oficina",
-                headers={"Auto-Submitted": "auto-replied"},
-            )
-            say(f"{name}: Outlook's out-of-office assistant answers")
-        elif behaviour == "no_attachment":
-            raw = _reply(mailing, address, person, body="Buenas tardes, envío el plan de acción.")
-            say(f"{name}: replies, but forgets the attachment")
-        else:
-            if behaviour == "over_budget_then_fixed":
-                _over_budget(metas, budget)
-                say(f"{name}: sends a plan over its available budget")
-            elif behaviour == "no_responsables":
-                for meta in metas[:2]:
-                    meta["resp_name"] = meta["resp_title"] = meta["resp_email"] = None
-                say(f"{name}: sends a plan with two metas lacking their responsables")
-            else:
-                say(f"{name}: sends a correct plan")
-            workbook = fill_plan(_workbook(mailing), metas)
-            raw = _reply(mailing, address, person, attachment=(f"Plan de acción {code}.xlsx", workbook))
-        _send(app, raw, address, str(mailing["Reply-To"] or PLANEACION))
+class _Secretarias:
+    """Plays the secretarías of `SCRIPT`: each act builds the reply a person would send."""
 
+    def __init__(self, app: App, server: EmbeddedMailServer, say: Callable[[str], None]) -> None:
+        self.app, self.server, self.say = app, server, say
+        self.limits = ReaderLimits.from_config(app.config.limits)
+        self.oficios = 40  # the oficios planeación has received this year before the plans
 
-def _resubmit_corrected(app: App, server: EmbeddedMailServer, say: Callable[[str], None]) -> None:
-    """Educación read its correction and sends the plan again, within budget."""
-    code, _, person, box, _, _ = DEPENDENCIAS[1]
-    address = f"{box}@{DOMAIN}"
-    correction = _parse(server.messages(address)[-1])
-    dep = app.config.dependencia(code)
-    metas = valid_metas(
-        6, AvailableBudget(dep.budget.poai, dep.budget.operating, dep.budget.cofinancing), dependencia=code
-    )
-    mailing = _mailing(server, address)
-    raw = _reply(
-        correction,
-        address,
-        person,
-        attachment=(f"Plan de acción {code} corregido.xlsx", fill_plan(_workbook(mailing), metas)),
-    )
-    say("Secretaría de Educación: fixes the budget and sends version 2")
-    _send(app, raw, address, str(correction["Reply-To"] or PLANEACION))
+    def phase(self, phase: Phase) -> None:
+        for step in (s for s in SCRIPT if s.phase is phase):
+            dep = BY_CODE[step.code]
+            original = self._original(dep, phase)
+            reply = _ACTS[step.act](self, dep, original)
+            _send(self.app, reply, dep.address, str(original["Reply-To"] or PLANEACION))
 
+    def _original(self, dep: DemoDependencia, phase: Phase) -> EmailMessage:
+        if phase is Phase.FORMULACION:
+            return _mailing(self.server, dep.address)
+        if phase is Phase.SEGUIMIENTO_T1:
+            return _mailing(self.server, dep.address, subject="Seguimiento")
+        return _parse(self.server.messages(dep.address)[-1])  # the answer it got
 
-def _report_quarter(app: App, server: EmbeddedMailServer, codes: list[str], say: Callable[[str], None]) -> None:
-    """Each dependencia mailed the T1 workbook fills it in and replies; Educación's first meta lags behind."""
-    limits = ReaderLimits.from_config(app.config.limits)
-    for code, name, person, box, _, _ in DEPENDENCIAS:
-        if code not in codes:
-            continue
-        address = f"{box}@{DOMAIN}"
-        mailing = _mailing(server, address, subject="Seguimiento")
-        workbook = _workbook(mailing)
-        parsed = read_workbook(workbook, limits)
-        assert isinstance(parsed, ParsedWorkbook), "the demo's own workbook reads back"
-        pace = None
-        if code == "EDU":
-            pace = {values.text(parsed.seguimiento[0].cell("meta_code").value): LAGGING_PACE}
-            say(f"{name}: reports the first quarter, one meta at 40 % of what was programmed")
-        else:
-            say(f"{name}: reports the first quarter as programmed")
-        filled = fill_seguimiento(workbook, 1, sample_reports(parsed, 1, pace))
-        raw = _reply(
-            mailing,
-            address,
-            person,
-            body="Buenos días, adjunto el seguimiento del primer trimestre.",
-            attachment=(f"Seguimiento T1 {code}.xlsx", filled),
+    def _metas(self, dep: DemoDependencia) -> list[Meta]:
+        return valid_metas(len(SAMPLE[dep.code].metas), AvailableBudget(*dep.budget), dependencia=dep.code)
+
+    def _plan(self, dep: DemoDependencia, metas: list[Meta]) -> tuple[str, bytes]:
+        """The workbook mailed to `dep`, filled in today and sent under an oficio number of its own."""
+        template = _workbook(_mailing(self.server, dep.address))
+        self.oficios += 1
+        header: dict[str, object] = {
+            HeaderField.FECHA: self.app.clock.today(),
+            HeaderField.OFICIO: f"{dep.code}-1.2-{self.oficios:03d}",
+        }
+        return f"Plan de acción {dep.name}.xlsx", fill_plan(template, metas, header)
+
+    # -- acts ------------------------------------------------------------------------------------------------
+
+    def correct_plan(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: sends its plan ({len(SAMPLE[dep.code].metas)} metas)")
+        return _reply(original, dep, attachments=[self._plan(dep, self._metas(dep))])
+
+    def over_budget(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        metas = self._metas(dep)
+        first = metas[0]
+        first[money_key(Source.POAI, 2)] = int(str(first[money_key(Source.POAI, 2)])) + dep.budget[0] // 10
+        self.say(f"{dep.name}: sends a plan over its available POAI (one meta grew by a tenth of it)")
+        return _reply(original, dep, attachments=[self._plan(dep, metas)])
+
+    def no_responsables(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        metas = self._metas(dep)
+        for meta in metas[:2]:
+            meta["resp_name"] = meta["resp_title"] = meta["resp_email"] = None
+        self.say(f"{dep.name}: sends a plan with two metas lacking their responsables")
+        return _reply(original, dep, attachments=[self._plan(dep, metas)])
+
+    def out_of_office(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: Outlook's out-of-office assistant answers")
+        return _reply(
+            original,
+            dep,
+            body="Estaré fuera de la oficina hasta el 15 de enero, sin acceso al correo.",
+            subject="Respuesta automática: Fuera de la oficina",
+            headers={"Auto-Submitted": "auto-replied"},
         )
-        _send(app, raw, address, str(mailing["Reply-To"] or PLANEACION))
+
+    def no_attachment(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: replies, but forgets the attachment")
+        return _reply(original, dep, body="Buenas tardes, envío el plan de acción de la Secretaría.")
+
+    def two_workbooks(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: attaches two workbooks, the filled plan and the blank one received")
+        blank = ("E-DE-F-010 formato recibido.xlsx", _workbook(original))
+        return _reply(original, dep, attachments=[self._plan(dep, self._metas(dep)), blank])
+
+    def quarter_as_programmed(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: reports the first quarter as programmed")
+        return self._quarter(dep, original, lagging=False)
+
+    def quarter_lagging(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: reports the first quarter, one meta at 40 % of what was programmed")
+        return self._quarter(dep, original, lagging=True)
+
+    def _quarter(self, dep: DemoDependencia, original: EmailMessage, *, lagging: bool) -> bytes:
+        workbook = _workbook(original)
+        parsed = read_workbook(workbook, self.limits)
+        assert isinstance(parsed, ParsedWorkbook), "the demo's own workbook reads back"
+        first = values.text(parsed.seguimiento[0].cell("meta_code").value)
+        filled = fill_seguimiento(workbook, 1, sample_reports(parsed, 1, {first: LAGGING_PACE} if lagging else None))
+        return _reply(
+            original,
+            dep,
+            body="Buenos días, adjunto el seguimiento del primer trimestre con los enlaces a las evidencias.",
+            attachments=[(f"Seguimiento T1 {dep.name}.xlsx", filled)],
+        )
 
 
-def _over_budget(metas: list[Meta], budget: AvailableBudget) -> None:
-    first = metas[0]
-    first["poai_t2"] = int(str(first["poai_t2"])) + budget.poai  # twice what is available, in one quarter
+_ACTS: dict[str, Callable[[_Secretarias, DemoDependencia, EmailMessage], bytes]] = {
+    name: getattr(_Secretarias, name)
+    for name in (
+        "correct_plan",
+        "over_budget",
+        "no_responsables",
+        "out_of_office",
+        "no_attachment",
+        "two_workbooks",
+        "quarter_as_programmed",
+        "quarter_lagging",
+    )
+}
 
 
 def _mailing(server: EmbeddedMailServer, address: str, subject: str = "") -> EmailMessage:
@@ -356,16 +497,15 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def _reply(
     original: EmailMessage,
-    sender: str,
-    person: str,
+    dep: DemoDependencia,
     *,
     body: str = "Buenos días, adjunto el plan de acción diligenciado.\n\nCordialmente,",
     subject: str | None = None,
-    attachment: tuple[str, bytes] | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> bytes:
     message = EmailMessage(policy=policy.SMTP)
-    message["From"] = f"{person} <{sender}>"
+    message["From"] = f"{dep.head} <{dep.address}>"
     message["To"] = str(original["Reply-To"] or PLANEACION)
     message["Subject"] = subject or f"RE: {original['Subject']}"
     message["In-Reply-To"] = str(original["Message-ID"])
@@ -374,9 +514,9 @@ def _reply(
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(f"{body}\n{person}")
-    if attachment is not None:
-        message.add_attachment(attachment[1], maintype=XLSX[0], subtype=XLSX[1], filename=attachment[0])
+    message.set_content(f"{body}\n{dep.head}\n{dep.title}")
+    for filename, data in attachments or []:
+        message.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=filename)
     return message.as_bytes()
 
 
@@ -390,6 +530,7 @@ def _send(app: App, raw: bytes, sender: str, to: str) -> None:
 
 def _wait_for(
     app: App,
+    ronda: Ronda,
     expected: dict[str, str],
     *,
     decided: int,
@@ -397,8 +538,8 @@ def _wait_for(
     say: Callable[[str], None],
     events: list[str],
 ) -> dict[str, str]:
-    """Report every decision as it happens; return once `decided` messages have an outcome, every dependencia is
-    in its expected state and every answer has left, or when time is up."""
+    """Report every decision as it happens; return the states in `ronda` once `decided` messages have an outcome,
+    every dependencia is in its expected state and every answer has left, or when time is up."""
     seen: set[int] = set()
     deadline = time.monotonic() + timeout
     while True:
@@ -414,9 +555,9 @@ def _wait_for(
             )
             events.append(line)
             say(f"  → {line}")
-        status = queries.status(app, today=app.clock.today())
-        states = {
-            d["code"]: (d["rounds"][-1]["state"] if d["rounds"] else "no_mailing") for d in status["dependencias"]
+        states = _round_states(queries.status(app, today=app.clock.today()), ronda)
+        states = {code: states.get(code, "no_mailing") for code in expected} | {
+            code: state for code, state in states.items() if code not in expected
         }
         answered = all(r["status"] == "sent" for r in queries.outbox_rows(app, limit=500))
         if (len(rows) >= decided and states == expected and answered) or time.monotonic() > deadline:

@@ -1,12 +1,14 @@
 """Realistic filled E-DE-F-010 plans: what a careful secretario sends back, for `mailbot demo` and the tests.
 
-`valid_metas` invents metas that pass every rule of the contract (warnings included) within an available budget;
+`valid_metas` gives a dependencia the sample municipality's metas of its own field (`sample_metas`), passing every
+rule of the contract (warnings included) within an available budget;
 `fill_plan` writes them into a generated template through the same input cells a person fills. The tests break
 one thing at a time on top of these; the demo plays secretarías with them.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import unicodedata
@@ -16,6 +18,7 @@ from typing import Any
 
 import openpyxl
 
+from mailbot.adapters.catalogue import FIELDS as CATALOGUE_FIELDS
 from mailbot.adapters.workbook.cells import plain_number
 from mailbot.domain import values
 from mailbot.domain.context import AvailableBudget
@@ -24,13 +27,10 @@ from mailbot.domain.seguimiento import QuarterReport
 from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
     HEADER_FIRST_ROW,
-    INCREMENTO,
-    MANTENIMIENTO,
     METAS_BY_KEY,
     METAS_COLUMNS,
     METAS_LETTERS,
     QUARTERS,
-    REDUCCION,
     SEGUIMIENTO_LETTERS,
     SHEET_HEADER,
     SHEET_METAS,
@@ -41,159 +41,72 @@ from mailbot.domain.workbook_format import (
     physical_key,
     seguimiento_key,
 )
+from mailbot.services.sample_metas import DEPARTAMENTO, GENERIC, SAMPLE, SampleDependencia, SampleMeta
 
 Meta = dict[str, object]
 INPUT_KEYS = tuple(c.key for c in METAS_COLUMNS if c.is_input)
 MAIL_DOMAIN = "villaesperanza.gov.co"
-BPIN_PREFIX = "202468999"  # year 2024 + the example municipality's DANE code; + 4 digits = 13 (bpin.example.txt)
-
-# (tipo, unit, línea base, meta cuatrienio, meta vigencia, T1..T4, meta, indicador): each satisfies M04, M05, M08.
-_PROFILES: tuple[tuple[str, str, float, float, float, tuple[float, ...], str, str], ...] = (
-    (
-        INCREMENTO,
-        "Personas",
-        500,
-        2000,
-        600,
-        (100, 200, 200, 100),
-        "Beneficiar 600 personas con programas de formación para el trabajo",
-        "Personas beneficiadas",
-    ),
-    (
-        MANTENIMIENTO,
-        "Porcentaje",
-        100,
-        100,
-        100,
-        (100, 100, 100, 100),
-        "Mantener la atención del 100 % de las solicitudes ciudadanas",
-        "Solicitudes atendidas",
-    ),
-    (
-        REDUCCION,
-        "Porcentaje",
-        30,
-        10,
-        5,
-        (1.5, 1, 1.5, 1),
-        "Reducir en 5 puntos la cartera morosa del impuesto predial",
-        "Cartera morosa reducida",
-    ),
-    (
-        INCREMENTO,
-        "Jornadas",
-        0,
-        48,
-        12,
-        (3, 3, 3, 3),
-        "Realizar 12 jornadas de atención descentralizada en barrios y veredas",
-        "Jornadas realizadas",
-    ),
-    (MANTENIMIENTO, "Índice", 70, 70, 70, (60, 65, 70, 70), "Mantener el índice de desempeño institucional", "Índice"),
-    (
-        INCREMENTO,
-        "Documentos",
-        0,
-        4,
-        1,
-        (0, 0, 0, 1),
-        "Formular 1 documento de política pública sectorial",
-        "Documentos formulados",
-    ),
-    (
-        REDUCCION,
-        "Tasa",
-        12,
-        8,
-        2,
-        (0, 1, 0, 1),
-        "Reducir la tasa de reclamaciones por servicio",
-        "Tasa de reclamaciones",
-    ),
-)
-_LINEAS = (
-    "Villa Esperanza con buen gobierno y transparente",
-    "Villa Esperanza segura y en paz",
-    "Villa Esperanza educada, saludable e incluyente",
-)
-_PROGRAMS = {
-    "HAC": ("4599", "Fortalecimiento a la gestión y dirección de la administración pública territorial"),
-    "GOB": ("4501", "Fortalecimiento de la convivencia y la seguridad ciudadana"),
-    "EDU": ("2201", "Calidad, cobertura y fortalecimiento de la educación inicial, prescolar, básica y media"),
-    "SAL": ("1905", "Salud pública"),
-    "INF": ("2402", "Infraestructura red vial regional"),
-    "GRD": ("4503", "Gestión del riesgo de desastres y emergencias"),
-}
-_PEOPLE = (
-    ("Ana María Gómez Restrepo", "Profesional universitaria"),
-    ("Luis Fernando Cardona Ruiz", "Profesional especializado"),
-    ("Claudia Patricia Henao Vélez", "Técnica administrativa"),
-    ("Jorge Iván Mejía Arango", "Subsecretario"),
-    ("Natalia Andrea Torres Gil", "Profesional universitaria"),
-    ("Mauricio Alejandro Duque Salazar", "Contratista de apoyo"),
-)
-_COFINANCERS = (
-    "Departamento de Santander",
-    "Nación – Ministerio de Educación Nacional",
-    "Sistema General de Regalías (SGR)",
-    "Cooperación internacional – USAID",
-)
 _QUARTER_WEIGHTS = (2, 3, 3, 2)
+_COMMITTED = (Decimal("0.95"), Decimal("0.9"), Decimal("0.85"))  # sample_reports' shares, by meta in turn
+_OBLIGATED, _PAID = Decimal("0.7"), Decimal("0.8")
 
 
 # ------------------------------------------------------------------------------------------------ metas
 
 
 def valid_metas(n: int, budget: AvailableBudget, *, dependencia: str = "HAC") -> list[Meta]:
-    """n metas (input columns only) that pass every rule F01…R03, warnings included.
+    """n metas (input columns only) of the dependencia's own field that pass every rule F01…R03, warnings included.
 
-    Each source with money is assigned between 90 % and 100 % of its available budget (P03, P04), split exactly
-    into whole pesos per meta and quarter; every meta gets money (P07) as long as some source has any. POAI money
-    comes with a 13-digit BPIN and a project (P05), cofinanciación with its entity (P06). n = 0 gives an empty
-    plan (rule F06).
+    The metas are the sample municipality's (`sample_metas.SAMPLE`, generic institutional ones for a dependencia
+    it does not know); past the dependencia's own, they repeat as later phases with codes of their own. Each
+    source with money is assigned between 90 % and 100 % of its available budget (P03, P04), split by the metas'
+    weights into whole pesos per meta and quarter; every meta gets money (P07) as long as some source has any.
+    POAI money comes with its program's BPIN and project (P05), cofinanciación with its entity (P06). n = 0 gives
+    an empty plan (rule F06).
     """
     if n < 0:
         raise ValueError("n counts metas: 0 or more")
     if n == 0:
         return []  # an empty plan, for rule F06
-    code, program = _PROGRAMS.get(dependencia.upper(), _PROGRAMS["HAC"])
-    metas = [_meta(i, code, program) for i in range(n)]
-    for source, shares in _money(n, budget).items():
+    sample = SAMPLE.get(dependencia.upper(), GENERIC)
+    profiles = [sample.metas[i % len(sample.metas)] for i in range(n)]
+    metas = [_meta(i, profile, sample) for i, profile in enumerate(profiles)]
+    for source, shares in _money(profiles, budget).items():
         for meta, share in zip(metas, shares, strict=True):
             for q, amount in zip(QUARTERS, _quarters(share), strict=True):
                 meta[money_key(source, q)] = amount
-    for i, meta in enumerate(metas):
-        _complete_sources(i, meta)
+    for meta, profile in zip(metas, profiles, strict=True):
+        _complete_sources(meta, profile, sample)
     return metas
 
 
-def _meta(i: int, program_code: str, program: str) -> Meta:
-    kind, unit, base, cuatrienio, vigencia, phys, text, indicator = _PROFILES[i % len(_PROFILES)]
-    cycle = i // len(_PROFILES)
-    name, title = _PEOPLE[i % len(_PEOPLE)]
-    indirect = "; ".join(p[0] for p in (_PEOPLE[(i + 1) % len(_PEOPLE)], _PEOPLE[(i + 2) % len(_PEOPLE)]))
+def _meta(i: int, profile: SampleMeta, sample: SampleDependencia) -> Meta:
+    cycle = i // len(sample.metas)
+    people = sample.people
+    name, title = people[profile.responsable % len(people)]
+    others = [p[0] for p in people if p[0] != name][:2]
     meta: Meta = {
-        "linea": _LINEAS[i % len(_LINEAS)],
-        "program_code": program_code,
-        "program": program,
-        "meta_code": f"{program_code}{i + 1:02d}",
-        "meta": text if cycle == 0 else f"{text} (fase {cycle + 1})",
-        "indicator": indicator,
-        "unit": unit,
-        "meta_type": kind,
-        "baseline": base,
-        "meta_cuatrienio": cuatrienio,
-        "meta_vigencia": vigencia,
-        **{physical_key(q): v for q, v in zip(QUARTERS, phys, strict=True)},
-        "activities": "Planear y contratar las acciones\nEjecutar y supervisar\nReportar avances trimestrales",
+        "linea": profile.program.linea,
+        "program_code": profile.program.code,
+        "program": profile.program.name,
+        "meta_code": profile.code if cycle == 0 else f"{profile.code[:4]}{(50 + i) % 100:02d}",
+        "meta": profile.meta if cycle == 0 else f"{profile.meta} (fase {cycle + 1})",
+        "indicator": profile.indicator,
+        "unit": profile.unit,
+        "meta_type": profile.kind,
+        "baseline": profile.baseline,
+        "meta_cuatrienio": profile.cuatrienio,
+        "meta_vigencia": profile.vigencia,
+        **{physical_key(q): v for q, v in zip(QUARTERS, profile.quarters, strict=True)},
+        "activities": "\n".join(profile.activities),
         "bpin": None,
         "project": None,
         "cofinancer": None,
         "resp_name": name,
         "resp_title": title,
         "resp_email": _email(name),
-        "resp_indirect": indirect if i % 5 != 4 else None,
-        "observations": "Meta articulada con el Plan de Desarrollo." if i % 4 == 0 else None,
+        "resp_indirect": "; ".join(others) if i % 3 != 2 and others else None,
+        "observations": "Meta articulada con el Plan de Desarrollo Municipal." if i % 4 == 0 else None,
     }
     for source in Source:
         for q in QUARTERS:
@@ -201,32 +114,30 @@ def _meta(i: int, program_code: str, program: str) -> Meta:
     return meta
 
 
-def _complete_sources(i: int, meta: Meta) -> None:
+def _complete_sources(meta: Meta, profile: SampleMeta, sample: SampleDependencia) -> None:
     """BPIN and project where POAI money is planned; the entity where cofinanciación is."""
     if _has(meta, Source.POAI):
-        meta["bpin"] = f"{BPIN_PREFIX}{i + 1:04d}"
-        meta["project"] = "Fortalecimiento de la gestión institucional del municipio de Villa Esperanza"
+        meta["bpin"] = profile.bpin
+        meta["project"] = profile.project_name
     if _has(meta, Source.COFINANCIACION):
-        meta["cofinancer"] = _COFINANCERS[i % len(_COFINANCERS)]
+        entities = [m.cofinancer for m in (profile, *sample.metas) if m.cofinancer]
+        meta["cofinancer"] = entities[0] if entities else DEPARTAMENTO
 
 
 def _has(meta: Meta, source: Source) -> bool:
     return any(meta[money_key(source, q)] != 0 for q in QUARTERS)
 
 
-def _money(n: int, budget: AvailableBudget) -> dict[Source, list[int]]:
+def _money(profiles: Sequence[SampleMeta], budget: AvailableBudget) -> dict[Source, list[int]]:
     """Per source with money, each meta's share: together ≥ 90 % and ≤ 100 % of the available amount."""
-    prefer = {
-        Source.POAI: lambda i: i % 4 != 3,
-        Source.FUNCIONAMIENTO: lambda i: i % 2 == 1,
-        Source.COFINANCIACION: lambda i: i % 3 == 0,
-    }
+    n = len(profiles)
     funded = [s for s in Source if budget.of(s) > 0]
-    chosen = {s: {i for i in range(n) if prefer[s](i)} or set(range(n)) for s in funded}
-    for i in range(n):  # a meta no preferred source reached gets the first one with money (P07)
+    weights = {s: {i: p.weights[k] for i, p in enumerate(profiles) if p.weights[k] > 0} for k, s in enumerate(Source)}
+    chosen = {s: weights[s] or dict.fromkeys(range(n), 1) for s in funded}
+    for i in range(n):  # a meta no funded source reached gets the first one with money (P07)
         if funded and not any(i in chosen[s] for s in funded):
-            chosen[funded[0]].add(i)
-    return {s: _shares(_target(budget.of(s)), sorted(chosen[s]), n) for s in funded}
+            chosen[funded[0]][i] = 1
+    return {s: _shares(_target(budget.of(s)), chosen[s], n) for s in funded}
 
 
 def _target(available: int) -> int:
@@ -235,8 +146,8 @@ def _target(available: int) -> int:
     return target if target * 10 >= available * 9 else available
 
 
-def _shares(total: int, recipients: Sequence[int], n: int) -> list[int]:
-    weights = {i: 1 + i % 3 for i in recipients}
+def _shares(total: int, weights: Mapping[int, int], n: int) -> list[int]:
+    recipients = sorted(weights)
     whole = sum(weights.values())
     unit = 1000 if total >= 1000 * whole else 1
     shares = [0] * n
@@ -255,6 +166,23 @@ def _quarters(share: int) -> list[int]:
 def _email(name: str) -> str:
     words = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode().split()
     return f"{words[0]}.{words[-2]}@{MAIL_DOMAIN}"
+
+
+def sample_catalogue_csv(dependencias: Sequence[str]) -> str:
+    """The sample PDM catalogue of these dependencias, in the columns of `config/pdm.example.csv`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CATALOGUE_FIELDS)
+    for code in dependencias:
+        for m in SAMPLE[code].metas:
+            p = m.program
+            writer.writerow((p.linea, p.code, p.name, m.code, m.meta, m.indicator, m.unit, code))
+    return buffer.getvalue()
+
+
+def sample_bpins(dependencias: Sequence[str]) -> list[str]:
+    """The BPIN of every project these dependencias' sample metas are funded from, for the banco de proyectos."""
+    return sorted({m.bpin for code in dependencias for m in SAMPLE[code].metas})
 
 
 # ------------------------------------------------------------------------------------------------ files
@@ -307,30 +235,41 @@ def sample_reports(
     """What diligent responsables report for `quarter`, read off the seguimiento workbook they received.
 
     Execution is the quarter's programming times the meta's `pace` (1 unless given: 0.4 makes a lagging meta);
-    Comprometido is a fifth of the meta's total per quarter elapsed, Obligado ¾ of it and Pagado ⅔ of that, so
-    Comprometido ≥ Obligado ≥ Pagado; evidence and a short explanation always.
+    Comprometido is 95, 90 or 85 % (meta by meta in turn) of the pesos planned to the cut-off, times the pace;
+    Obligado 70 % of that and Pagado 80 % of Obligado: Comprometido ≥ Obligado ≥ Pagado and never above the plan
+    (no S03); evidence and a short explanation always.
     """
+    planned = {values.text(row.cell("meta_code").value): row for row in workbook.metas}
     out: dict[str, QuarterReport] = {}
-    for row in workbook.seguimiento:
+    for i, row in enumerate(workbook.seguimiento):
         code = values.text(row.cell("meta_code").value)
         programmed = values.number(row.cell(physical_key(quarter)).value).value or Decimal(0)
-        total = values.pesos(row.cell("total").value).value or 0
-        committed = total * quarter // 5
-        obligated = committed * 3 // 4
         share = (pace or {}).get(code, Decimal(1))
+        to_date = sum(
+            values.pesos(planned[code].cell(money_key(source, q)).value).value or 0
+            for source in Source
+            for q in QUARTERS[:quarter]
+        )
+        committed = int(to_date * _COMMITTED[i % len(_COMMITTED)] * min(share, Decimal(1)))
+        obligated = int(committed * _OBLIGATED)
         out[code] = QuarterReport(
             execution=programmed * share,
             committed=committed,
             obligated=obligated,
-            paid=obligated * 2 // 3,
+            paid=int(obligated * _PAID),
             evidence=f"https://{MAIL_DOMAIN}/evidencias/{code}/T{quarter}.pdf",
-            explanation=(
-                f"Avance del trimestre {quarter} según lo programado."
-                if share >= 1
-                else f"Avance parcial en el trimestre {quarter}: la contratación se retrasó; se ajusta el cronograma."
-            ),
+            explanation=_explanation(values.text(planned[code].cell("activities").value), quarter, share),
         )
     return out
+
+
+def _explanation(activities: str, quarter: int, share: Decimal) -> str:
+    """What a responsable writes: the activity under way, or why the meta lags (within the 225 characters)."""
+    doing = (activities.splitlines() or ["las actividades previstas"])[0].strip()
+    doing = doing[:1].lower() + doing[1:]
+    if share >= 1:
+        return f"Se cumplió lo programado en el trimestre {quarter}; en curso: {doing}."
+    return f"Avance parcial en el trimestre {quarter}: la contratación se retrasó; pendiente: {doing}."
 
 
 def fill_seguimiento(workbook: bytes, quarter: int, reports: Mapping[str, QuarterReport]) -> bytes:

@@ -246,14 +246,15 @@ def test_summary_total_row_equals_the_sums_of_the_first_sheet(book: Any) -> None
 
 
 def test_projects_split_the_poai_by_bpin(book: Any, sent: list[Sent]) -> None:
-    """Ley 1474 asks for the budget split of the investment projects: POAI by BPIN and quarter."""
+    """Ley 1474 asks for the budget split of the investment projects: POAI by BPIN and quarter (a project that
+    funds several metas is one row with their sum)."""
     *rows, total = table(book[SHEET_PROJECTS], TABLE_HEADER_ROW)
-    expected = {
-        (s.plan.dependencia_code, str(m["bpin"])): [planned([m], Source.POAI, q) for q in QUARTERS]
-        for s in sent
-        for m in s.metas
-        if planned([m], Source.POAI)
-    }
+    by_project: dict[tuple[str, str], list[Meta]] = {}
+    for s in sent:
+        for m in s.metas:
+            if planned([m], Source.POAI):
+                by_project.setdefault((s.plan.dependencia_code, str(m["bpin"])), []).append(m)
+    expected = {key: [planned(metas, Source.POAI, q) for q in QUARTERS] for key, metas in by_project.items()}
     got = {}
     for r in rows:
         quarters = [v for k, v in r.items() if str(k).startswith("POAI T")]

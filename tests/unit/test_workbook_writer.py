@@ -485,9 +485,9 @@ def test_make_plan_fills_the_generated_template(config: MailbotConfig) -> None:
     assert control[ControlField.TOKEN] == "tok-test-0001"
     ws = wb[SHEET_METAS]
     assert [_cell(ws, "meta_code", r).value for r in range(FIRST_DATA_ROW, FIRST_DATA_ROW + 4)] == [
-        "459901",
-        "459902",
-        "459903",
+        "459914",  # Hacienda's first sample metas (sample_metas.SAMPLE["HAC"])
+        "459915",
+        "459909",
         None,
     ]
     assert _cell(ws, money_key(Source.POAI, None)).value.startswith("=SUM(")
