@@ -9,6 +9,8 @@
 #         database: tests/conftest.py fails a test that does so unmarked), each on a fresh database of a
 #         PostgreSQL server private to the run; the multi-worker test (tests/integration/test_workers.py) runs here.
 #         Pure unit tests do not touch storage and run once. MAILBOT_TEST_PASSES=sqlite (or postgresql) runs one.
+# Each pass runs on MAILBOT_TEST_WORKERS pytest-xdist workers (default 2, one per core; 0 runs in one process):
+# every worker starts its own mail servers and PostgreSQL on free loopback ports, so they share nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,15 +31,16 @@ fi
 .venv/bin/lint-imports --no-cache --no-logo
 
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
+workers=(-n "${MAILBOT_TEST_WORKERS:-2}")
 for pass in $passes; do
     case $pass in
         sqlite)
             echo "== tests on SQLite =="
-            MAILBOT_TEST_DATABASE=sqlite .venv/bin/python -m pytest "$@"
+            MAILBOT_TEST_DATABASE=sqlite .venv/bin/python -m pytest "${workers[@]}" "$@"
             ;;
         postgresql)
             echo "== tests that touch storage, on PostgreSQL =="
-            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "$@"  # keeps the storage tests alone
+            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "${workers[@]}" "$@"  # keeps the storage tests alone
             ;;
         *)
             echo "test.sh: unknown pass '$pass' in MAILBOT_TEST_PASSES (sqlite, postgresql)" >&2
