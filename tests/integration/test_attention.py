@@ -223,7 +223,7 @@ def test_another_dependencias_workbook_is_explained_kept_across_digests_and_reso
     assert item.resolved_by == "accepted PA-2027-EDU-0001"
 
 
-def test_two_workbooks_get_an_answer(app_and_config: tuple[App, Path], mail: MailServers) -> None:
+def test_two_workbooks_get_the_answer_that_names_them(app_and_config: tuple[App, Path], mail: MailServers) -> None:
     app, config = app_and_config
     hac = mailing_of(mail, "HAC")
     files = [("Plan HAC.xlsx", filled(app, workbook_of(hac), "HAC")), ("Formato en blanco.xlsx", workbook_of(hac))]
@@ -235,11 +235,10 @@ def test_two_workbooks_get_an_answer(app_and_config: tuple[App, Path], mail: Mai
     text = text_of(answer)
     assert "{{" not in text
     assert "{%" not in text
-    failed = [i for i in cli_json(config, "attention", "list", "--json") if i["kind"] == "answer_failed"]
-    if failed:  # the template did not render: the plain acknowledgement went, and a person is told
-        assert "Una persona de la Secretaría de Planeación lo revisará" in text
-    else:
-        assert "Plan HAC.xlsx" in text
+    assert "Plan HAC.xlsx" in text  # the real answer, naming both files, not the fallback acknowledgement
+    assert "Formato en blanco.xlsx" in text
+    assert "solo el archivo del formato" in text
+    assert [i for i in cli_json(config, "attention", "list", "--json") if i["kind"] == "answer_failed"] == []
 
 
 BROKEN = "{{ saludo }},\n{% if %}\n"
