@@ -211,9 +211,14 @@ def question(
     return Opening(Kind.QUESTION, code, f"{who} preguntó ({sender}): «{quoted}»; {where}")
 
 
-def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str]) -> Opening:
+def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str], head: str | None = None) -> Opening:
+    """ "Carlos Alberto Muñoz Ortiz (Secretaría de Gobierno) está ausente hasta el …": the head is named, never
+    "el secretario"/"la secretaria" guessed; without a head's name, the address that answered speaks for him."""
     back = f" hasta el {fecha_larga(until)}" if until else " (sin fecha de regreso en su respuesta automática)"
-    return Opening(Kind.AWAY, code, f"El secretario {prep('de', _name(code, names))} está ausente{back} ({sender})")
+    office = names.get(code, code)
+    who = f"{head.strip()} ({office})" if head and head.strip() else f"{sender} ({office})"
+    said = f" ({sender})" if head and head.strip() else ""
+    return Opening(Kind.AWAY, code, f"{who} está ausente{back}{said}")
 
 
 def answer_failed(sender: str, dependencia: str | None) -> Opening:
