@@ -95,6 +95,8 @@ def test_digest_arrives_with_inline_charts_and_numbers_matching_status(
     assert f"Con correcciones {states.count('correction_requested')}" in text
     assert "PA-2027-HAC-0001" in text
     assert "1 punto por corregir" in text
+    for part in (html.lower(), text.lower()):  # the long list of news never pushes the queue down
+        assert part.index("requiere atención") < part.index("estado por dependencia") < part.index("novedades desde")
     assert "(s)" not in text
 
     # On a phone each dependencia is one card holding its code, state and radicado (no wide table to cut off).

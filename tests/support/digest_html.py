@@ -10,9 +10,11 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def section(html: str, heading: str) -> str:
-    """The HTML from `heading` to the next heading."""
-    start = html.index(heading)
-    end = html.find("<h3", start)
+    """The HTML from the `<h3>` that opens with `heading` to the next heading (not the same words in a card)."""
+    opening = re.search(rf"<h3[^>]*>{re.escape(heading)}", html)
+    assert opening is not None, f"no heading {heading!r}"
+    start = opening.start()
+    end = html.find("<h3", opening.end())
     return html[start : end if end >= 0 else len(html)]
 
 
