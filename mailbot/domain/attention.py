@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from mailbot.domain.espanol import con_articulo, prep
+from mailbot.domain.espanol import cantidad, con_articulo, prep
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.matching import Match
 
@@ -39,7 +39,7 @@ KIND_ES: Final[dict[str, str]] = {
     Kind.WITHHELD: "Respuesta retenida",
     Kind.UNDELIVERED: "Correo no entregado",
     Kind.QUESTION: "Consulta",
-    Kind.AWAY: "Secretario ausente",
+    Kind.AWAY: "Ausencia anunciada",
     Kind.ANSWER_FAILED: "Respuesta fallida",
 }
 
@@ -239,6 +239,4 @@ def coverage_es(reported: int, total: int) -> str:
 def age_es(since: dt.date, today: dt.date) -> str:
     """ "desde hoy", "desde hace 1 día", "desde hace 3 días"."""
     days = (today - since).days
-    if days <= 0:
-        return "desde hoy"
-    return f"desde hace {days} día" if days == 1 else f"desde hace {days} días"
+    return "desde hoy" if days <= 0 else f"desde hace {cantidad(days, 'día', 'días')}"

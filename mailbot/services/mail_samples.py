@@ -342,7 +342,10 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
         "filas": rows,
         "totales": [("Pendiente", len(rows)), ("Aceptado", 0)],
         "novedades": ["HAC: plan aceptado (PA-2027-HAC-0003)"],
-        "atencion": ["La Secretaría de Gobierno envió el archivo de la Secretaría de Hacienda (n.º 3)"],
+        "atencion": [
+            "En cuarentena · GOB · desde hace 2 días · Mensaje #3: La Secretaría de Gobierno envió el archivo "
+            "de la Secretaría de Hacienda (ítem 1)"
+        ],
         "ausentes": [away.summary],
         "consolidado": "1 de 12 dependencias",
         "cid_estados": "estados@mailbot",
