@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from mailbot.domain.espanol import con_articulo, prep
+from mailbot.domain.espanol import cantidad, con_articulo, prep
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.matching import Match
 
@@ -39,7 +39,7 @@ KIND_ES: Final[dict[str, str]] = {
     Kind.WITHHELD: "Respuesta retenida",
     Kind.UNDELIVERED: "Correo no entregado",
     Kind.QUESTION: "Consulta",
-    Kind.AWAY: "Secretario ausente",
+    Kind.AWAY: "Ausencia anunciada",
     Kind.ANSWER_FAILED: "Respuesta fallida",
 }
 
@@ -211,9 +211,14 @@ def question(
     return Opening(Kind.QUESTION, code, f"{who} preguntó ({sender}): «{quoted}»; {where}")
 
 
-def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str]) -> Opening:
+def away(code: str, sender: str, until: dt.date | None, names: Mapping[str, str], head: str | None = None) -> Opening:
+    """ "Carlos Alberto Muñoz Ortiz (Secretaría de Gobierno) está ausente hasta el …": the head is named, never
+    "el secretario"/"la secretaria" guessed; without a head's name, the address that answered speaks for him."""
     back = f" hasta el {fecha_larga(until)}" if until else " (sin fecha de regreso en su respuesta automática)"
-    return Opening(Kind.AWAY, code, f"El secretario {prep('de', _name(code, names))} está ausente{back} ({sender})")
+    office = names.get(code, code)
+    who = f"{head.strip()} ({office})" if head and head.strip() else f"{sender} ({office})"
+    said = f" ({sender})" if head and head.strip() else ""
+    return Opening(Kind.AWAY, code, f"{who} está ausente{back}{said}")
 
 
 def answer_failed(sender: str, dependencia: str | None) -> Opening:
@@ -234,6 +239,4 @@ def coverage_es(reported: int, total: int) -> str:
 def age_es(since: dt.date, today: dt.date) -> str:
     """ "desde hoy", "desde hace 1 día", "desde hace 3 días"."""
     days = (today - since).days
-    if days <= 0:
-        return "desde hoy"
-    return f"desde hace {days} día" if days == 1 else f"desde hace {days} días"
+    return "desde hoy" if days <= 0 else f"desde hace {cantidad(days, 'día', 'días')}"

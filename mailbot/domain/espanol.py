@@ -86,6 +86,15 @@ def cantidad(n: int, singular: str, plural: str) -> str:
     return f"{numero(n)} {singular if n == 1 else plural}"
 
 
+def plazo(dias: int) -> str:
+    """Days left to a deadline (negative: past it): "vence hoy", "vence en 1 día", "venció hace 3 días"."""
+    if dias == 0:
+        return "vence hoy"
+    if dias > 0:
+        return f"vence en {cantidad(dias, 'día', 'días')}"
+    return f"venció hace {cantidad(-dias, 'día', 'días')}"
+
+
 def enumeracion(items: Sequence[str]) -> str:
     """["T1", "T2", "T3"] → "T1, T2 y T3"."""
     if len(items) <= 1:

@@ -27,6 +27,7 @@ from mailbot.adapters.mail_builder import new_message_id
 from mailbot.adapters.mail_templates import render
 from mailbot.app import App
 from mailbot.domain.attention import KIND_ES, Kind, age_es, coverage_es
+from mailbot.domain.espanol import cantidad, numero, plazo
 from mailbot.domain.evaluation import MetaState, percent
 from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.money import format_percent
@@ -167,12 +168,8 @@ def _rows(status: dict[str, Any], vigencia: int, today: dt.date) -> tuple[list[d
         counts[state] += 1
         days = None
         if entry and state != "accepted":
-            left = (dt.date.fromisoformat(entry["deadline"]) - today).days
-            days = (
-                f"vence en {left} día(s)"
-                if left > 0
-                else ("vence hoy" if left == 0 else f"vencido hace {-left} día(s)")
-            )
+            days = plazo((dt.date.fromisoformat(entry["deadline"]) - today).days)
+        findings = entry["open_findings"] if entry else 0
         rows.append(
             {
                 "codigo": dep["code"],
@@ -181,7 +178,8 @@ def _rows(status: dict[str, Any], vigencia: int, today: dt.date) -> tuple[list[d
                 "ronda": Ronda(entry["ronda"]).label if entry else "",
                 "color": STATE_ES[state][1],
                 "radicado": entry["radicado"] if entry else None,
-                "hallazgos": entry["open_findings"] if entry else 0,
+                "hallazgos": findings,
+                "correcciones": cantidad(findings, "punto por corregir", "puntos por corregir") if findings else None,
                 "dias": days,
             }
         )
@@ -284,7 +282,7 @@ def _seguimiento(app: App) -> _Seguimiento | None:
         )
     lagging = [
         f"{d.code} – {m.meta.meta_code} {m.meta.meta}: {_score_text(m.cumulative_compliance)} "
-        f"(programado a la fecha {_quantity(m.planned_to_date)}, ejecutado {_quantity(m.executed_to_date)})"
+        f"(programado a la fecha {numero(m.planned_to_date)}, ejecutado {numero(m.executed_to_date)})"
         for d in found.evaluation.dependencias
         for m in d.metas
         if m.state is MetaState.REZAGADA
@@ -308,7 +306,3 @@ def _seguimiento(app: App) -> _Seguimiento | None:
 
 def _score_text(fraction: Decimal | None) -> str:
     return format_percent(None if fraction is None else percent(fraction), missing="sin metas programadas")
-
-
-def _quantity(value: Decimal) -> str:
-    return format(value.normalize(), "f").replace(".", ",")

@@ -666,7 +666,8 @@ class InboxProcessor:
         """The secretario is away: attributed to his dependencia; a newer out-of-office replaces an older one."""
         row.dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == away.dependencia)).one()
         attention.resolve_on_reply(session, row.dependencia_id, row.id, now)
-        opening = attention_items.away(away.dependencia, sender, away.until, self._names())
+        head = next(d.head.name for d in self.config.dependencias if d.code == away.dependencia)
+        opening = attention_items.away(away.dependencia, sender, away.until, self._names(), head=head)
         attention.open_item(
             session, opening, key=f"away:{row.id}", now=now, received_message_id=row.id, until=away.until
         )

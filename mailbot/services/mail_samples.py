@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from mailbot.config import Dependencia, MailbotConfig
+from mailbot.domain import attention
+from mailbot.domain.espanol import cantidad, plazo
 from mailbot.domain.evaluation import evaluate_dependencia
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.inbound import MessageFacts
@@ -298,7 +300,8 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
             "color": "#eeeeee",
             "radicado": None,
             "hallazgos": i % 3,
-            "dias": f"{i} días hábiles",
+            "correcciones": cantidad(i % 3, "punto por corregir", "puntos por corregir") if i % 3 else None,
+            "dias": plazo(2 - i),
         }
         for i, d in enumerate(config.dependencias)
     ]
@@ -322,6 +325,14 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
         "umbral_rezago": "60,0 %",
         "rezagadas": ["HAC 020301 Predios con avalúo catastral actualizado: 40,0 %"],
     }
+    head = config.dependencias[-1]
+    away = attention.away(
+        head.code,
+        head.addresses[0],
+        dt.date(_vigencia(config), 1, 18),
+        {d.code: d.name for d in config.dependencias},
+        head=head.head.name,
+    )
     base = {
         "municipio": config.municipality.name,
         "remitente": config.smtp.from_name,
@@ -331,8 +342,11 @@ def _digest(config: MailbotConfig, ronda: Ronda) -> list[dict[str, Any]]:
         "filas": rows,
         "totales": [("Pendiente", len(rows)), ("Aceptado", 0)],
         "novedades": ["HAC: plan aceptado (PA-2027-HAC-0003)"],
-        "atencion": ["La Secretaría de Gobierno envió el archivo de la Secretaría de Hacienda (n.º 3)"],
-        "ausentes": ["El secretario de la Secretaría de Salud está ausente hasta el lunes 18 de enero de 2027"],
+        "atencion": [
+            "En cuarentena · GOB · desde hace 2 días · Mensaje #3: La Secretaría de Gobierno envió el archivo "
+            "de la Secretaría de Hacienda (ítem 1)"
+        ],
+        "ausentes": [away.summary],
         "consolidado": "1 de 12 dependencias",
         "cid_estados": "estados@mailbot",
         "cid_presupuesto": "presupuesto@mailbot",

@@ -174,7 +174,8 @@ def test_an_out_of_office_shows_the_secretario_away_until_the_dependencia_writes
 
     result = digest.send(app, dry_run=tmp_path / "digest")
     (line,) = result.context["ausentes"]
-    assert "está ausente hasta el lunes 18 de enero de 2027" in line
+    salud = next(d for d in app.config.dependencias if d.code == "SAL")
+    assert line.startswith(f"{salud.head.name} ({salud.name}) está ausente hasta el lunes 18 de enero de 2027")
     html = result.written[1].read_text(encoding="utf-8")
     assert html.index("Requiere atención") < html.index("Estado por dependencia")
     assert "hasta el lunes 18 de enero de 2027" in html

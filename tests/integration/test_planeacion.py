@@ -25,6 +25,7 @@ from mailbot.services import campaign, digest, outbox, queries, reminders, setup
 from mailbot.services.daemon import Watcher
 from mailbot.services.round_dates import calendar_for, round_deadline
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.digest_html import cards
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
@@ -93,7 +94,27 @@ def test_digest_arrives_with_inline_charts_and_numbers_matching_status(
     assert f"Aceptado {states.count('accepted')}" in text
     assert f"Con correcciones {states.count('correction_requested')}" in text
     assert "PA-2027-HAC-0001" in text
-    assert "1 punto(s) por corregir" in text
+    assert "1 punto por corregir" in text
+    for part in (html.lower(), text.lower()):  # the long list of news never pushes the queue down
+        assert part.index("requiere atención") < part.index("estado por dependencia") < part.index("novedades desde")
+    assert "(s)" not in text
+
+    # On a phone each dependencia is one card holding its code, state and radicado (no wide table to cut off).
+    found = cards(html, "Estado por dependencia")
+    assert set(found) == {d["code"] for d in status["dependencias"]}
+    for dep in status["dependencias"]:
+        card, entry = found[dep["code"]], dep["rounds"][0]
+        assert card.startswith(f"{dep['code']} · {dep['name']} Estado: "), card
+        label = digest.STATE_ES[entry["state"]][0]
+        if entry["state"] == "accepted":
+            assert f"Estado: Aceptado · Formulación Radicado: {entry['radicado']}" in card
+            assert "Plazo" not in card
+        else:
+            assert entry["radicado"] is None
+            assert f"Estado: {label} · Formulación " in card
+            assert "Plazo: vence" in card
+        if entry["state"] == "correction_requested":
+            assert "Correcciones: 1 punto por corregir" in card
 
     again = digest.send(app)
     assert not again.sent

@@ -48,6 +48,7 @@ from mailbot.domain.workbook_format import SHEET_SEGUIMIENTO, Ronda
 from mailbot.services import campaign, digest, outbox, seguimiento, setup
 from mailbot.services.daemon import Watcher
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.digest_html import cards
 from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
 from tests.support.mailservers import MailServers
 from tests.support.plans import fill_plan, valid_metas
@@ -269,6 +270,13 @@ def test_a_whole_year_matches_the_hand_computed_table(year: Year, tmp_path: Path
     assert rows["HAC"] == ("90,0 %", "Sobresaliente")
     assert rows["SAL"] == ("Sin reporte aceptado", "")
     assert "cumplimiento@mailbot" in text
+    # On a phone each dependencia's quarter is one card: code, score, grade and radicado together.
+    found = cards(digest_result.written[1].read_text(encoding="utf-8"), "Seguimiento del trimestre 4")
+    assert set(found) == {d.code for d in year.app.config.dependencias}
+    hac = next(r for r in section["filas"] if r["codigo"] == "HAC")
+    assert found["HAC"].endswith(f"Cumplimiento: 90,0 % Sobresaliente Radicado: {hac['radicado']}")
+    assert hac["radicado"].startswith("SPA-")
+    assert found["SAL"].endswith("Cumplimiento: Sin reporte aceptado")
 
 
 def meta_block(text: str, meta_code: str) -> str:

@@ -59,6 +59,20 @@ def test_numero_writes_figures_the_colombian_way(value: int | Decimal, expected:
     assert espanol.numero(value) == expected
 
 
+@pytest.mark.parametrize(
+    ("dias", "expected"),
+    [
+        (0, "vence hoy"),
+        (1, "vence en 1 día"),
+        (3, "vence en 3 días"),
+        (-1, "venció hace 1 día"),
+        (-12, "venció hace 12 días"),
+    ],
+)
+def test_plazo_agrees_with_the_days_left_or_past(dias: int, expected: str) -> None:
+    assert espanol.plazo(dias) == expected
+
+
 def test_enumeracion() -> None:
     assert espanol.enumeracion([]) == ""
     assert espanol.enumeracion(["T1"]) == "T1"

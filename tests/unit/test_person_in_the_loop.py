@@ -124,9 +124,14 @@ def test_unmatched_and_other_summaries() -> None:
     assert "firma inválida" in tampered.summary
     rejected = Match("rejected_sender", "…", dependencia="HAC")
     assert "no está registrado en la Secretaría de Hacienda" in attention.unplaced(rejected, "z@m.co", NAMES).summary
-    away = attention.away("HAC", "h@m.co", dt.date(2027, 1, 15), NAMES)
-    assert away.summary.startswith(
-        "El secretario de la Secretaría de Hacienda está ausente hasta el viernes 15 de enero"
+    away = attention.away("HAC", "h@m.co", dt.date(2027, 1, 15), NAMES, head="Diana Marcela Londoño Zapata")
+    assert away.summary == (  # the head is named: no "el secretario" guessing a gender
+        "Diana Marcela Londoño Zapata (Secretaría de Hacienda) está ausente hasta el viernes 15 de enero de 2027 "
+        "(h@m.co)"
+    )
+    unnamed = attention.away("HAC", "h@m.co", None, NAMES)
+    assert unnamed.summary == (
+        "h@m.co (Secretaría de Hacienda) está ausente (sin fecha de regreso en su respuesta automática)"
     )
 
 
