@@ -603,7 +603,11 @@ def demo_command(port_base: int, keep: Path | None) -> None:
             click.echo(
                 f"{dep['name']:<46} {entry.get('state', '-'):<21} {entry.get('radicado') or '':<17} {t1:<22} {replies}"
             )
-        click.echo(f"{'municipio':<46} {'':<21} {'':<17} {result.scores.get('municipio', '')}")
+        click.echo(f"{'municipio':<46} {'':<21} {'':<17} {result.scores.get('municipio', ''):<22} {result.coverage}")
+        click.echo("")
+        click.echo(f"needs a person (mailbot attention list): {len(result.attention) or 'nothing'} open")
+        for item in result.attention:
+            click.echo(f"  #{item['id']:<3} {item['dependencia'] or '-':<4} {item['kind']:<12} {item['summary']}")
         click.echo("")
         where = "" if keep else " (temporary: use --keep DIR to keep it)"
         click.echo(f"digest (HTML):       {result.digest_html}{where}")

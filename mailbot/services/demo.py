@@ -4,11 +4,13 @@ Everything runs the production paths: the real IMAP and SMTP adapters talk to an
 (pymap + aiosmtpd), the real scheduler runs the real daemon jobs (IDLE watcher, outbox flush), and the real
 campaign, inbox, outbox, digest and export services do the work. Only the secretarías are played, by `SCRIPT`:
 seven of them reply with realistic variety (correct plans, a plan over its budget and later corrected, a plan
-without responsables, an out-of-office auto-reply, a reply without the attachment, a reply with two workbooks and
-later with one). Then the first quarter's seguimiento goes to the dependencias whose plan was accepted; they
-report it, one meta of Educación lagging, and the acceptances, the digest and the committee's evaluation workbook
-show the scores. Each secretaría plans the sample metas of its own field (`sample_metas`), and the demo's PDM
-catalogue and banco de proyectos are those same metas and projects, so rules M06 and P05 check them.
+without responsables, an out-of-office auto-reply, a reply without the attachment and then a question in its
+place, a reply with two workbooks and later with one). Then the first quarter's seguimiento goes to the
+dependencias whose plan was accepted; they report it, one meta of Educación lagging, and the acceptances, the
+digest and the committee's evaluation workbook show the scores. The question (forwarded to planeación's contact)
+and the secretario away stay in the attention queue for a person. Each secretaría plans the sample metas of its
+own field (`sample_metas`), and the demo's PDM catalogue and banco de proyectos are those same metas and projects,
+so rules M06 and P05 check them.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App, start_embedded_mail
 from mailbot.config import load_config
 from mailbot.domain import values
+from mailbot.domain.attention import coverage_es
 from mailbot.domain.context import AvailableBudget
 from mailbot.domain.evaluation import Grade, MunicipalityEvaluation, percent
 from mailbot.domain.money import format_percent
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.workbook_format import HeaderField, Ronda, Source, money_key
-from mailbot.services import campaign, digest, export, queries, seguimiento, setup
+from mailbot.services import attention, campaign, digest, export, queries, seguimiento, setup
 from mailbot.services.daemon import BackgroundDaemon
 from mailbot.services.sample_metas import SAMPLE
 from mailbot.services.sample_plans import (
@@ -61,6 +64,15 @@ CONTACT = f"laura.gomez@{DOMAIN}"  # planeación's contact: a person's mailbox (
 PASSWORD = "demo"  # noqa: S105 - the embedded server's throwaway password, on loopback only
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 LAGGING_PACE = Decimal("0.4")  # Educación's first meta: 40 % of what was programmed (Rezagada)
+#: What Infraestructura asks instead of sending its plan: its placa huella meta (240202) is in square metres in
+#: the PDM, while the works are contracted by the linear metre of road. Only a person can answer it.
+QUESTION = (
+    "Buenos días.\n\n"
+    "¿La meta 240202 de placa huella se programa en metros cuadrados, como está en el PDM, o en metros lineales, "
+    "como se contratan y se liquidan las obras? Si es en metros lineales, ¿cómo convertimos los 4.000 m² del "
+    "cuatrienio? Enviamos el plan apenas nos confirmen.\n\n"
+    "Quedo atento,"
+)
 
 
 @dataclass(frozen=True)
@@ -101,11 +113,12 @@ DEPENDENCIAS: tuple[DemoDependencia, ...] = (
     ),
     DemoDependencia(
         "SOC", "Secretaría de Desarrollo Social", "Luz Ángela Betancur Henao", "Secretaria de Desarrollo Social",
-        None, "social", (2_450_000_000, 410_000_000, 600_000_000),
+        "Doctora", "social", (2_450_000_000, 410_000_000, 600_000_000),
     ),
     DemoDependencia(
         "AMB", "Secretaría de Agricultura y Medio Ambiente", "Paula Andrea Correa Montoya",
-        "Secretaria de Agricultura y Medio Ambiente", None, "ambiente", (1_300_000_000, 280_000_000, 700_000_000),
+        "Secretaria de Agricultura y Medio Ambiente", "Ingeniera", "ambiente",
+        (1_300_000_000, 280_000_000, 700_000_000),
     ),
 )  # fmt: skip
 BY_CODE = {d.code: d for d in DEPENDENCIAS}
@@ -127,20 +140,20 @@ class Scripted:
     outcome: str  # the outcome mailbot records for the message
     state: str  # the dependencia's state in the phase's round afterwards
     answered: bool = True  # mailbot answers it (an automatic reply never is)
+    leaves: str | None = None  # the attention item it leaves open for a person (no later reply of its own closes it)
 
 
 #: Every reply of the scenario, in the order sent. A new kind of reply is one line here and one act in `_ACTS`.
-#: Still to come with the attention queue: a secretario's question without attachment (outcome `question`,
-#: forwarded to planeación's contact).
 SCRIPT: tuple[Scripted, ...] = (
     Scripted(Phase.FORMULACION, "HAC", "correct_plan", "accepted", "accepted"),
     Scripted(Phase.FORMULACION, "EDU", "over_budget", "correction_requested", "correction_requested"),
     Scripted(Phase.FORMULACION, "SAL", "no_responsables", "correction_requested", "correction_requested"),
-    Scripted(Phase.FORMULACION, "GOB", "out_of_office", "automatic", "pending", answered=False),
+    Scripted(Phase.FORMULACION, "GOB", "out_of_office", "automatic", "pending", answered=False, leaves="away"),
     Scripted(Phase.FORMULACION, "INF", "no_attachment", "no_attachment", "pending"),
     Scripted(Phase.FORMULACION, "SOC", "correct_plan", "accepted", "accepted"),
     Scripted(Phase.FORMULACION, "AMB", "two_workbooks", "several_attachments", "pending"),
     Scripted(Phase.CORRECTIONS, "EDU", "correct_plan", "accepted", "accepted"),
+    Scripted(Phase.CORRECTIONS, "INF", "question", "question", "pending", leaves="question"),
     Scripted(Phase.CORRECTIONS, "AMB", "correct_plan", "accepted", "accepted"),
     Scripted(Phase.SEGUIMIENTO_T1, "HAC", "quarter_as_programmed", "accepted", "accepted"),
     Scripted(Phase.SEGUIMIENTO_T1, "EDU", "quarter_lagging", "accepted", "accepted"),
@@ -162,6 +175,24 @@ def expected_states(until: Phase) -> dict[str, str]:
 
 def expected_outcomes() -> dict[str, list[str]]:
     return {d.code: [s.outcome for s in SCRIPT if s.code == d.code] for d in DEPENDENCIAS}
+
+
+def expected_attention() -> dict[str, list[str]]:
+    """The attention queue at the end, by dependencia: the kinds of the items left open for a person."""
+    out: dict[str, list[str]] = {}
+    for step in SCRIPT:
+        if step.leaves:
+            out.setdefault(step.code, []).append(step.leaves)
+    return out
+
+
+def expected_forwards() -> dict[str, int]:
+    """What planeación's contact receives: each question forwarded, by the dependencia that asked it."""
+    out: dict[str, int] = {}
+    for step in SCRIPT:
+        if step.outcome == "question":
+            out[step.code] = out.get(step.code, 0) + 1
+    return out
 
 
 def expected_mails() -> dict[str, int]:
@@ -188,6 +219,9 @@ class DemoResult:
     scores: dict[str, str] = field(default_factory=dict)  # code (and "municipio") → "87,5 % Sobresaliente"
     outcomes: dict[str, list[str]] = field(default_factory=dict)  # code → outcome of each of its replies, in order
     mails: dict[str, int] = field(default_factory=dict)  # code → messages its secretaría's mailbox received
+    coverage: str = ""  # how many dependencias the municipal T1 score stands on ("4 de 7 dependencias reportaron")
+    attention: list[dict[str, Any]] = field(default_factory=list)  # the open items, as `mailbot attention list`
+    forwarded: dict[str, int] = field(default_factory=dict)  # code → its questions in the contact's mailbox
 
     @property
     def as_expected(self) -> bool:
@@ -200,6 +234,8 @@ class DemoResult:
             ("seguimiento T1", self.seguimiento, expected_states(Phase.SEGUIMIENTO_T1)),
             ("outcomes", self.outcomes, expected_outcomes()),
             ("mails received", self.mails, expected_mails()),
+            ("questions forwarded to the contact", self.forwarded, expected_forwards()),
+            ("needs a person", _kinds_by_dependencia(self.attention), expected_attention()),
         )
         return [
             f"{code} {aspect}: {got.get(code)} (expected {want.get(code)})"
@@ -207,6 +243,13 @@ class DemoResult:
             for code in sorted(set(got) | set(want))
             if got.get(code) != want.get(code)
         ]
+
+
+def _kinds_by_dependencia(items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        out.setdefault(item["dependencia"] or "sin dependencia", []).append(item["kind"])
+    return out
 
 
 def demo_config(folder: Path, imap_port: int, smtp_port: int) -> Path:
@@ -309,6 +352,8 @@ def run_demo(
         status = queries.status(app, today=app.clock.today())
         outcomes = _outcomes(app)
         mails = {d.code: len(server.messages(d.address)) for d in DEPENDENCIAS}
+        forwarded = _forwarded(server)
+        needs_a_person = attention.list_rows(app)
     finally:
         daemon.stop()
         server.stop()
@@ -326,6 +371,9 @@ def run_demo(
         scores=_scores(quarter.evaluation),
         outcomes=outcomes,
         mails=mails,
+        coverage=coverage_es(len(quarter.evaluation.dependencias), len(app.config.dependencias)),
+        attention=needs_a_person,
+        forwarded=forwarded,
     )
 
 
@@ -343,6 +391,17 @@ def _outcomes(app: App) -> dict[str, list[str]]:
         code = next((c for a, c in by_address.items() if a in str(row["from"]).lower()), None)
         if code is not None:
             out[code].append(str(row["outcome"]))
+    return out
+
+
+def _forwarded(server: EmbeddedMailServer) -> dict[str, int]:
+    """The questions in the contact's mailbox, by the dependencia whose secretario a «Responder» reaches."""
+    by_address = {d.address: d.code for d in DEPENDENCIAS}
+    out: dict[str, int] = {}
+    for raw in server.messages(CONTACT):
+        code = by_address.get(str(_parse(raw)["Reply-To"] or "").strip("<> ").lower())
+        if code is not None:
+            out[code] = out.get(code, 0) + 1
     return out
 
 
@@ -427,6 +486,10 @@ class _Secretarias:
         self.say(f"{dep.name}: replies, but forgets the attachment")
         return _reply(original, dep, body="Buenas tardes, envío el plan de acción de la Secretaría.")
 
+    def question(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
+        self.say(f"{dep.name}: answers with a question about how to program a meta, still without the plan")
+        return _reply(original, dep, body=QUESTION)
+
     def two_workbooks(self, dep: DemoDependencia, original: EmailMessage) -> bytes:
         self.say(f"{dep.name}: attaches two workbooks, the filled plan and the blank one received")
         blank = ("E-DE-F-010 formato recibido.xlsx", _workbook(original))
@@ -462,6 +525,7 @@ _ACTS: dict[str, Callable[[_Secretarias, DemoDependencia, EmailMessage], bytes]]
         "no_responsables",
         "out_of_office",
         "no_attachment",
+        "question",
         "two_workbooks",
         "quarter_as_programmed",
         "quarter_lagging",
@@ -507,7 +571,9 @@ def _reply(
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = f"{dep.head} <{dep.address}>"
     message["To"] = str(original["Reply-To"] or PLANEACION)
-    message["Subject"] = subject or f"RE: {original['Subject']}"
+    replied = str(original["Subject"])
+    # Outlook and Gmail add no second "RE:" to a subject that already has one (a reply to mailbot's answer)
+    message["Subject"] = subject or (replied if replied.upper().startswith("RE:") else f"RE: {replied}")
     message["In-Reply-To"] = str(original["Message-ID"])
     message["References"] = str(original["Message-ID"])
     message["Message-ID"] = make_msgid(domain=DOMAIN)
