@@ -183,7 +183,10 @@ def test_the_attention_queue_lists_what_needs_a_person(demo: tuple[str, Path]) -
     items = json.loads(_kept(keep, "attention", "list", "--json"))
     assert [(i["dependencia"], i["kind"]) for i in items] == NEEDS_A_PERSON
     away, question = items
-    assert "Secretaría de Gobierno y Convivencia Ciudadana está ausente hasta el" in away["summary"]
+    assert (
+        "Carlos Alberto Muñoz Ortiz (Secretaría de Gobierno y Convivencia Ciudadana) está ausente hasta el"
+        in away["summary"]
+    )
     assert "15 de enero" in away["summary"]
     assert "se reenvió a Laura Gómez Ruiz" in question["summary"]
     shown = out.split("needs a person", 1)[1]
