@@ -243,7 +243,7 @@ def test_a_message_that_makes_the_processing_fail_is_an_error_in_the_queue(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("mailbot.services.inbox.classify", broken)
+    monkeypatch.setattr("mailbot.domain.reply.classify", broken)
     world.receive(world.plan_reply("HAC"))
     assert dict(world.poll().outcomes) == {"error": 1}
     (item,) = attention.list_rows(world.app)
