@@ -256,8 +256,8 @@ def poll_cost(servers: MailServers, old: int) -> dict[str, dict[str, float]]:
         processor = InboxProcessor(app)
         with ImapMailbox(app.config.imap) as box:
             state = box.select("INBOX")  # the first SELECT indexes the folder: not part of a poll
-            processor._checkpoint(state)  # the old messages count as processed: only new ones would be read
-            processor._advance(state.uidvalidity, max(state.uidnext - 1, 0))
+            processor.checkpoint(state)  # the old messages count as processed: only new ones would be read
+            processor.advance(state.uidvalidity, max(state.uidnext - 1, 0))
             times, commands = [], []
             for _ in range(20):
                 before = box.commands_sent

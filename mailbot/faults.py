@@ -2,7 +2,8 @@
 
 Unset (always, in production) a failpoint is one comparison with None. The names mark the moments where a crash
 must lose nothing and answer nothing twice: after_fetch, after_archive, while_deciding (a worker holding its
-claim on a message), after_commit, after_queue, before_send. `<name>@N` kills at the N-th time the point is
+claim on a message), after_commit, before_filing and after_filing (a plan's link under planes/, made after the
+commit; `services/inbox/filing.py`), after_queue, before_send. `<name>@N` kills at the N-th time the point is
 reached (mid-backlog), instead of the first.
 """
 

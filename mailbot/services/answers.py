@@ -41,7 +41,6 @@ class AnswerFacts:
     version: int | None = None
     radicado: str | None = None
     sha256: str | None = None
-    archived_as: str | None = None
     findings: tuple[Finding, ...] = ()
     summary: PlanSummary | None = None
     annotated: bytes | None = None
@@ -113,7 +112,6 @@ def answer_context(config: MailbotConfig, received: MessageFacts, facts: AnswerF
         "radicado": facts.radicado,
         # planeación's records keep the archived path and the SHA-256; the mails no longer show them
         "sha256": facts.sha256,
-        "archivo": facts.archived_as,
         "errores": len(errors),
         "por_hoja": by_sheet,
         "advertencias": [f.to_json() for f in facts.findings if f.severity is Severity.WARNING],

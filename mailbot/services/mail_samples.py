@@ -247,7 +247,6 @@ def _answer(kind: str) -> Samples:
                 version=3,
                 radicado=number,
                 sha256="ab" * 32,
-                archived_as=f"planes/{vigencia}/{dep.code}/{ronda.value}/v03-accepted.xlsx",
                 findings=tuple(f for f in _findings() if f.severity is Severity.WARNING),
                 summary=_summary(dep),
                 extra=extra,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.adapters.db.models import Attachment, OutboxMail, ReceivedMessage, Submission
 from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
@@ -145,6 +145,47 @@ def test_kill_9_anywhere_loses_nothing_and_answers_once(point: str, tmp_path: Pa
     assert len(seen_ids) == len(set(seen_ids))
     with mail.mailbox(PLANEACION) as box:
         assert list(box.uids()) == []
+
+
+FILING_POINTS = ["after_commit", "before_filing", "after_filing"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", FILING_POINTS)
+def test_kill_9_around_filing_leaves_planes_as_the_database_says(point: str, tmp_path: Path, mail: MailServers) -> None:
+    """The plan is filed under planes/ after the commit, from the committed row: a kill between the two leaves a
+    version the database has and planes/ not yet (or filed but not yet marked); the next pass files it under the
+    same name. Never a file without its submission, never one version under two names."""
+    app, config = prepared(tmp_path, mail)
+    send_plan(app, mail, "HAC")
+    send_plan(app, mail, "EDU", spoil=True)
+    mail.wait_for(PLANEACION, count=2, timeout=30)
+    archive = app.config.storage.archive_dir
+
+    def filed() -> list[Path]:
+        return sorted(p.relative_to(archive) for p in (archive / "planes").rglob("*.xlsx"))
+
+    crashed = mailbot(config, "poll", "--once", env={"MAILBOT_FAILPOINT": point})
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    with app.sessions() as session:
+        (first,) = session.scalars(select(Submission))  # committed before the kill
+        assert first.filed_as is None
+    assert len(filed()) == (1 if point == "after_filing" else 0)
+
+    for _ in range(2):  # restart (twice: a second run must change nothing)
+        again = mailbot(config, "poll", "--once")
+        assert again.returncode == 0, again.stderr[-2000:]
+    with app.sessions() as session:
+        rows = session.execute(
+            select(Submission, Attachment).join(Attachment, Submission.attachment_id == Attachment.id)
+        )
+        submissions = {submission.decision: (submission, attachment) for submission, attachment in rows}
+    assert sorted(submissions) == ["accepted", "correction_requested"]
+    assert filed() == sorted(Path(str(s.filed_as)) for s, _ in submissions.values())
+    for decision, (submission, attachment) in submissions.items():
+        assert submission.version == 1
+        assert Path(str(submission.filed_as)).name == f"v01-{decision}-{attachment.sha256[:12]}.xlsx"
+        assert (archive / str(submission.filed_as)).read_bytes() == (archive / attachment.archive_path).read_bytes()
 
 
 @needs_corpus

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.adapters.db.models import OutboxMail, ReceivedMessage, Submission
 from mailbot.domain.context import AvailableBudget
 from mailbot.services import outbox
 from tests.integration.test_daemon import later, mailbot, prepared
@@ -96,6 +96,11 @@ def test_random_sigkills_lose_nothing_and_answer_each_reply_once(tmp_path: Path,
     # A kill between a write's mkstemp and its rename leaves a `.tmp-*` file: never referenced, not an attachment.
     attachments = [p for p in (archive / "adjuntos").rglob("*") if p.is_file() and not p.name.startswith(".tmp-")]
     assert len(attachments) == REPLIES
+    # Plans are filed after the commit, from the committed row: planes/ is exactly what the database says.
+    with app.sessions() as session:
+        filed_as = sorted(str(s.filed_as) for s in session.scalars(select(Submission)))
+    assert len(filed_as) == REPLIES
+    assert sorted(str(p.relative_to(archive)) for p in (archive / "planes").rglob("*.xlsx")) == filed_as
 
     delivered: Counter[str] = Counter()
     for code in codes:

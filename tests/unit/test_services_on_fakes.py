@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from mailbot.adapters.db.models import OutboxMail, ReceivedMessage
+from mailbot.adapters.db.models import OutboxMail, ReceivedMessage, Submission
 from mailbot.adapters.smtp import Refusal
 from mailbot.app import App
 from mailbot.config import load_config
@@ -104,6 +104,24 @@ def test_a_reply_is_archived_decided_answered_and_moved_in_one_pass(world: World
     with world.app.sessions() as session:
         row = session.scalars(select(ReceivedMessage)).one()
         assert world.archive.read(row.raw_path) == raw
+
+
+def test_a_plan_committed_but_not_filed_is_filed_by_the_next_pass_under_the_same_name(world: World) -> None:
+    """The link under planes/ is made after the commit, from the committed row: a process that died in between
+    left `filed_as` empty and no file; the next pass files it, once, under the name the row gives."""
+    world.receive(world.plan_reply("HAC"))
+    assert dict(world.poll().outcomes) == {"accepted": 1}
+    (filed,) = world.archive.plans()
+    with world.app.sessions.begin() as session:
+        submission = session.scalars(select(Submission)).one()
+        assert submission.filed_as == str(filed)
+        submission.filed_as = None  # as a kill after the commit leaves it
+    del world.archive.files[filed]
+
+    assert world.poll().fetched == 0
+    assert world.archive.plans() == [filed]
+    with world.app.sessions() as session:
+        assert session.scalars(select(Submission.filed_as)).one() == str(filed)
 
 
 def test_the_same_plan_sent_twice_is_a_duplicate_answered_with_the_first_radicado(world: World) -> None:
@@ -243,7 +261,7 @@ def test_a_message_that_makes_the_processing_fail_is_an_error_in_the_queue(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("mailbot.services.inbox.classify", broken)
+    monkeypatch.setattr("mailbot.domain.reply.classify", broken)
     world.receive(world.plan_reply("HAC"))
     assert dict(world.poll().outcomes) == {"error": 1}
     (item,) = attention.list_rows(world.app)

@@ -166,6 +166,7 @@ class Submission(Base):
     radicado: Mapped[str | None] = mapped_column(String(40), unique=True)
     plan: Mapped[dict[str, Any] | None]  # the parsed plan of an accepted version, for exports
     created_at: Mapped[dt.datetime]
+    filed_as: Mapped[str | None] = mapped_column(String(1000))  # planes/…, set once filed (after the commit)
 
 
 class OutboxMail(Base):

@@ -1,0 +1,221 @@
+"""The fetcher's steps: the checkpoint, recording a fetched message, and moving a decided one to its folder.
+
+Recording commits a row without an outcome together with the advanced checkpoint, after the raw message and its
+attachments are in the archive: from then on the message cannot be lost. Moving happens only after the outcome is
+committed, so a crash before it is healed by the next pass (`move_decided`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from mailbot.adapters.db.models import Attachment, ImapCheckpoint, ReceivedMessage, Round
+from mailbot.domain.decisions import Outcome
+from mailbot.log import get_logger
+from mailbot.ports import FolderState, Mailbox
+from mailbot.services.inbox.common import Inbox, parse, store_attachments, text
+
+log = get_logger("mailbot.inbox")
+
+FOLDER_OF = {
+    Outcome.ACCEPTED: "processed",
+    Outcome.CORRECTION_REQUESTED: "processed",
+    Outcome.DUPLICATE: "processed",
+    Outcome.NO_ATTACHMENT: "processed",
+    Outcome.SEVERAL_ATTACHMENTS: "processed",
+    Outcome.QUESTION: "processed",
+    Outcome.QUARANTINED: "review",
+    Outcome.UNMATCHED: "review",
+    Outcome.REJECTED_SENDER: "review",
+    Outcome.AUTOMATIC: "ignored",
+    Outcome.BOUNCE: "ignored",
+    Outcome.ERROR: "errors",
+}
+
+
+# ------------------------------------------------------------------------------------------------ checkpoint
+
+
+def checkpoint(inbox: Inbox, state: FolderState, mailbox: Mailbox | None = None) -> int:
+    """The last UID processed in this UIDVALIDITY; a new UIDVALIDITY starts again at 0 (deduplicated later).
+
+    The very first pass must not answer years of old mail in a mailbox that mailbot just started watching:
+    messages received before the first round started (a day's margin) are left alone, and logged.
+    """
+    now = inbox.app.clock.now()
+    with inbox.app.sessions.begin() as session:
+        row = session.scalars(
+            select(ImapCheckpoint).where(ImapCheckpoint.account == inbox.account, ImapCheckpoint.folder == inbox.folder)
+        ).first()
+        if row is None:
+            start = _first_uid_to_process(inbox, session, state, mailbox)
+            session.add(
+                ImapCheckpoint(
+                    account=inbox.account,
+                    folder=inbox.folder,
+                    uidvalidity=state.uidvalidity,
+                    last_uid=start,
+                    updated_at=now,
+                )
+            )
+            return start
+        if row.uidvalidity != state.uidvalidity:
+            log.warning("imap_uidvalidity_changed", folder=inbox.folder, old=row.uidvalidity, new=state.uidvalidity)
+            row.uidvalidity, row.last_uid, row.updated_at = state.uidvalidity, 0, now
+            return 0
+        return row.last_uid
+
+
+def _first_uid_to_process(inbox: Inbox, session: Session, state: FolderState, mailbox: Mailbox | None) -> int:
+    """The checkpoint of a mailbox seen for the first time: just before the first message of the first round."""
+    first_round = session.scalar(select(func.min(Round.started_at)))
+    if mailbox is None or state.exists == 0:
+        return 0
+    newest = max(state.uidnext - 1, 0)
+    if first_round is None:
+        log.warning("imap_existing_messages_left_alone", folder=inbox.folder, count=state.exists, reason="no round yet")
+        return newest
+    since = first_round.astimezone(inbox.app.clock.tz).date() - dt.timedelta(days=1)
+    recent = mailbox.uids_since(inbox.folder, since)
+    start = (min(recent) - 1) if recent else newest
+    if start > 0:
+        log.warning("imap_existing_messages_left_alone", folder=inbox.folder, below_uid=start + 1, since=str(since))
+    return start
+
+
+def advance(inbox: Inbox, uidvalidity: int, uid: int, session: Session | None = None) -> None:
+    statement = (
+        update(ImapCheckpoint)
+        .where(
+            ImapCheckpoint.account == inbox.account,
+            ImapCheckpoint.folder == inbox.folder,
+            ImapCheckpoint.uidvalidity == uidvalidity,
+            ImapCheckpoint.last_uid < uid,
+        )
+        .values(last_uid=uid, updated_at=inbox.app.clock.now())
+    )
+    if session is not None:
+        session.execute(statement)
+        return
+    with inbox.app.sessions.begin() as own:
+        own.execute(statement)
+
+
+# ------------------------------------------------------------------------------------------------ record
+
+
+def record(inbox: Inbox, uid: int, uidvalidity: int, raw: bytes) -> int:
+    """Archive a fetched message and its attachments, then commit its row (no outcome) and the checkpoint.
+
+    A UID already recorded (a re-fetch after a crash) gives back its row and writes nothing.
+    """
+    with inbox.app.sessions() as session:
+        known = _find(inbox, session, uidvalidity, uid)
+        if known is not None:
+            return known.id
+    now = inbox.app.clock.now()
+    parsed = parse(inbox, raw)
+    stored = inbox.app.archive.store_message(raw, now)
+    files = store_attachments(inbox, parsed)
+    facts = parsed.facts
+    with inbox.app.sessions.begin() as session:
+        row = ReceivedMessage(
+            account=inbox.account,
+            folder=inbox.folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=text(facts.message_id, 998),
+            sha256=stored.sha256,
+            size=stored.size,
+            raw_path=str(stored.path),
+            from_address=text(facts.from_address, 320),
+            subject=text(facts.subject or "", 2000),
+            received_at=now,
+        )
+        session.add(row)
+        session.flush()
+        for part, file in files:
+            session.add(
+                Attachment(
+                    received_message_id=row.id,
+                    filename=text(part.filename or "", 500) or None,
+                    content_type=text(part.content_type, 200),
+                    detected_kind=str(part.kind),
+                    archive_path=str(file.path),
+                    sha256=file.sha256,
+                    size=file.size,
+                )
+            )
+        advance(inbox, uidvalidity, uid, session)
+        return row.id
+
+
+def _find(inbox: Inbox, session: Session, uidvalidity: int, uid: int) -> ReceivedMessage | None:
+    return session.scalars(
+        select(ReceivedMessage).where(
+            ReceivedMessage.account == inbox.account,
+            ReceivedMessage.folder == inbox.folder,
+            ReceivedMessage.uidvalidity == uidvalidity,
+            ReceivedMessage.uid == uid,
+        )
+    ).first()
+
+
+def outcome_of(inbox: Inbox, row_id: int) -> str:
+    with inbox.app.sessions() as session:
+        return session.get_one(ReceivedMessage, row_id).outcome or "in_progress"
+
+
+# ------------------------------------------------------------------------------------------------ move
+
+
+def move(inbox: Inbox, mailbox: Mailbox, row_id: int) -> int:
+    """Move one decided message to the folder of its outcome (or note it gone after a UIDVALIDITY change)."""
+    with inbox.app.sessions() as session:
+        row = session.get_one(ReceivedMessage, row_id)
+        if row.outcome is None or row.moved_to is not None:
+            return 0
+        target = getattr(inbox.config.imap.outcome_folders, FOLDER_OF[Outcome(row.outcome)])
+        uid, uidvalidity = row.uid, row.uidvalidity
+    state = mailbox.state(inbox.folder)
+    if state.uidvalidity == uidvalidity:
+        mailbox.ensure_folder(target)
+        mailbox.move(inbox.folder, uid, target)
+    with inbox.app.sessions.begin() as session:
+        session.get_one(ReceivedMessage, row_id).moved_to = target if state.uidvalidity == uidvalidity else "-"
+    return 1
+
+
+def decided_not_moved(inbox: Inbox) -> list[int]:
+    """Messages decided (by any worker) but not yet moved, oldest first."""
+    with inbox.app.sessions() as session:
+        return list(
+            session.scalars(
+                select(ReceivedMessage.id)
+                .where(
+                    ReceivedMessage.account == inbox.account,
+                    ReceivedMessage.folder == inbox.folder,
+                    ReceivedMessage.outcome.is_not(None),
+                    ReceivedMessage.moved_to.is_(None),
+                )
+                .order_by(ReceivedMessage.id)
+            )
+        )
+
+
+def unfinished(inbox: Inbox) -> int:
+    """Messages of this mailbox recorded but not yet moved: the fetcher looks again soon while there are any."""
+    with inbox.app.sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count(ReceivedMessage.id)).where(
+                    ReceivedMessage.account == inbox.account,
+                    ReceivedMessage.folder == inbox.folder,
+                    ReceivedMessage.moved_to.is_(None),
+                )
+            )
+            or 0
+        )

@@ -1,0 +1,91 @@
+"""`InboxProcessor`: the coordinator of one mailbox's pass, in the order of the steps it calls."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from mailbot.app import App
+from mailbot.faults import failpoint
+from mailbot.log import get_logger
+from mailbot.ports import FolderState, Mailbox
+from mailbot.services.inbox import directory, fetcher, filing, worker
+from mailbot.services.inbox.common import Inbox
+
+log = get_logger("mailbot.inbox")
+
+
+@dataclass
+class PassReport:
+    fetched: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    moved: int = 0
+
+    def summary(self) -> str:
+        done = ", ".join(f"{n} {o}" for o, n in sorted(self.outcomes.items())) or "nothing new"
+        return f"{self.fetched} fetched: {done}; {self.moved} moved"
+
+
+class InboxProcessor:
+    """One mailbox (configuration's imap section); one instance per daemon."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.inbox = Inbox.of(app)
+
+    def run_pass(self, mailbox: Mailbox, stop: threading.Event | None = None, *, work: bool = True) -> PassReport:
+        """The fetcher's pass over every new message; with `work` (role `all`) each one is decided at once.
+
+        With `stop` set, return after the message in hand.
+        """
+        report = PassReport()
+        report.moved += self.move_decided(mailbox)  # what earlier passes or other workers left behind
+        if work:  # rows left without an outcome by a crash or a storage fault: decide them first
+            for row_id, outcome in self.work_pending(stop):
+                report.outcomes[outcome] += 1
+                report.moved += self._move(mailbox, row_id)
+        state = mailbox.state(self.inbox.folder)
+        last_uid = self.checkpoint(state, mailbox)
+        uids = mailbox.uids_after(self.inbox.folder, last_uid)
+        known = directory.load(self.app) if work and uids else None
+        for uid, raw in mailbox.fetch_raw(self.inbox.folder, uids):
+            failpoint("after_fetch")
+            report.fetched += 1
+            row_id = self.record(uid, state.uidvalidity, raw)
+            failpoint("after_archive")
+            if known is not None:
+                done = worker.work_one(self.inbox, known, row_id=row_id)
+                report.outcomes[done[1] if done else fetcher.outcome_of(self.inbox, row_id)] += 1
+                report.moved += self._move(mailbox, row_id)
+            if stop is not None and stop.is_set():
+                return report
+        if uids:
+            self.advance(state.uidvalidity, max(uids))  # UIDs that vanished before the fetch count as seen
+        if report.fetched or report.outcomes:
+            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
+        return report
+
+    def move_decided(self, mailbox: Mailbox) -> int:
+        """After-commit effects of decisions made earlier (by any worker): file every plan not yet filed, then move
+        every decided message not yet moved."""
+        filing.file_pending(self.app)
+        return sum(self._move(mailbox, row_id) for row_id in fetcher.decided_not_moved(self.inbox))
+
+    def _move(self, mailbox: Mailbox, row_id: int) -> int:
+        return fetcher.move(self.inbox, mailbox, row_id)
+
+    def unfinished(self) -> int:
+        return fetcher.unfinished(self.inbox)
+
+    def checkpoint(self, state: FolderState, mailbox: Mailbox | None = None) -> int:
+        return fetcher.checkpoint(self.inbox, state, mailbox)
+
+    def advance(self, uidvalidity: int, uid: int) -> None:
+        fetcher.advance(self.inbox, uidvalidity, uid)
+
+    def record(self, uid: int, uidvalidity: int, raw: bytes) -> int:
+        return fetcher.record(self.inbox, uid, uidvalidity, raw)
+
+    def work_pending(self, stop: threading.Event | None = None, limit: int | None = None) -> list[tuple[int, str]]:
+        return worker.work_pending(self.inbox, stop, limit)

@@ -1,0 +1,132 @@
+"""A worker's steps on one message: claim → decide → persist → queue the answer → commit → file the plan.
+
+The row stays locked (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises the
+single process) for the whole transaction: other workers skip it, and if this process dies its lock vanishes with
+the connection and another worker takes the row. Everything written about the message (outcome, submission, answer
+in the outbox, attention items, audit) commits together; what lives outside the database (the plan's link under
+planes/) is made after the commit, from the committed row (`filing`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from mailbot.adapters.db.models import ReceivedMessage
+from mailbot.domain import reply
+from mailbot.domain.decisions import Outcome
+from mailbot.domain.inbound import ParsedMessage
+from mailbot.domain.matching import Directory
+from mailbot.errors import StorageError
+from mailbot.faults import failpoint
+from mailbot.log import get_logger
+from mailbot.services.inbox import answering, attend, deciding, filing, persist
+from mailbot.services.inbox import directory as directories
+from mailbot.services.inbox.common import Files, Inbox, parse, store_attachments
+
+log = get_logger("mailbot.inbox")
+
+
+@dataclass(frozen=True)
+class Done:
+    """One message decided and committed."""
+
+    row_id: int
+    outcome: str
+    submission_id: int | None = None  # a version to file under planes/ once committed
+
+
+def work_pending(inbox: Inbox, stop: threading.Event | None = None, limit: int | None = None) -> list[tuple[int, str]]:
+    """Decide received messages without an outcome (any fetcher's) until none is left, `limit`, or `stop`."""
+    done: list[tuple[int, str]] = []
+    directory: Directory | None = None
+    while limit is None or len(done) < limit:
+        if stop is not None and stop.is_set():
+            break
+        directory = directory or directories.load(inbox.app)
+        result = work_one(inbox, directory)
+        if result is None:
+            break
+        done.append(result)
+    return done
+
+
+def work_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> tuple[int, str] | None:
+    """Claim one row without an outcome (`row_id`'s, or the oldest free one), decide it, commit, file; or None."""
+    done = decide_one(inbox, directory, row_id)
+    if done is None:
+        return None
+    failpoint("after_commit")
+    if done.submission_id is not None:
+        filing.file_pending(inbox.app, [done.submission_id])
+    return done.row_id, done.outcome
+
+
+def decide_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> Done | None:
+    """The claiming transaction: a failure of this message becomes its outcome `error`; a storage fault (archive
+    or database) leaves the row without an outcome for the next attempt."""
+    now = inbox.app.clock.now()
+    with inbox.app.sessions.begin() as session:
+        row = claim(inbox, session, row_id)
+        if row is None:
+            return None
+        failpoint("while_deciding")
+        parsed = parse(inbox, inbox.app.archive.read(row.raw_path))  # a StorageError leaves the row for later
+        files = store_attachments(inbox, parsed)
+        try:
+            with session.begin_nested():  # a failure undoes this message's partial writes, keeps the claim
+                verdict = deciding.decide(inbox, session, parsed, directory)
+                done = persist_decision(inbox, session, row, parsed, verdict, files, now)
+        except (StorageError, OperationalError):
+            raise
+        except Exception as exc:
+            log.exception("message_failed", received_id=row.id, uid=row.uid)
+            done = Done(row.id, persist.fail(session, row, exc, now))
+    return done
+
+
+def claim(inbox: Inbox, session: Session, row_id: int | None) -> ReceivedMessage | None:
+    query = select(ReceivedMessage).where(
+        ReceivedMessage.account == inbox.account,
+        ReceivedMessage.folder == inbox.folder,
+        ReceivedMessage.outcome.is_(None),
+    )
+    if row_id is not None:
+        query = query.where(ReceivedMessage.id == row_id)
+    return session.scalars(query.order_by(ReceivedMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def persist_decision(
+    inbox: Inbox,
+    session: Session,
+    row: ReceivedMessage,
+    parsed: ParsedMessage,
+    verdict: reply.Verdict,
+    files: Files,
+    now: dt.datetime,
+) -> Done:
+    """Write the decision in the claiming transaction, after locking what it shares with other workers."""
+    ref = verdict.match.mailing if verdict.match else None
+    persist.lock_shared(session, row, parsed, ref)
+    earlier = persist.same_message_decided(session, row)
+    if earlier is not None:  # a resynchronised mailbox shows a message already decided: never twice
+        return Done(row.id, persist.adopt(row, earlier, now))
+    verdict = reply.settle(verdict, persist.earlier_submission(session, verdict))
+    decision = verdict.decision
+    persist.record_outcome(session, row, parsed, verdict, now)
+    if decision.outcome is Outcome.BOUNCE:
+        persist.mark_bounced(session, verdict.bounced, parsed)
+    persisted = persist.insert_submission(inbox, session, row, verdict, files, now)
+    facts = answering.answer_facts(inbox, session, verdict, files, persisted)
+    if decision.outcome is Outcome.QUESTION:
+        answering.forward(inbox, session, row, parsed, files, ref.dependencia if ref else None, now)
+    if decision.answer is not None and parsed.facts.from_address:
+        answering.queue_answer(inbox, session, row, decision.answer, parsed, facts, now)
+    attend.attend(inbox, session, row, parsed, verdict, facts.radicado, now)
+    persist.audit_decided(session, row, verdict, now)
+    return Done(row.id, str(row.outcome), persisted.submission.id if persisted else None)
