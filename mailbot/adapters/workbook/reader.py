@@ -36,25 +36,24 @@ import io
 import re
 import warnings
 import zipfile
-import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from functools import cache
 from typing import Any, Final
 from xml.sax.handler import ContentHandler
 from xml.sax.xmlreader import AttributesImpl
 
 import openpyxl
-from defusedxml import DefusedXmlException, expatreader
+from defusedxml import expatreader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from mailbot.adapters.workbook.refusals import Problem, Refused, failure, kind_finding, megabytes, problem
 from mailbot.adapters.workbook.sniff import ZIP_MAGIC, FileKind, sniff, zip_entry_bound
 from mailbot.config import Limits
-from mailbot.domain.findings import Finding, error
+from mailbot.domain.findings import Finding
 from mailbot.domain.parsed import Cell, ParsedWorkbook, Row
 from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
@@ -85,8 +84,6 @@ EXCEL_MAX_COLUMNS: Final = 16_384
 MAX_MERGES: Final = 10_000  # merged ranges kept per sheet; more are ignored
 MAX_MERGED_CELLS: Final = 100_000  # cells filled from merged ranges, per sheet
 MAX_NOTES_PER_SHEET: Final = 20
-_SAVE_AS: Final = "Archivo > Guardar como > Libro de Excel (.xlsx)"
-_REPLY: Final = "y envíelo de nuevo como respuesta a este correo"
 
 
 @dataclass(frozen=True)
@@ -127,172 +124,11 @@ def read_workbook(data: bytes, limits: ReaderLimits) -> ParsedWorkbook | Finding
     """The workbook's cells as found, or one F01 finding (severity E, no sheet) that says what to do. Never raises."""
     try:
         return _read(data, limits)
-    except _Refused as refused:
+    except Refused as refused:
         log.info("workbook_refused", reason=refused.reason, size=len(data))
         return refused.finding
     except Exception as exc:
-        return _failure(exc, len(data))
-
-
-_CORRUPT: Final = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError)  # SyntaxError: XML parse errors
-
-
-def _failure(exc: Exception, size: int) -> Finding:
-    """The finding for an exception from zipfile or openpyxl, which often wraps the real cause in a ValueError."""
-    causes = list(_causes(exc))
-    if any(isinstance(cause, DefusedXmlException) for cause in causes):
-        log.warning("workbook_refused", reason="forbidden_xml", detail=repr(exc), size=size)
-        return _problem(Problem.FORBIDDEN_XML, "DTD/entidades XML")
-    if any(isinstance(cause, _CORRUPT) for cause in causes):
-        log.info("workbook_refused", reason="corrupt", detail=repr(causes[-1]), size=size)
-        return _kind_finding(FileKind.CORRUPT_ZIP)
-    log.error("workbook_read_failed", size=size, exc_info=exc)
-    return _problem(Problem.UNREADABLE)
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-# ------------------------------------------------------------------------------------------------ findings
-
-
-class Problem(StrEnum):
-    """Why an .xlsx was refused after sniffing (each has its own message)."""
-
-    TOO_LARGE = "too_large"
-    TOO_MANY_PARTS = "too_many_parts"
-    UNSAFE_NAMES = "unsafe_names"
-    ZIP_BOMB = "zip_bomb"
-    FORBIDDEN_XML = "forbidden_xml"
-    SHEET_TOO_BIG = "sheet_too_big"
-    UNREADABLE = "unreadable"
-
-
-_KIND_MESSAGES: Final[Mapping[FileKind, tuple[str, str]]] = {
-    FileKind.XLS: (
-        "Libro de Excel 97-2003 (.xls)",
-        "El archivo es un libro de Excel 97-2003 (.xls), un formato antiguo que el sistema no puede validar; por "
-        f"favor ábralo en Excel, elija {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-    FileKind.ODS: (
-        "Hoja de cálculo .ods",
-        "El archivo es una hoja de cálculo .ods de LibreOffice/OpenOffice, que el sistema no puede validar; por "
-        "favor ábrala, elija Archivo > Guardar como, escoja el tipo «Excel 2007-365 (.xlsx)» (en Excel: "
-        f"{_SAVE_AS}), sin contraseña, {_REPLY}.",
-    ),
-    FileKind.ENCRYPTED: (
-        "Libro protegido con contraseña",
-        "El archivo está protegido con contraseña (cifrado) y el sistema no puede abrirlo; por favor ábralo en "
-        "Excel, quite la contraseña en Archivo > Información > Proteger libro > Cifrar con contraseña (borre la "
-        f"contraseña y acepte), guárdelo con {_SAVE_AS} {_REPLY}.",
-    ),
-    FileKind.CSV_TEXT: (
-        "Archivo de texto/CSV",
-        "El archivo es un archivo de texto/CSV con extensión cambiada, no el formato E-DE-F-010 en Excel; por "
-        f"favor diligencie el formato que recibió, guárdelo con {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-    FileKind.XLSM: (
-        "Libro con macros (.xlsm)",
-        "El archivo es un libro con macros (.xlsm), que por seguridad el sistema no procesa; por favor ábralo en "
-        f"Excel, elija {_SAVE_AS} (se quitan las macros y se conservan los datos), sin contraseña, {_REPLY}.",
-    ),
-    FileKind.XLSB: (
-        "Libro binario de Excel (.xlsb)",
-        "El archivo es un libro binario de Excel (.xlsb), que el sistema no puede validar; por favor ábralo en "
-        f"Excel, elija {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-    FileKind.EMPTY: (
-        "Archivo vacío",
-        "El archivo adjunto llegó vacío (sin contenido); por favor adjunte de nuevo el formato diligenciado, "
-        f"guardado con {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-    FileKind.CORRUPT_ZIP: (
-        "Archivo dañado o incompleto",
-        "El archivo está dañado o incompleto (no se puede abrir), quizá porque se interrumpió la descarga o el "
-        "envío; por favor compruebe que abre bien en su computador, guárdelo con "
-        f"{_SAVE_AS}, sin contraseña, y adjúntelo de nuevo como respuesta a este correo.",
-    ),
-    FileKind.PDF: (
-        "Documento PDF",
-        "El archivo es un PDF y el sistema solo puede validar el formato E-DE-F-010 diligenciado en Excel; por "
-        f"favor abra el formato en Excel, guárdelo con {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-    FileKind.ZIP_OTHER: (
-        "Carpeta comprimida u otro documento",
-        "El archivo es una carpeta comprimida (.zip) u otro documento, por ejemplo de Word, y no un libro de "
-        f"Excel; por favor adjunte directamente el formato diligenciado, guardado con {_SAVE_AS}, sin comprimirlo "
-        f"y sin contraseña, {_REPLY}.",
-    ),
-    FileKind.UNKNOWN: (
-        "Otro tipo de archivo",
-        "El archivo adjunto es de otro tipo de archivo y no un libro de Excel; por favor adjunte el formato "
-        f"E-DE-F-010 diligenciado, guardado en Excel con {_SAVE_AS}, sin contraseña, {_REPLY}.",
-    ),
-}
-
-
-def _kind_finding(kind: FileKind) -> Finding:
-    value, message = _KIND_MESSAGES[kind]
-    return error("F01", None, None, value, message)
-
-
-def _problem(problem: Problem, value: str | None = None, **facts: object) -> Finding:
-    return error("F01", None, None, value, _PROBLEM_MESSAGES[problem].format(**facts))
-
-
-_PROBLEM_MESSAGES: Final[Mapping[Problem, str]] = {
-    Problem.TOO_LARGE: (
-        "El archivo pesa {size} y supera el máximo de {limit} que el sistema recibe; por favor quite del libro las "
-        f"imágenes u hojas que no hacen parte del formato, guárdelo con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.TOO_MANY_PARTS: (
-        "El libro tiene demasiadas partes internas (más de {limit}, como imágenes u objetos incrustados) y por "
-        f"seguridad no se abrió; por favor quite los objetos añadidos, guárdelo con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.UNSAFE_NAMES: (
-        "El archivo contiene rutas internas no permitidas (como «../», rutas absolutas o nombres repetidos), "
-        "propias de archivos manipulados, y por seguridad no se abrió; por favor abra el formato en Excel, "
-        f"guárdelo con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.ZIP_BOMB: (
-        "El contenido del libro, una vez descomprimido, es anormalmente grande o está comprimido de forma anómala "
-        "(se admiten hasta {limit}) y por seguridad no se abrió; por favor copie sus datos en el formato "
-        f"E-DE-F-010 que recibió, guárdelo con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.FORBIDDEN_XML: (
-        "El libro contiene definiciones XML no permitidas (DTD o entidades), que Excel no escribe y que son "
-        "propias de archivos manipulados, y por seguridad no se abrió; por favor copie sus datos en el formato "
-        f"E-DE-F-010 que recibió, guárdelo con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.SHEET_TOO_BIG: (
-        "La hoja «{sheet}» tiene contenido en {where}, fuera del máximo de {rows} filas y {columns} columnas que "
-        "admite el formato; por favor borre las filas o columnas sobrantes (o las hojas añadidas), guarde el libro "
-        f"con {_SAVE_AS} {_REPLY}."
-    ),
-    Problem.UNREADABLE: (
-        "El archivo no se pudo leer como libro de Excel; por favor ábralo en Excel, guárdelo de nuevo con "
-        f"{_SAVE_AS}, sin contraseña, {_REPLY}; si el problema continúa, comuníquese con Planeación."
-    ),
-}
-
-
-class _Refused(Exception):
-    """A refusal decided by the reader's own checks: carries the finding to answer with."""
-
-    def __init__(self, finding: Finding, reason: str) -> None:
-        super().__init__(reason)
-        self.finding = finding
-        self.reason = reason
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f} MB".replace(".", ",")
+        return failure(exc, len(data))
 
 
 # ------------------------------------------------------------------------------------------------ the file
@@ -302,14 +138,14 @@ def _read(data: bytes, limits: ReaderLimits) -> ParsedWorkbook:
     if not openpyxl.DEFUSEDXML:  # a security invariant, not a user error: logged as a failure
         raise RuntimeError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?)")
     if len(data) > limits.max_bytes:
-        size, limit = _megabytes(len(data)), _megabytes(limits.max_bytes)
-        raise _Refused(_problem(Problem.TOO_LARGE, size, size=size, limit=limit), "too_large")
+        size, limit = megabytes(len(data)), megabytes(limits.max_bytes)
+        raise Refused(problem(Problem.TOO_LARGE, size, size=size, limit=limit), "too_large")
     if data.startswith(ZIP_MAGIC) and (zip_entry_bound(data) or 0) > limits.max_members:
         value = f"más de {limits.max_members} partes"  # the bound may be above the real number
-        raise _Refused(_problem(Problem.TOO_MANY_PARTS, value, limit=limits.max_members), "too_many_parts")
+        raise Refused(problem(Problem.TOO_MANY_PARTS, value, limit=limits.max_members), "too_many_parts")
     kind = sniff(data)
     if kind is not FileKind.XLSX:
-        raise _Refused(_kind_finding(kind), f"kind_{kind}")
+        raise Refused(kind_finding(kind), f"kind_{kind}")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         _check_archive(archive, limits)
         _check_markup(archive, limits)
@@ -321,20 +157,20 @@ def _check_archive(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
         value = f"{len(infos)} partes"
-        raise _Refused(_problem(Problem.TOO_MANY_PARTS, value, limit=limits.max_members), "too_many_parts")
+        raise Refused(problem(Problem.TOO_MANY_PARTS, value, limit=limits.max_members), "too_many_parts")
     counts = Counter(info.filename for info in infos)
     unsafe = [name for name, n in counts.items() if n > 1 or _unsafe_name(name)]
     if unsafe:
-        raise _Refused(_problem(Problem.UNSAFE_NAMES, unsafe[0]), "unsafe_names")
+        raise Refused(problem(Problem.UNSAFE_NAMES, unsafe[0]), "unsafe_names")
     if any(info.flag_bits & 0x1 for info in infos):  # a zip encrypted with a password (e.g. by 7-Zip)
-        raise _Refused(_kind_finding(FileKind.ENCRYPTED), "encrypted_members")
-    limit, total = _megabytes(limits.max_uncompressed_bytes), sum(info.file_size for info in infos)
+        raise Refused(kind_finding(FileKind.ENCRYPTED), "encrypted_members")
+    limit, total = megabytes(limits.max_uncompressed_bytes), sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_bytes:
-        raise _Refused(_problem(Problem.ZIP_BOMB, _megabytes(total), limit=limit), "uncompressed_size")
+        raise Refused(problem(Problem.ZIP_BOMB, megabytes(total), limit=limit), "uncompressed_size")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.max_compression_ratio * info.compress_size:
-            value = f"{info.filename}: {_megabytes(info.file_size)}"
-            raise _Refused(_problem(Problem.ZIP_BOMB, value, limit=limit), "compression_ratio")
+            value = f"{info.filename}: {megabytes(info.file_size)}"
+            raise Refused(problem(Problem.ZIP_BOMB, value, limit=limit), "compression_ratio")
 
 
 def _unsafe_name(name: str) -> bool:
@@ -358,11 +194,11 @@ def _check_markup(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
             while chunk := part.read(1 << 20):
                 tags += chunk.count(b"<")
                 if is_xml and any(marker in tail + chunk for marker in _DTD_MARKERS):
-                    raise _Refused(_problem(Problem.FORBIDDEN_XML, "DTD/entidades XML"), "forbidden_xml")
+                    raise Refused(problem(Problem.FORBIDDEN_XML, "DTD/entidades XML"), "forbidden_xml")
                 tail = chunk[-32:]
         if tags > limits.max_xml_tags:
             value = f"más de {limits.max_xml_tags} etiquetas XML"
-            raise _Refused(_problem(Problem.ZIP_BOMB, value, limit=_megabytes(limits.max_uncompressed_bytes)), "markup")
+            raise Refused(problem(Problem.ZIP_BOMB, value, limit=megabytes(limits.max_uncompressed_bytes)), "markup")
 
 
 _DTD_MARKERS: Final = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
@@ -524,7 +360,7 @@ class _SheetScan(ContentHandler):
 
     def _refuse(self, where: str) -> None:
         limits = self.limits
-        finding = _problem(
+        finding = problem(
             Problem.SHEET_TOO_BIG,
             f"{self.sheet}: {where}",
             sheet=self.sheet,
@@ -532,7 +368,7 @@ class _SheetScan(ContentHandler):
             rows=limits.max_rows,
             columns=limits.max_columns,
         )
-        raise _Refused(finding, "sheet_too_big")
+        raise Refused(finding, "sheet_too_big")
 
 
 def _scan_sheet(archive: zipfile.ZipFile, path: str, sheet: str, limits: ReaderLimits) -> _SheetScan:
