@@ -25,21 +25,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import imaplib
-import re
 import selectors
 import ssl
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
-from imap_tools.imap_utf7 import utf7_encode
 
+from mailbot.adapters import imap_wire as wire
 from mailbot.adapters.connections import describe, tls_context
+from mailbot.adapters.imap_wire import parse_fetch
 from mailbot.config import Imap
 from mailbot.errors import PermanentError, TemporaryError
 from mailbot.log import get_logger
@@ -51,7 +51,6 @@ _IDLE_CYCLE_LIMIT = 29 * 60
 FETCH_BATCH = 20  # messages per UID FETCH: few round trips, bounded memory (messages may weigh 25 MB)
 _STOP_CHECK_SECONDS = 0.5  # how often a wait looks at its stop event
 _SEARCH_ROUNDS = 3  # re-searches when a SEARCH itself announces new mail (see uids_after)
-_UID_IN_FETCH = re.compile(rb"\bUID (\d+)")
 _NOT_A_FOLDER = ("\\NONEXISTENT", "\\NOSELECT")
 # RFC 5530: the server cannot check the credentials right now, unlike AUTHENTICATIONFAILED and friends.
 _TEMPORARY_LOGIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[SERVERBUG]")
@@ -115,7 +114,7 @@ class ImapMailbox:
             self._login(box)
             capabilities = self._read_capabilities(box)
         except BaseException:
-            _shutdown(box.client)
+            wire.shutdown(box.client)
             raise
         self._box = box
         self._capabilities = capabilities - self._ignored
@@ -139,7 +138,7 @@ class ImapMailbox:
         try:
             box.client.logout()
         except (*_CONNECTION_LOST, imaplib.IMAP4.error):
-            _shutdown(box.client)
+            wire.shutdown(box.client)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -169,15 +168,15 @@ class ImapMailbox:
         """SELECT the folder (read-write, which never sets \\Seen) and return its UIDVALIDITY, UIDNEXT and size."""
         client = self._client()
         with self._guard(f"SELECT {folder}"):
-            typ, data = client.select(_folder_arg(folder))
+            typ, data = client.select(wire.folder_arg(folder))
             if typ != "OK":
                 self._selected = None
-                raise PermanentError(f"IMAP folder '{folder}' cannot be opened: {_text(data)}")
+                raise PermanentError(f"IMAP folder '{folder}' cannot be opened: {wire.text(data)}")
             self._selected = folder
             responses = client.untagged_responses
-            uidvalidity = _first_int(responses.get("UIDVALIDITY"))
-            uidnext = _first_int(responses.get("UIDNEXT"))
-            exists = _first_int(responses.get("EXISTS")) or 0
+            uidvalidity = wire.first_int(responses.get("UIDVALIDITY"))
+            uidnext = wire.first_int(responses.get("UIDNEXT"))
+            exists = wire.first_int(responses.get("EXISTS")) or 0
             responses.clear()  # SELECT's own EXISTS is not news
         if uidvalidity is None:
             raise PermanentError(f"IMAP server sent no UIDVALIDITY for '{folder}': UIDs cannot be trusted")
@@ -223,8 +222,8 @@ class ImapMailbox:
         self._ensure_selected(folder)
         typ, data = self._uid("SEARCH", f"SINCE {day.strftime('%d-%b-%Y')}")
         if typ != "OK":
-            raise PermanentError(f"IMAP server refused UID SEARCH: {_text(data)}")
-        return sorted(_ints(data))
+            raise PermanentError(f"IMAP server refused UID SEARCH: {wire.text(data)}")
+        return sorted(wire.ints(data))
 
     def fetch_raw(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         """(uid, original bytes) in ascending UID order, via BODY.PEEK[] in batches; a vanished UID is skipped.
@@ -274,12 +273,12 @@ class ImapMailbox:
         self._ensure_selected(folder)
         destination = self._server_name(target)
         typ, data = self._transfer(uid, destination)
-        if typ != "OK" and "[TRYCREATE]" in _text(data).upper():
+        if typ != "OK" and "[TRYCREATE]" in wire.text(data).upper():
             self.ensure_folder(target)
             self._ensure_selected(folder)
             typ, data = self._transfer(uid, destination)
         if typ != "OK":
-            raise PermanentError(f"IMAP could not move UID {uid} from '{folder}' to '{destination}': {_text(data)}")
+            raise PermanentError(f"IMAP could not move UID {uid} from '{folder}' to '{destination}': {wire.text(data)}")
         if not self.supports_move:
             self._delete_one(folder, uid)
         log.debug("imap_message_moved", folder=folder, uid=uid, target=destination)
@@ -295,7 +294,7 @@ class ImapMailbox:
         """
         self._client()  # a lost connection raises at once, never turns into a plain sleep
         if not (self.config.idle and self.supports_idle):
-            return _sleep(timeout, stop)
+            return wire.sleep(timeout, stop)
         self._ensure_selected(folder)
         self._harvest_news()
         if self._news:
@@ -360,7 +359,7 @@ class ImapMailbox:
             else:
                 box.login_utf8(cfg.user, password, initial_folder=None)
         except MailboxLoginError as exc:
-            raise self._refusal(_text(exc.command_result[1]), token or password) from None
+            raise self._refusal(wire.text(exc.command_result[1]), token or password) from None
         except _CONNECTION_LOST as exc:
             where = f"{cfg.host}:{cfg.effective_port}"
             raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
@@ -385,8 +384,8 @@ class ImapMailbox:
             if not announced:
                 typ, announced = client.capability()
                 if typ != "OK":
-                    raise PermanentError(f"IMAP server refused CAPABILITY: {_text(announced)}")
-        return frozenset(_text(announced[-1:]).upper().split())
+                    raise PermanentError(f"IMAP server refused CAPABILITY: {wire.text(announced)}")
+        return frozenset(wire.text(announced[-1:]).upper().split())
 
     def _client(self) -> imaplib.IMAP4:
         if self._box is None:
@@ -417,7 +416,7 @@ class ImapMailbox:
             if drop:
                 box = self._forget()
                 if box is not None:
-                    _shutdown(box.client)
+                    wire.shutdown(box.client)
             where = f"{self.config.host}:{self.config.effective_port}"
             raise TemporaryError(f"IMAP connection to {where} lost during {what}: {describe(exc)}") from None
         except (imaplib.IMAP4.error, ImapToolsError) as exc:
@@ -446,14 +445,14 @@ class ImapMailbox:
 
     def _transfer(self, uid: int, destination: str) -> tuple[str, list[Any]]:
         """UID MOVE where offered, else the UID COPY half of a move."""
-        return self._uid("MOVE" if self.supports_move else "COPY", str(uid), _folder_arg(destination))
+        return self._uid("MOVE" if self.supports_move else "COPY", str(uid), wire.folder_arg(destination))
 
     def _search_above(self, last_uid: int) -> tuple[list[int], bool]:
         """One UID SEARCH; returns the UIDs above `last_uid` and whether the server announced new mail."""
         typ, data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
         if typ != "OK":
-            raise PermanentError(f"IMAP server refused UID SEARCH: {_text(data)}")
-        found = sorted(uid for uid in _ints(data) if uid > last_uid)  # `n:*` always matches the last message
+            raise PermanentError(f"IMAP server refused UID SEARCH: {wire.text(data)}")
+        found = sorted(uid for uid in wire.ints(data) if uid > last_uid)  # `n:*` always matches the last message
         grew = "EXISTS" in self._client().untagged_responses
         return found, grew
 
@@ -462,7 +461,7 @@ class ImapMailbox:
         typ, data = self._uid("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
         if typ != "OK":
             # Some servers answer NO when a message of the batch was expunged meanwhile: keep the others.
-            log.warning("imap_fetch_incomplete", folder=folder, uids=list(batch), server=_text(data))
+            log.warning("imap_fetch_incomplete", folder=folder, uids=list(batch), server=wire.text(data))
             data = self._client().untagged_responses.pop("FETCH", [])
         return parse_fetch(data)
 
@@ -470,13 +469,13 @@ class ImapMailbox:
         """Flag one UID \\Deleted and expunge that UID only; without UIDPLUS leave it flagged (never EXPUNGE all)."""
         typ, data = self._uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
         if typ != "OK":
-            raise PermanentError(f"IMAP could not flag UID {uid} in '{folder}' as deleted: {_text(data)}")
+            raise PermanentError(f"IMAP could not flag UID {uid} in '{folder}' as deleted: {wire.text(data)}")
         if not self.supports_uidplus:
             log.warning("imap_move_left_copy", folder=folder, uid=uid, reason="server has neither MOVE nor UIDPLUS")
             return
         typ, data = self._uid("EXPUNGE", str(uid))
         if typ != "OK":
-            raise PermanentError(f"IMAP could not expunge UID {uid} in '{folder}': {_text(data)}")
+            raise PermanentError(f"IMAP could not expunge UID {uid} in '{folder}': {wire.text(data)}")
 
     def _status_uidnext(self, folder: str) -> int:
         """UIDNEXT from STATUS, for servers whose SELECT answer lacks it."""
@@ -517,13 +516,13 @@ class ImapMailbox:
     def _create(self, server_name: str) -> bool:
         client = self._client()
         with self._guard(f"CREATE {server_name}"):
-            typ, _ = client.create(_folder_arg(server_name))
+            typ, _ = client.create(wire.folder_arg(server_name))
         return typ == "OK"
 
     def _subscribe(self, server_name: str) -> None:
         client = self._client()
         with self._guard(f"SUBSCRIBE {server_name}"):
-            client.subscribe(_folder_arg(server_name))
+            client.subscribe(wire.folder_arg(server_name))
 
     # -- internals: IDLE ----------------------------------------------------------------------------------
 
@@ -531,16 +530,16 @@ class ImapMailbox:
         """One IDLE … DONE exchange of at most `seconds`; True when the server announced new mail."""
         client = self._client()
         with self._guard("IDLE"):
-            tag = _idle_start(client)
+            tag = wire.idle_start(client)
         try:
             news = "EXISTS" in client.untagged_responses or self._idle_listen(client, tag, seconds, stop)
             with self._guard("DONE", drop=False, fresh=False):
-                _idle_done(client, tag)
+                wire.idle_done(client, tag)
         except BaseException:
             # A broken or interrupted IDLE leaves the session in an unknown state: never reuse it.
             box = self._forget()
             if box is not None:
-                _shutdown(box.client)
+                wire.shutdown(box.client)
             raise
         # An EXISTS that came with DONE (after a timeout or a stop) is news for the next wait, not lost.
         self._news = self._news or (not news and "EXISTS" in client.untagged_responses)
@@ -557,123 +556,9 @@ class ImapMailbox:
                 left = end - time.monotonic()
                 if left <= 0:
                     return False
-                if not _input_pending(client) and not selector.select(min(left, slice_)):
+                if not wire.input_pending(client) and not selector.select(min(left, slice_)):
                     continue
-                _read_during_idle(client, tag)
+                wire.read_during_idle(client, tag)
                 if "EXISTS" in client.untagged_responses:
                     return True
         return False
-
-
-# -- module helpers -----------------------------------------------------------------------------------------
-
-
-def parse_fetch(data: Iterable[Any]) -> dict[int, bytes]:
-    """Map UID → body from imaplib's FETCH data; entries without a literal (e.g. `BODY[] NIL`, gone) are skipped.
-
-    imaplib gives `(b'1 (UID 7 BODY[] {523}', body)` followed by `b')'` (or `b' UID 7)'` when a server puts the
-    UID after the body), and plain bytes for FETCH responses without a literal.
-    """
-    items = list(data)
-    found: dict[int, bytes] = {}
-    for index, item in enumerate(items):
-        if not isinstance(item, tuple):
-            continue
-        head, body = item[0], item[1]
-        match = _UID_IN_FETCH.search(head)
-        if match is None and index + 1 < len(items) and isinstance(items[index + 1], bytes):
-            match = _UID_IN_FETCH.search(items[index + 1])
-        if match is not None:
-            found[int(match.group(1))] = body
-    return found
-
-
-def _idle_start(client: imaplib.IMAP4) -> bytes:
-    """Send IDLE and read until "+ idling"; untagged lines before it (EXISTS) are kept in untagged_responses."""
-    raw = cast(Any, client)
-    tag: bytes = raw._command("IDLE")
-    while raw._get_response() is not None:  # None means the continuation line
-        _check_bye(client)
-        outcome = client.tagged_commands.get(tag)
-        if outcome:
-            raise imaplib.IMAP4.error(f"IDLE refused: {outcome!r}")
-    return tag
-
-
-def _read_during_idle(client: imaplib.IMAP4, tag: bytes) -> None:
-    """Read one response during IDLE (blocking up to the socket timeout for the rest of the line)."""
-    cast(Any, client)._get_response()
-    _check_bye(client)
-    if client.tagged_commands.get(tag):
-        raise imaplib.IMAP4.abort("the server ended IDLE on its own")
-
-
-def _idle_done(client: imaplib.IMAP4, tag: bytes) -> None:
-    """Send DONE and read up to IDLE's tagged answer (untagged lines on the way land in untagged_responses)."""
-    client.send(b"DONE\r\n")
-    while not client.tagged_commands.get(tag):
-        cast(Any, client)._get_response()
-        _check_bye(client)
-    outcome: Any = client.tagged_commands.pop(tag)  # imaplib stores (status, [text]), whatever typeshed says
-    if outcome[0] != "OK":
-        raise imaplib.IMAP4.error(f"IDLE ended with {outcome[0]}: {_text(outcome[1])}")
-
-
-def _check_bye(client: imaplib.IMAP4) -> None:
-    bye = client.untagged_responses.get("BYE")
-    if bye:
-        raise imaplib.IMAP4.abort(f"server said BYE: {_text(bye[-1:])}")
-
-
-def _input_pending(client: imaplib.IMAP4) -> bool:
-    """True when a response already sits in imaplib's read buffer (or the TLS layer), where select() can't see it.
-
-    "+ idling" and a following "* 3 EXISTS" often arrive in one packet: after reading the first line the second
-    waits in the buffer while the socket looks idle.
-    """
-    sock = client.sock
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    reader = cast(Any, client).file
-    previous = sock.gettimeout()
-    sock.settimeout(0)
-    try:
-        return bool(reader.peek(1))
-    except (BlockingIOError, ssl.SSLWantReadError):
-        return False
-    finally:
-        sock.settimeout(previous)
-
-
-def _sleep(timeout: float, stop: threading.Event | None) -> bool:
-    """The wait without IDLE: nothing to learn, so always False; returns early when `stop` is set."""
-    if stop is None:
-        time.sleep(max(timeout, 0))
-    else:
-        stop.wait(max(timeout, 0))
-    return False
-
-
-def _shutdown(client: imaplib.IMAP4) -> None:
-    with contextlib.suppress(OSError):
-        client.shutdown()
-
-
-def _folder_arg(name: str) -> str:
-    """A folder name as an IMAP quoted string, non-ASCII in modified UTF-7 (RFC 3501 5.1.3)."""
-    encoded = utf7_encode(name).decode("ascii")
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _text(data: Iterable[Any]) -> str:
-    parts = [p.decode("utf-8", "replace") if isinstance(p, bytes) else str(p) for p in data if p is not None]
-    return " ".join(parts)
-
-
-def _ints(data: Iterable[Any]) -> list[int]:
-    return [int(token) for token in _text(data).split() if token.isdigit()]
-
-
-def _first_int(values: Sequence[Any] | None) -> int | None:
-    numbers = _ints(values[-1:]) if values else []
-    return numbers[0] if numbers else None
