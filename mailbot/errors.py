@@ -6,6 +6,7 @@
     ├── StorageError             the database or archive cannot be used: check the path, permissions, disk
     ├── TemporaryError           a server is down or busy: mailbot retries by itself later
     └── PermanentError           a server refused for good (e.g. 5xx): a person must look
+        └── AuthenticationError  the server refused the credentials: fix them; retrying soon locks the account
 
 The CLI maps them to exit codes (see `mailbot.cli`).
 """
@@ -35,3 +36,16 @@ class TemporaryError(MailbotError):
 
 class PermanentError(MailbotError):
     """A failure that will repeat until a person changes something."""
+
+
+class AuthenticationError(PermanentError):
+    """The server refused the login or the token (password wrong, token revoked, SMTP AUTH disabled).
+
+    Separate from other permanent failures because of what the daemon does about it: it backs off to long
+    intervals (a provider locks an account after repeated failed logins) and says so once, instead of retrying
+    every pass. `service` names the server ("imap", "smtp", "oauth2").
+    """
+
+    def __init__(self, message: str, service: str) -> None:
+        super().__init__(message)
+        self.service = service

@@ -41,7 +41,7 @@ from mailbot.adapters import imap_wire as wire
 from mailbot.adapters.connections import describe, tls_context
 from mailbot.adapters.imap_wire import parse_fetch
 from mailbot.config import Imap
-from mailbot.errors import PermanentError, TemporaryError
+from mailbot.errors import AuthenticationError, PermanentError, TemporaryError
 from mailbot.log import get_logger
 
 log = get_logger(__name__)
@@ -366,7 +366,7 @@ class ImapMailbox:
         except imaplib.IMAP4.error as exc:
             raise self._refusal(str(exc), token or password) from None
 
-    def _refusal(self, server_text: str, secret: str) -> TemporaryError | PermanentError:
+    def _refusal(self, server_text: str, secret: str) -> TemporaryError | AuthenticationError:
         """A refused login as an error naming user and server, never the secret (even if the server echoed it)."""
         cfg = self.config
         text = server_text.replace(secret, "[redacted]") if secret else server_text
@@ -374,7 +374,9 @@ class ImapMailbox:
         if any(code in text.upper() for code in _TEMPORARY_LOGIN_CODES):
             return TemporaryError(f"IMAP server {where} cannot check logins right now: {text}")
         how = "imap.oauth2_token" if cfg.oauth2_token else "imap.password"
-        return PermanentError(f"IMAP login refused for '{cfg.user}' at {where} ({text}); check imap.user and {how}")
+        return AuthenticationError(
+            f"IMAP login refused for '{cfg.user}' at {where} ({text}); check imap.user and {how}", "imap"
+        )
 
     def _read_capabilities(self, box: BaseMailBox) -> frozenset[str]:
         """The capabilities after login: from the login answer when it carries them, else one CAPABILITY."""

@@ -20,7 +20,7 @@ import yagmail
 
 from mailbot.adapters.connections import describe, tls_context
 from mailbot.config import Smtp
-from mailbot.errors import PermanentError, TemporaryError
+from mailbot.errors import AuthenticationError, TemporaryError
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,10 @@ class SmtpConnection:
             self._authenticate()
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
-            raise PermanentError(
+            raise AuthenticationError(
                 f"SMTP login refused for user {cfg.user!r} at {cfg.host}:{cfg.effective_port}: {exc.smtp_code} "
-                "(check smtp.user and the password or token)"
+                "(check smtp.user and the password or token)",
+                "smtp",
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()

@@ -1,0 +1,122 @@
+"""The `mailbot` command: parse arguments, build the app, call one service, map errors to exit codes.
+
+Exit codes (a contract: planeación's scripts rely on them):
+    0   done / valid
+    1   the thing checked has problems (e.g. `config check` found errors)
+    2   the input cannot be used: bad arguments, missing or invalid configuration file
+    3   the storage (database, archive folder) cannot be used
+    75  a temporary failure (a server is down): try again later
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from mailbot import __version__
+from mailbot.config import MailbotConfig, load_config, resolve_config_path
+from mailbot.domain.rounds import default_vigencia, vigencia_of
+from mailbot.domain.workbook_format import Ronda
+from mailbot.errors import ConfigError, MailbotError, StorageError, TemporaryError
+from mailbot.log import configure_logging, get_logger
+
+if TYPE_CHECKING:  # the commands import their services lazily: `--version` and `validate` stay light
+    from mailbot.app import App
+
+EXIT_PROBLEMS = 1
+EXIT_UNUSABLE = 2
+EXIT_STORAGE = 3
+EXIT_TEMPORARY = 75
+
+log = get_logger("mailbot.cli")
+
+
+@dataclass
+class CliState:
+    config_path: Path
+    _config: MailbotConfig | None = field(default=None, init=False)
+
+    def config(self) -> MailbotConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def app(self) -> App:
+        from mailbot.app import App
+
+        return App(self.config())
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"mailbot: {message}", err=True)
+    raise SystemExit(code)
+
+
+class MailbotGroup(click.Group):
+    """Turns mailbot's own errors into one readable line and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_UNUSABLE)
+        except StorageError as exc:
+            fail(str(exc), EXIT_STORAGE)
+        except TemporaryError as exc:
+            fail(f"{exc} (temporary: try again later)", EXIT_TEMPORARY)
+        except MailbotError as exc:
+            fail(str(exc), EXIT_PROBLEMS)
+
+
+@click.group(cls=MailbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Configuration file. Default: $MAILBOT_CONFIG, else config/mailbot.yaml.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    show_default=True,
+    help="auto: a readable console on a terminal, JSON lines otherwise.",
+)
+@click.version_option(__version__, prog_name="mailbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str, log_format: str) -> None:
+    """mailbot runs the E-DE-F-010 action-plan process of a municipality by e-mail."""
+    configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    ctx.obj = CliState(resolve_config_path(config_path))
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def flush_outbox(app: App) -> None:
+    """Send what is due now over the app's sender, and say how it went."""
+    from mailbot.services import outbox
+
+    click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
+
+
+def today(state: CliState) -> dt.date:
+    return state.app().clock.today()
+
+
+def vigencia_for(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
+    """Formulación: the coming plan year; a seguimiento: the year of that quarter's latest cut-off."""
+    if ronda is not Ronda.FORMULACION and given is None and state.config().rounds.vigencia is None:
+        return vigencia_of(state.config().rounds.days(), ronda, today(state))
+    return default_vigencia(today(state), given or state.config().rounds.vigencia)
