@@ -133,17 +133,16 @@ def _stored_baseline(state: CliState, code: str, year: int, ronda: Ronda) -> Bas
 
 
 def render_findings(file: Path, result: ValidationResult) -> str:
-    """The findings grouped by sheet, one line each: severity, code, cell, value, message (Spanish)."""
+    """The findings grouped by sheet, one line each: severity, code, place (meta, column, cell), value, message."""
     context = result.context
     where = f" for {context.dependencia} {context.ronda.value} {context.vigencia}" if context else ""
     verdict = "ACCEPTED" if result.accepted else "CORRECTIONS NEEDED"
     lines = [f"{file}{where}: {verdict} ({result.errors} error(s), {result.warnings} warning(s))"]
     for sheet, group in itertools.groupby(result.findings, key=lambda f: f.sheet):
-        lines.append(f"\n  {sheet or '(file)'}")
+        lines.append(f"\n  {sheet or 'el archivo'}")
         for finding in group:
-            value = f" [{finding.value}]" if finding.value else ""
-            cell = finding.cell or "-"
-            lines.append(f"    {finding.severity.value} {finding.code}  {cell:<10}{value} {finding.message}")
+            value = f" [se encontró: «{finding.value}»]" if finding.value else ""
+            lines.append(f"    {finding.severity.value} {finding.code}  {finding.where}{value}: {finding.message}")
     return "\n".join(lines)
 
 

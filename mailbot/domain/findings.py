@@ -1,4 +1,8 @@
-"""A finding: one problem in one place of a workbook, with one Spanish sentence that says what to do."""
+"""A finding: one problem in one place of a workbook, with one Spanish sentence that says what to do.
+
+The rules say where by sheet and cell; `domain.places` then names that place as the secretario sees it (the
+meta's N°, code and text, the column's label), once for the mail, the annotated copy and `mailbot validate`.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +25,32 @@ class Finding:
     cell: str | None  # "T7", or a row "7:7", or None
     value: str | None  # what was found, as text, for the secretario to recognise
     message: str  # one Spanish sentence: what to do
+    meta: int | None = None  # the N° of the meta the cell belongs to (its N° column, not its row)
+    column: str | None = None  # the contract label of the cell's column
+    place: str | None = None  # "Meta N° 1 (220101 – Beneficiar…), columna «Responsable directo» (celda AK6)"
+
+    @property
+    def where(self) -> str:
+        """The place in the secretario's words; a finding never located (F01, older records) by sheet and cell."""
+        if self.place:
+            return self.place
+        if self.sheet is None:
+            return "El archivo"
+        return f"Hoja «{self.sheet}»" + (f", celda {self.cell}" if self.cell else "")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = self.severity.value
+        data["place"] = self.where
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{**data, "severity": Severity(data["severity"])})
+        known = {k: v for k, v in data.items() if k in _FIELDS}
+        return cls(**{**known, "severity": Severity(data["severity"])})
+
+
+_FIELDS = frozenset(Finding.__dataclass_fields__)
 
 
 def error(code: str, sheet: str | None, cell: str | None, value: object, message: str) -> Finding:

@@ -206,6 +206,23 @@ def column_letter(index: int) -> str:
 
 #: key → column letter in `Metas` (the position is part of the contract).
 METAS_LETTERS: Final = {c.key: column_letter(i) for i, c in enumerate(METAS_COLUMNS, start=1)}
+METAS_KEYS_BY_LETTER: Final = {letter: key for key, letter in METAS_LETTERS.items()}
+
+
+def total_formula(key: str, row: int) -> str:
+    """The formula of a `Metas` total cell: a source's total sums its quarters, the meta's total its sources.
+
+    The generator writes it and the annotated copy puts it back where a secretario typed over it (P02).
+    """
+    if key == "total":
+        return "=SUM(" + ",".join(f"{METAS_LETTERS[money_key(s, None)]}{row}" for s in Source) + ")"
+    source = Source(key.removesuffix("_total"))
+    return f"=SUM({METAS_LETTERS[money_key(source, 1)]}{row}:{METAS_LETTERS[money_key(source, 4)]}{row})"
+
+
+def spreadsheet_formula(formula: str) -> str:
+    """A formula as a secretario types it in a Spanish-language Excel or LibreOffice (=SUMA(…; …))."""
+    return formula.replace("SUM(", "SUMA(").replace(",", ";")
 
 
 # ------------------------------------------------------------------------------------------------ Seguimiento

@@ -95,7 +95,7 @@ def answer_context(config: MailbotConfig, received: MessageFacts, facts: AnswerF
     errors = [f for f in facts.findings if f.severity is Severity.ERROR]
     by_sheet = [
         {
-            "nombre": sheet or "Archivo",
+            "nombre": sheet or "el archivo",
             "titulo": f"Hoja «{sheet}»" if sheet else "Todo el archivo",
             "hallazgos": [f.to_json() for f in group],
         }

@@ -20,6 +20,7 @@ from mailbot.config import Dependencia as DependenciaConfig
 from mailbot.config import MailbotConfig
 from mailbot.domain.calendar import WorkingCalendar
 from mailbot.domain.fechas import fecha_larga
+from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, plus_address, subject_tag
 from mailbot.domain.workbook_format import Ronda
 from mailbot.log import get_logger
@@ -91,7 +92,9 @@ def _queue(
     last = session.scalars(
         select(Submission).where(Submission.mailing_id == mailing.id).order_by(Submission.version.desc())
     ).first()
-    pending = [f for f in (last.findings if last is not None else []) if f.get("severity") == "E"]
+    # through Finding: a record stored before findings were located still gets its place ("El archivo", a cell)
+    stored = [Finding.from_json(f) for f in (last.findings if last is not None else [])]
+    pending = [f.to_json() for f in stored if f.severity is Severity.ERROR]
     ronda = Ronda(round_.kind)
     expected = _expected_workbook(app, session, dep, round_, mailing.token)
     context = reminder_context(

@@ -17,7 +17,7 @@ from mailbot.domain.context import AvailableBudget, ValidationContext
 from mailbot.domain.findings import Finding, Severity, has_errors
 from mailbot.domain.parsed import EMPTY, ParsedWorkbook
 from mailbot.domain.rounds import default_vigencia
-from mailbot.domain.rules import validate
+from mailbot.domain.rules import validate, validate_structure
 from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import HeaderField, Ronda, fold
 from mailbot.errors import MailbotError
@@ -100,7 +100,10 @@ def validate_bytes(
     if isinstance(read, Finding):
         return ValidationResult([read], None, None)
     if dependencia is None:
-        dependencia, found_vigencia, found_ronda = _context_from_workbook(read)
+        found = _context_from_workbook(read)
+        if found is None:
+            return _structure_only(config, read, ronda or Ronda.FORMULACION, vigencia)
+        dependencia, found_vigencia, found_ronda = found
         vigencia = vigencia or found_vigencia
         ronda = ronda or found_ronda
     if vigencia is None:
@@ -115,7 +118,31 @@ def validate_bytes(
     return ValidationResult(validate(read, context), read, context)
 
 
-def _context_from_workbook(parsed: ParsedWorkbook) -> tuple[str, int | None, Ronda | None]:
+def _structure_only(
+    config: MailbotConfig, parsed: ParsedWorkbook, ronda: Ronda, vigencia: int | None
+) -> ValidationResult:
+    """Whose workbook it is is unknown: its structure can still be checked, and a broken one is reported (F02).
+
+    Only when the structure holds do the checks that need the dependencia stop the validation.
+    """
+    context = ValidationContext(
+        dependencia="",
+        vigencia=vigencia or 0,
+        ronda=ronda,
+        available=AvailableBudget(),
+        secret=config.signing.secret.get_secret_value(),
+    )
+    findings = validate_structure(parsed, context)
+    if has_errors(findings):
+        return ValidationResult(findings, parsed, None)
+    raise UnknownContextError(
+        "the workbook has neither a _control block nor a 'Código dependencia' in its header, and the checks of "
+        "its content need one: pass --dependencia CODE"
+    )
+
+
+def _context_from_workbook(parsed: ParsedWorkbook) -> tuple[str, int | None, Ronda | None] | None:
+    """Whose workbook, which vigencia and ronda, from `_control` or else the header; None when neither says."""
     block = control.parse(parsed.control) if parsed.control is not None else None
     if block is not None:
         ronda = Ronda(block.ronda) if block.ronda in {r.value for r in Ronda} else None
@@ -124,10 +151,7 @@ def _context_from_workbook(parsed: ParsedWorkbook) -> tuple[str, int | None, Ron
     code = values.text(header.get(fold(HeaderField.CODIGO_DEPENDENCIA.value), EMPTY).value).upper()
     year = values.text(header.get(fold(HeaderField.VIGENCIA.value), EMPTY).value)
     if not code:
-        raise UnknownContextError(
-            "the workbook has neither a _control block nor a 'Código dependencia' in its header: "
-            "pass --dependencia CODE"
-        )
+        return None
     return code, int(year) if year.isdigit() else None, None
 
 

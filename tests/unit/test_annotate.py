@@ -49,7 +49,7 @@ def test_cells_filled_commented_and_listed(config: MailbotConfig) -> None:
     assert email.comment is not None
     assert "[R02]" in email.comment.text
     corrections = workbook[SHEET_CORRECTIONS]
-    rows = [[c.value for c in row] for row in corrections.iter_rows(min_row=5, max_col=7)]
+    rows = [[c.value for c in row] for row in corrections.iter_rows(min_row=5, max_col=8)]
     assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
         ("M02", "Advertencia", "Metas", f"{METAS_LETTERS['unit']}6"),
         ("R02", "Error", "Metas", f"{METAS_LETTERS['resp_email']}7"),
@@ -57,7 +57,11 @@ def test_cells_filled_commented_and_listed(config: MailbotConfig) -> None:
     link = corrections["E6"].hyperlink
     assert link is not None
     assert link.location == f"'Metas'!{METAS_LETTERS['resp_email']}7"
-    assert corrections["F6"].value == "juan.perez@"
+    assert corrections["G6"].value == "juan.perez@"
+    assert str(corrections["F6"].value).startswith("Meta N° 2 (")
+    assert str(corrections["F6"].value).endswith(f"columna «Correo responsable directo» (celda {email.coordinate})")
+    assert "Meta N° 2 (" in email.comment.text
+    assert "«Correo responsable directo»" in email.comment.text
     assert workbook[SHEET_CONTROL].sheet_state == "veryHidden"
 
 
@@ -66,9 +70,9 @@ def test_formula_looking_values_stay_text(config: MailbotConfig) -> None:
     hostile = '=HYPERLINK("http://x.example/robar","clic")'
     finding = Finding("R02", Severity.ERROR, "Metas", f"{METAS_LETTERS['resp_email']}6", hostile, "@SUM(1)")
     corrections = load_workbook(io.BytesIO(annotated_copy(data, [finding])))[SHEET_CORRECTIONS]
-    for cell in (corrections["F5"], corrections["G5"]):
+    for cell in (corrections["G5"], corrections["H5"]):
         assert cell.data_type == "s", "text copied from a workbook must never run as a formula"
-    assert corrections["F5"].value == hostile
+    assert corrections["G5"].value == hostile
 
 
 def test_findings_without_cells_are_listed_only(tmp_path: Path, config: MailbotConfig) -> None:

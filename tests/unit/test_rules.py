@@ -16,6 +16,7 @@ import pytest
 from openpyxl.workbook.workbook import Workbook
 
 from mailbot.config import MailbotConfig, load_config
+from mailbot.domain.money import format_pesos
 from mailbot.domain.workbook_format import (
     METAS_LETTERS,
     QUARTERS,
@@ -238,7 +239,7 @@ def test_m07_duplicate_meta_code(config: MailbotConfig) -> None:
 
     result = check(config, plan(config, mutate))
     assert codes(result) == {("M07", "E")}
-    assert "fila 7" in result.findings[0].message
+    assert "la meta N° 2" in result.findings[0].message
 
 
 def test_m08_meta_vigencia_above_cuatrienio(config: MailbotConfig) -> None:
@@ -283,16 +284,52 @@ def test_p02_typed_total(config: MailbotConfig) -> None:
     assert result.findings[0].cell == first_row_cell("poai_total")
 
 
-def test_p03_over_available_budget(config: MailbotConfig) -> None:
-    extra = config.dependencia("HAC").budget.operating
+def _poai_planned(metas: Metas) -> int:
+    return sum(m[money_key(Source.POAI, q)] for m in metas for q in QUARTERS)
+
+
+def test_p03_marks_the_cell_that_carries_the_excess(config: MailbotConfig) -> None:
+    """One meta's POAI T2 carried 4.800 millones too many: that cell is the fix, the POAI total only context."""
+    limit = config.dependencia("HAC").budget.poai
+    seen: dict[str, int] = {}
 
     def mutate(metas: Metas) -> None:
-        metas[0]["funcionamiento_t2"] = metas[0]["funcionamiento_t2"] + extra
+        index = next(i for i, m in enumerate(metas) if m["poai_t1"] > 0 and i > 0)  # funded: its BPIN is there
+        metas[index]["poai_t2"] += 4_800_000_000
+        seen.update({"index": index, "cell": metas[index]["poai_t2"], "excess": _poai_planned(metas) - limit})
 
     result = check(config, plan(config, mutate))
-    assert codes(result) == {("P03", "E")}
-    assert len(result.findings) == 2  # the source (funcionamiento) and the total
-    assert all("supera" in f.message for f in result.findings)
+    assert codes(result) == {("P03", "E"), ("P03", "W")}
+    (fix,) = [f for f in result.findings if f.severity.value == "E"]
+    row = 6 + seen["index"]
+    assert (fix.cell, fix.meta, fix.column) == (f"{METAS_LETTERS['poai_t2']}{row}", seen["index"] + 1, "POAI T2")
+    assert fix.value == format_pesos(seen["cell"])
+    assert f"reduzca este valor en {format_pesos(seen['excess'])}" in fix.message, fix.message
+    assert fix.where.startswith(f"Meta N° {seen['index'] + 1} (")
+    (context,) = [f for f in result.findings if f.severity.value == "W"]
+    assert context.cell is not None
+    assert context.cell.startswith(METAS_LETTERS[money_key(Source.POAI, None)])
+    assert fix.cell in context.message
+    assert "se calcula solo" in context.message
+
+
+def test_p03_an_excess_larger_than_one_cell_marks_the_largest_cells_first(config: MailbotConfig) -> None:
+    limit = config.dependencia("HAC").budget.poai
+    seen: dict[str, int] = {}
+
+    def mutate(metas: Metas) -> None:
+        funded = next(m for m in metas if m["poai_t1"] > 0)
+        funded["poai_t3"] += limit + funded["poai_t1"]  # the second largest
+        funded["poai_t1"] += limit + funded["poai_t1"] + 1_000_000_000  # the largest
+        seen.update({"t1": funded["poai_t1"], "excess": _poai_planned(metas) - limit})
+
+    result = check(config, plan(config, mutate))
+    fixes = [f for f in result.findings if f.severity.value == "E"]
+    assert [f.column for f in fixes] == ["POAI T1", "POAI T3"]  # reading order; both in the funded meta's row
+    largest, second = fixes
+    assert f"reduzca este valor en {format_pesos(seen['t1'])}" in largest.message
+    assert f"reduzca este valor en {format_pesos(seen['excess'] - seen['t1'])}" in second.message
+    assert all("las 2 celdas marcadas" in f.message for f in fixes)
 
 
 def _spend_exactly(config: MailbotConfig, dependencia: str, change: dict[Source, int]) -> Callable[[Metas], None]:
@@ -324,12 +361,14 @@ def test_p03_exactly_the_available_budget_of_every_source_passes(config: Mailbot
 def test_p03_one_peso_over_a_source_names_that_source(config: MailbotConfig, source: Source) -> None:
     over = plan(config, _spend_exactly(config, "EDU", {source: 1}), dependencia="EDU", n=6)
     result = check(config, over, "EDU")
-    assert codes(result) == {("P03", "E")}
-    by_column = {f.cell.split(":")[0].rstrip("0123456789"): f for f in result.findings}
-    assert set(by_column) == {METAS_LETTERS[money_key(source, None)], METAS_LETTERS["total"]}
-    finding = by_column[METAS_LETTERS[money_key(source, None)]]
-    assert f"El presupuesto {source.label} programado" in finding.message
-    assert "en $ 1:" in finding.message, finding.message  # over by exactly one peso
+    assert codes(result) == {("P03", "E"), ("P03", "W")}
+    (fix,) = [f for f in result.findings if f.severity.value == "E"]
+    assert fix.column is not None
+    assert fix.column.startswith(f"{source.label} T")
+    assert f"El presupuesto {source.label} programado" in fix.message
+    assert "reduzca este valor en $ 1," in fix.message, fix.message  # over by exactly one peso
+    (context,) = [f for f in result.findings if f.severity.value == "W"]
+    assert context.column == f"{source.label} total"
 
 
 @pytest.mark.parametrize("source", list(Source))
@@ -339,9 +378,10 @@ def test_p03_one_peso_over_a_source_within_the_total_is_still_an_error(config: M
     result = check(
         config, plan(config, _spend_exactly(config, "EDU", {source: 1, other: -1}), dependencia="EDU", n=6), "EDU"
     )
-    (finding,) = result.findings
-    assert (finding.code, finding.severity.value) == ("P03", "E")
-    assert finding.cell.startswith(METAS_LETTERS[money_key(source, None)])
+    (finding,) = [f for f in result.findings if f.severity.value == "E"]
+    assert finding.code == "P03"
+    assert finding.column is not None
+    assert finding.column.startswith(f"{source.label} T")
     assert source.label in finding.message
 
 

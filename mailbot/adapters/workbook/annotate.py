@@ -1,13 +1,15 @@
 """The annotated copy: the secretario's own workbook with every finding on its cell, and a list up front.
 
 Each cell with a finding is filled (red for an error, amber for a warning) and carries a comment with the
-message; a first sheet `Correcciones` lists every finding with a link to its cell. The secretario can fix the
-copy itself and send it back: nothing else in the workbook changes.
+place and the message; a first sheet `Correcciones` lists every finding with a link to its cell. A total typed
+over (P02) gets its formula back. The secretario can fix the copy itself and send it back: nothing else in the
+workbook changes.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -22,11 +24,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from mailbot.adapters.workbook.cells import put
 from mailbot.adapters.workbook.style import HEADER_FILL, HEADER_FONT, TITLE_FONT, WRAP_TOP
 from mailbot.domain.findings import Finding, Severity
-from mailbot.domain.workbook_format import SHEET_CORRECTIONS, fold
+from mailbot.domain.workbook_format import (
+    METAS_KEYS_BY_LETTER,
+    SHEET_CORRECTIONS,
+    SHEET_METAS,
+    TOTAL_KEYS,
+    fold,
+    total_formula,
+)
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 MAX_CELLS_PER_FINDING = 2000  # a whole-column finding fills its cells, never an unbounded range
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
 _SEVERITY_NAME = {Severity.ERROR: "Error", Severity.WARNING: "Advertencia"}
 
 
@@ -34,6 +44,7 @@ def annotated_copy(data: bytes, findings: Iterable[Finding]) -> bytes:
     """Return the workbook `data` with `findings` marked; `data` must already have passed the reader (F01)."""
     workbook = load_workbook(io.BytesIO(data), rich_text=False)
     found = list(findings)
+    _restore_totals(workbook, found)
     _mark_cells(workbook, found)
     _corrections_sheet(workbook, found)
     out = io.BytesIO()
@@ -64,6 +75,19 @@ def _cells(ref: str) -> Iterator[tuple[int, int]]:
                 return
 
 
+def _restore_totals(workbook: Workbook, findings: list[Finding]) -> None:
+    """Put the formula back in each `Metas` total that was typed over (P02), as the generator wrote it."""
+    sheet = _sheet(workbook, SHEET_METAS)
+    if sheet is None:
+        return
+    for finding in findings:
+        match = _CELL.match(finding.cell or "") if finding.code == "P02" and finding.sheet == SHEET_METAS else None
+        key = METAS_KEYS_BY_LETTER.get(match.group(1)) if match else None
+        if match is None or key not in TOTAL_KEYS:
+            continue
+        sheet[finding.cell or ""] = total_formula(key, int(match.group(2)))
+
+
 def _mark_cells(workbook: Workbook, findings: list[Finding]) -> None:
     notes: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -80,7 +104,7 @@ def _mark_cells(workbook: Workbook, findings: list[Finding]) -> None:
     for (title, row, col), cell_findings in notes.items():
         if not cell_findings:
             continue
-        text = "\n".join(f"[{f.code}] {f.message}" for f in cell_findings)
+        text = "\n\n".join(f"[{f.code}] {f.where}: {f.message}" for f in cell_findings)
         comment = Comment(text, "Planeación")
         comment.width, comment.height = 320, 40 + 60 * len(cell_findings)
         workbook[title].cell(row=row, column=col).comment = comment
@@ -98,9 +122,9 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
         "ir al lugar del archivo; corrija en este mismo libro y envíelo de nuevo respondiendo el correo."
     )
     sheet["A2"].alignment = Alignment(wrap_text=True)
-    sheet.merge_cells("A2:G2")
+    sheet.merge_cells("A2:H2")
     sheet.row_dimensions[2].height = 32
-    headers = ("N°", "Código", "Tipo", "Hoja", "Celda", "Valor encontrado", "Qué hacer")
+    headers = ("N°", "Código", "Tipo", "Hoja", "Celda", "Dónde", "Valor encontrado", "Qué hacer")
     for col, title in enumerate(headers, start=1):
         cell = sheet.cell(row=4, column=col, value=title)
         cell.font = HEADER_FONT
@@ -108,7 +132,7 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
     for index, finding in enumerate(findings, start=1):
         row = 4 + index
         sheet.cell(row=row, column=1, value=index)
-        labels = (finding.code, _SEVERITY_NAME[finding.severity], finding.sheet or "(archivo)")
+        labels = (finding.code, _SEVERITY_NAME[finding.severity], finding.sheet or "el archivo")
         for col, text in enumerate(labels, start=2):
             sheet.cell(row=row, column=col, value=text)
         link = sheet.cell(row=row, column=5, value=finding.cell or "")
@@ -117,12 +141,12 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
             first = finding.cell.split(":")[0]
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{target.title}'!{first}")
             link.font = Font(color="0563C1", underline="single")
-        put(sheet.cell(row=row, column=6), finding.value or "")
-        what = put(sheet.cell(row=row, column=7), finding.message)
-        what.alignment = WRAP_TOP
+        put(sheet.cell(row=row, column=6), finding.where).alignment = WRAP_TOP
+        put(sheet.cell(row=row, column=7), finding.value or "")
+        put(sheet.cell(row=row, column=8), finding.message).alignment = WRAP_TOP
         fill = ERROR_FILL if finding.severity is Severity.ERROR else WARNING_FILL
         sheet.cell(row=row, column=3).fill = fill
-    for letter, width in zip("ABCDEFG", (5, 8, 12, 14, 10, 24, 80), strict=True):
+    for letter, width in zip("ABCDEFGH", (5, 8, 12, 14, 10, 40, 24, 70), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A5"
     sheet.page_setup.orientation = "landscape"

@@ -19,9 +19,15 @@ from mailbot.domain.rules import (  # noqa: F401 - imported to register their ru
 )
 from mailbot.domain.rules.engine import REGISTRY, Rule, run_rules
 
-__all__ = ["REGISTRY", "Rule", "validate"]
+__all__ = ["REGISTRY", "Rule", "validate", "validate_structure"]
 
 
 def validate(parsed: ParsedWorkbook, context: ValidationContext) -> list[Finding]:
     """Every finding of every rule that applies to the context's ronda, in reading order."""
     return run_rules(parsed, context)
+
+
+def validate_structure(parsed: ParsedWorkbook, context: ValidationContext) -> list[Finding]:
+    """Only the structural rules (sheets, labels, format identity): what can be checked before knowing whose
+    workbook it is, since none of them reads the dependencia's budget, catalogue or accepted plan."""
+    return run_rules(parsed, context, [r for r in REGISTRY if r.structural])

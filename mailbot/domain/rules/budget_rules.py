@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from mailbot.domain import values
 from mailbot.domain.findings import Finding, error, warning
@@ -10,7 +10,7 @@ from mailbot.domain.money import format_pesos
 from mailbot.domain.parsed import Row
 from mailbot.domain.rules.engine import FORMULACION_ONLY, rule
 from mailbot.domain.rules.view import PlanView
-from mailbot.domain.workbook_format import QUARTERS, SHEET_METAS, Source, money_key
+from mailbot.domain.workbook_format import QUARTERS, SHEET_METAS, Source, money_key, spreadsheet_formula, total_formula
 
 UNASSIGNED_WARNING_SHARE = 10  # per cent of the available budget (P04)
 _BPIN_LENGTHS = (13, 15)
@@ -63,40 +63,73 @@ def _typed_total(view: PlanView, row: Row, key: str, expected: int) -> Iterator[
         return  # a row added below the template's has no total formula: nothing was typed over
     typed = values.pesos(cell.value)
     if typed.value != expected:
+        formula = spreadsheet_formula(total_formula(key, row.number))
         yield error(
             "P02",
             SHEET_METAS,
             view.ref(row, key),
             cell.value,
-            f"«{view.label(key)}» fue escrito a mano y no coincide con la suma de sus trimestres "
-            f"({format_pesos(expected)}): borre el valor para que la fórmula lo calcule.",
+            f"«{view.label(key)}» se escribió a mano y no coincide con la suma que le corresponde "
+            f"({format_pesos(expected)}): esta celda lleva la fórmula {formula}. La copia marcada que le "
+            "adjuntamos ya la tiene de nuevo; si corrige su propio archivo, escriba esa fórmula en la celda.",
         )
 
 
 @rule("P03", rondas=FORMULACION_ONLY)
 def within_available(view: PlanView) -> Iterator[Finding]:
+    """The quarter cells that make a source's excess, largest first, are the fix; its total is context.
+
+    The dependencia's total is the sum of its sources, so a total over the available always comes with a source
+    over its own: the sources' findings say all there is to correct.
+    """
     available = view.context.available
     for source in Source:
         planned, limit = view.planned(source), available.of(source)
-        if planned > limit:
+        if planned <= limit:
+            continue
+        excess = planned - limit
+        amounts = [
+            (view.ref(row, money_key(source, q)), view.money(row, money_key(source, q)).value or 0)
+            for row in view.metas
+            for q in QUARTERS
+        ]
+        chosen = excess_cells(amounts, excess)
+        over = (
+            f"El presupuesto {source.label} programado ({format_pesos(planned)}) supera el disponible "
+            f"({format_pesos(limit)}) en {format_pesos(excess)}"
+        )
+        for ref, amount, cut in chosen:
+            share = "" if len(chosen) == 1 else f" (el exceso se cubre entre las {len(chosen)} celdas marcadas)"
             yield error(
                 "P03",
                 SHEET_METAS,
-                view.column_range(money_key(source, None)),
-                format_pesos(planned),
-                f"El presupuesto {source.label} programado ({format_pesos(planned)}) supera el disponible "
-                f"({format_pesos(limit)}) en {format_pesos(planned - limit)}: ajuste los valores de las metas.",
+                ref,
+                format_pesos(amount),
+                f"{over}: reduzca este valor en {format_pesos(cut)}{share}, o reparta la reducción entre otras "
+                "metas de esa fuente.",
             )
-    total = sum(view.planned(s) for s in Source)
-    if total > available.total:
-        yield error(
+        cells = ", ".join(ref for ref, _amount, _cut in chosen)
+        yield warning(
             "P03",
             SHEET_METAS,
-            view.column_range("total"),
-            format_pesos(total),
-            f"El total programado ({format_pesos(total)}) supera el presupuesto disponible de la dependencia "
-            f"({format_pesos(available.total)}): ajuste los valores de las metas.",
+            view.column_range(money_key(source, None)),
+            format_pesos(planned),
+            f"Para su referencia: {over[0].lower()}{over[1:]}. Este total se calcula solo: corrija los valores "
+            f"de los trimestres marcados en rojo ({cells}).",
         )
+
+
+def excess_cells(amounts: Iterable[tuple[str, int]], excess: int) -> list[tuple[str, int, int]]:
+    """The cells that make an excess, largest first: (cell, amount, how much to take off it) until it is covered."""
+    chosen: list[tuple[str, int, int]] = []
+    left = excess
+    for ref, amount in sorted(amounts, key=lambda pair: -pair[1]):
+        if left <= 0 or amount <= 0:
+            break
+        cut = min(amount, left)
+        chosen.append((ref, amount, cut))
+        left -= cut
+    return chosen
 
 
 @rule("P04", rondas=FORMULACION_ONLY)
@@ -171,5 +204,5 @@ def meta_without_money(view: PlanView) -> Iterator[Finding]:
                 SHEET_METAS,
                 view.ref(row, "total"),
                 format_pesos(0),
-                f"La meta de la fila {row.number} no tiene recursos asignados; confirme que es una meta de gestión.",
+                "Esta meta no tiene recursos asignados; confirme que es una meta de gestión.",
             )

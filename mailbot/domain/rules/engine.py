@@ -2,7 +2,8 @@
 
 Structural rules (the sheets and labels are where the contract says) run first; when one of them finds an error,
 the content rules are skipped, since they would only report the consequences of a moved column. Findings come
-back in reading order (sheet, row, column) so that a correction mail reads top to bottom.
+back in reading order (sheet, row, column) so that a correction mail reads top to bottom, each one named as the
+secretario sees it (`domain.places`: the meta's N°, code and text, the column's label).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from mailbot.domain.context import ValidationContext
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.parsed import ParsedWorkbook
+from mailbot.domain.places import locate
 from mailbot.domain.rules.view import PlanView
 from mailbot.domain.workbook_format import (
     SHEET_CONTROL,
@@ -56,7 +58,7 @@ def run_rules(parsed: ParsedWorkbook, context: ValidationContext, rules: Iterabl
     findings = [f for r in chosen if r.structural for f in r.check(view)]
     if not any(f.severity is Severity.ERROR for f in findings):
         findings += [f for r in chosen if not r.structural for f in r.check(view)]
-    return sorted(findings, key=reading_order)
+    return locate(sorted(findings, key=reading_order), parsed, context.baseline)
 
 
 _SHEET_ORDER = {SHEET_HEADER: 1, SHEET_METAS: 2, SHEET_SEGUIMIENTO: 3, SHEET_SUMMARY: 4, SHEET_CONTROL: 5}

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from mailbot.domain.findings import Finding, error, warning
 from mailbot.domain.parsed import Row
+from mailbot.domain.places import meta_number
 from mailbot.domain.rules.engine import FORMULACION_ONLY, rule
 from mailbot.domain.rules.view import PlanView
 from mailbot.domain.workbook_format import (
@@ -43,6 +44,11 @@ def _number_or_none(view: PlanView, row: Row, key: str) -> Decimal | None:
     return read.value if read.ok else None
 
 
+def _meta_named(row: Row) -> str:
+    number = meta_number(row)
+    return f"la meta N° {number}" if number is not None else f"la fila {row.number}"
+
+
 def _n(value: Decimal) -> str:
     """A quantity as a secretario writes it: 12, 2,5 (no trailing zeros, decimal comma)."""
     text = format(value.normalize(), "f")
@@ -59,7 +65,7 @@ def required_text(view: PlanView) -> Iterator[Finding]:
                     SHEET_METAS,
                     view.ref(row, key),
                     None,
-                    f"Diligencie «{view.label(key)}» de la meta de la fila {row.number}.",
+                    f"Diligencie «{view.label(key)}»: es obligatorio en cada meta.",
                 )
 
 
@@ -205,7 +211,7 @@ def in_catalogue(view: PlanView) -> Iterator[Finding]:
 
 @rule("M07", rondas=FORMULACION_ONLY)
 def unique_codes(view: PlanView) -> Iterator[Finding]:
-    first_row: dict[str, int] = {}
+    first_row: dict[str, Row] = {}
     for row in view.metas:
         code = view.text(row, "meta_code")
         if not code:
@@ -216,10 +222,11 @@ def unique_codes(view: PlanView) -> Iterator[Finding]:
                 SHEET_METAS,
                 view.ref(row, "meta_code"),
                 code,
-                f"El código de meta {code} ya aparece en la fila {first_row[code]}: cada meta va en una sola fila.",
+                f"El código de meta {code} ya aparece en {_meta_named(first_row[code])}: cada meta va en una sola "
+                "fila.",
             )
         else:
-            first_row[code] = row.number
+            first_row[code] = row
 
 
 @rule("M08", rondas=FORMULACION_ONLY)

@@ -21,8 +21,7 @@ def direct_responsable(view: PlanView) -> Iterator[Finding]:
                     SHEET_METAS,
                     view.ref(row, key),
                     None,
-                    f"Escriba «{view.label(key)}» de la meta de la fila {row.number}: la persona que responde "
-                    "directamente por ella.",
+                    f"Escriba «{view.label(key)}»: la persona que responde directamente por la meta.",
                 )
 
 

@@ -111,7 +111,7 @@ def execution_reported(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, key),
                     raw,
-                    f"La «{_label(key)}» de la fila {row.number} debe ser un número mayor o igual a cero "
+                    f"La «{_label(key)}» debe ser un número mayor o igual a cero "
                     "(la cantidad lograda en el trimestre, en la unidad de medida de la meta).",
                 )
             elif read.value is None and _programmed(row, meta, q) > 0:
@@ -120,8 +120,8 @@ def execution_reported(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, key),
                     None,
-                    f"Reporte la «{_label(key)}» de la meta de la fila {row.number}: estaba programada "
-                    f"({_n(_programmed(row, meta, q))}) en el trimestre. Si no se ejecutó nada, escriba 0 y "
+                    f"Reporte la «{_label(key)}»: la meta estaba programada ({_n(_programmed(row, meta, q))}) "
+                    "en el trimestre. Si no se ejecutó nada, escriba 0 y "
                     "explique por qué.",
                 )
 
@@ -172,7 +172,7 @@ def _amount_order(row: Row, q: int) -> Iterator[Finding]:
             SHEET_SEGUIMIENTO,
             _ref(row, key),
             row.cell(key).value,
-            f"En la fila {row.number}, lo obligado ({format_pesos(obligated)}) no puede superar lo comprometido "
+            f"Lo obligado ({format_pesos(obligated)}) no puede superar lo comprometido "
             f"({format_pesos(committed)}): revise ambos valores acumulados al corte.",
         )
     if paid > obligated:
@@ -182,7 +182,7 @@ def _amount_order(row: Row, q: int) -> Iterator[Finding]:
             SHEET_SEGUIMIENTO,
             _ref(row, key),
             row.cell(key).value,
-            f"En la fila {row.number}, lo pagado ({format_pesos(paid)}) no puede superar lo obligado "
+            f"Lo pagado ({format_pesos(paid)}) no puede superar lo obligado "
             f"({format_pesos(obligated)}): revise ambos valores acumulados al corte.",
         )
 
@@ -205,7 +205,7 @@ def committed_within_plan(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, key),
                     row.cell(key).value,
-                    f"Lo comprometido de la meta de la fila {row.number} ({format_pesos(committed)}) supera lo "
+                    f"Lo comprometido ({format_pesos(committed)}) supera lo "
                     f"programado hasta el trimestre {q} ({format_pesos(planned)}); confirme el valor o explique la "
                     "diferencia.",
                 )
@@ -227,7 +227,7 @@ def evidence_and_explanation(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, evidence_key),
                     None,
-                    f"La meta de la fila {row.number} reporta ejecución en el trimestre {q}: escriba en "
+                    f"La meta reporta ejecución en el trimestre {q}: escriba en "
                     f"«{_label(evidence_key)}» el enlace o la referencia del archivo que la soporta.",
                 )
             if len(explanation) > EXPLANATION_MAX_CHARS:
@@ -236,7 +236,7 @@ def evidence_and_explanation(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, explanation_key),
                     explanation,
-                    f"La «{_label(explanation_key)}» de la fila {row.number} tiene {len(explanation)} caracteres: "
+                    f"La «{_label(explanation_key)}» tiene {len(explanation)} caracteres: "
                     f"resúmala en {EXPLANATION_MAX_CHARS} como máximo.",
                 )
             elif not explanation and (executed > 0 or _programmed(row, meta, q) > 0):
@@ -245,7 +245,7 @@ def evidence_and_explanation(view: PlanView) -> Iterator[Finding]:
                     SHEET_SEGUIMIENTO,
                     _ref(row, explanation_key),
                     None,
-                    f"Escriba en «{_label(explanation_key)}» de la fila {row.number} una explicación breve del "
+                    f"Escriba en «{_label(explanation_key)}» una explicación breve del "
                     f"avance del trimestre {q} (máximo {EXPLANATION_MAX_CHARS} caracteres).",
                 )
 
@@ -299,7 +299,7 @@ def _fixed_changed(row: Row, meta: PlannedMeta) -> Iterator[Finding]:
             SHEET_SEGUIMIENTO,
             _ref(row, key),
             row.cell(key).value,
-            f"«{_label(key)}» de la fila {row.number} es parte del plan aceptado y no se puede cambiar aquí: "
+            f"«{_label(key)}» es parte del plan aceptado y no se puede cambiar aquí: "
             f"debe decir «{_shown(expected_text.get(key, expected_numbers.get(key)))}». Si el plan debe "
             "modificarse, solicítelo a Planeación.",
         )
@@ -318,7 +318,7 @@ def _earlier_changed(row: Row, meta: PlannedMeta, baseline: Baseline) -> Iterato
                 SHEET_SEGUIMIENTO,
                 _ref(row, key),
                 row.cell(key).value,
-                f"«{_label(key)}» de la fila {row.number} ya fue aceptado en el seguimiento del trimestre {q} "
+                f"«{_label(key)}» ya fue aceptado en el seguimiento del trimestre {q} "
                 f"(«{_shown(was)}») y no se puede cambiar; si hay un error, infórmelo a Planeación.",
             )
 

@@ -28,6 +28,7 @@ from mailbot.domain.workbook_format import (
     Kind,
     Source,
     money_key,
+    total_formula,
 )
 
 _TALL: Final = ("meta", "activities", "program")  # seguimiento: the columns whose text sets a row's height
@@ -58,11 +59,7 @@ def _auto_value(column: Column, row: int) -> object:
     """N° and the formula totals: a source's total sums its quarters; the meta's total sums the sources."""
     if column.key == "number":
         return row - FIRST_DATA_ROW + 1
-    if column.key == "total":
-        return Formula("=SUM(" + ",".join(f"{METAS_LETTERS[money_key(s, None)]}{row}" for s in Source) + ")")
-    source = Source(column.key.removesuffix("_total"))
-    first, last = METAS_LETTERS[money_key(source, 1)], METAS_LETTERS[money_key(source, 4)]
-    return Formula(f"=SUM({first}{row}:{last}{row})")
+    return Formula(total_formula(column.key, row))
 
 
 def _prefill(entry: CatalogueEntry) -> dict[str, str]:
