@@ -8,6 +8,7 @@ from mailbot.domain import values
 from mailbot.domain.findings import Finding, error, warning
 from mailbot.domain.money import format_pesos
 from mailbot.domain.parsed import Row
+from mailbot.domain.places import meta_number
 from mailbot.domain.rules.engine import FORMULACION_ONLY, rule
 from mailbot.domain.rules.view import PlanView
 from mailbot.domain.workbook_format import QUARTERS, SHEET_METAS, Source, money_key, spreadsheet_formula, total_formula
@@ -88,6 +89,7 @@ def within_available(view: PlanView) -> Iterator[Finding]:
         if planned <= limit:
             continue
         excess = planned - limit
+        owner = {view.ref(row, money_key(source, q)): row for row in view.metas for q in QUARTERS}
         amounts = [
             (view.ref(row, money_key(source, q)), view.money(row, money_key(source, q)).value or 0)
             for row in view.metas
@@ -108,7 +110,7 @@ def within_available(view: PlanView) -> Iterator[Finding]:
                 f"{over}: reduzca este valor en {format_pesos(cut)}{share}, o reparta la reducción entre otras "
                 "metas de esa fuente.",
             )
-        cells = ", ".join(ref for ref, _amount, _cut in chosen)
+        cells = "; ".join(_cell_of_meta(owner[ref], ref) for ref, _amount, _cut in chosen)
         yield warning(
             "P03",
             SHEET_METAS,
@@ -117,6 +119,11 @@ def within_available(view: PlanView) -> Iterator[Finding]:
             f"Para su referencia: {over[0].lower()}{over[1:]}. Este total se calcula solo: corrija los valores "
             f"de los trimestres marcados en rojo ({cells}).",
         )
+
+
+def _cell_of_meta(row: Row, ref: str) -> str:
+    number = meta_number(row)
+    return f"meta N° {number}, celda {ref}" if number is not None else f"celda {ref}"
 
 
 def excess_cells(amounts: Iterable[tuple[str, int]], excess: int) -> list[tuple[str, int, int]]:

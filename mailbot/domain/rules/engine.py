@@ -63,14 +63,20 @@ def run_rules(parsed: ParsedWorkbook, context: ValidationContext, rules: Iterabl
 
 _SHEET_ORDER = {SHEET_HEADER: 1, SHEET_METAS: 2, SHEET_SEGUIMIENTO: 3, SHEET_SUMMARY: 4, SHEET_CONTROL: 5}
 _REF = re.compile(r"^([A-Z]+)(\d+)")
+_COLUMN_RANGE = re.compile(r"^[A-Z]+(\d+):[A-Z]+(\d+)$")
+_AFTER_ROWS = 10**7
 
 
 def reading_order(finding: Finding) -> tuple[int, int, int, str, str]:
+    """Sheet, row, column; a finding about a whole column (a total over the budget) after the rows it sums."""
     sheet_rank = 0 if finding.sheet is None else _SHEET_ORDER.get(finding.sheet, 9)
     match = _REF.match(finding.cell or "")
     if not match:
         return (sheet_rank, 0, 0, finding.code, finding.cell or "")
     letters, row = match.groups()
+    span = _COLUMN_RANGE.match(finding.cell or "")
+    if span and span.group(1) != span.group(2):
+        row = str(_AFTER_ROWS)
     column = 0
     for ch in letters:
         column = column * 26 + ord(ch) - 64
