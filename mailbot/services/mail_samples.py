@@ -143,18 +143,44 @@ def _reminder(late: bool) -> Samples:
 
 
 def _findings() -> tuple[Finding, ...]:
+    """Findings as the rules leave them: named by the meta's N°, code and text and the column's label."""
+    meta_3 = "Meta N° 3 (220103 – Dotar 12 sedes educativas rurales…)"
     return (
         Finding(
             "P03",
             Severity.ERROR,
             "Metas",
-            "T9",
+            "U8",
             "$ 412.000.000",
-            "El presupuesto POAI programado supera el disponible ($ 380.000.000): reduzca la programación.",
+            "El presupuesto POAI programado ($ 412.000.000) supera el disponible ($ 380.000.000) en $ 32.000.000: "
+            "reduzca este valor en $ 32.000.000, o reparta la reducción entre otras metas de esa fuente.",
+            meta=3,
+            column="POAI T2",
+            place=f"{meta_3}, columna «POAI T2» (celda U8)",
         ),
-        Finding("R01", Severity.ERROR, "Metas", "AB7", None, "Escriba el nombre del responsable directo de la meta."),
-        Finding("M07", Severity.WARNING, "Metas", "L8", "0", "La meta del año es 0: confirme que es correcta."),
-        Finding("F02", Severity.ERROR, None, None, None, "Guarde el archivo como Libro de Excel (.xlsx)."),
+        Finding(
+            "R01",
+            Severity.ERROR,
+            "Metas",
+            "AK7",
+            None,
+            "Escriba «Responsable directo»: la persona que responde directamente por la meta.",
+            meta=2,
+            column="Responsable directo",
+            place="Meta N° 2 (220102 – Beneficiar 600 personas mayores…), columna «Responsable directo» (celda AK7)",
+        ),
+        Finding(
+            "M08",
+            Severity.WARNING,
+            "Metas",
+            "L8",
+            "14",
+            "La meta vigencia (14) supera la meta del cuatrienio (12); verifique las cifras.",
+            meta=3,
+            column="Meta vigencia",
+            place=f"{meta_3}, columna «Meta vigencia» (celda L8)",
+        ),
+        Finding("F01", Severity.ERROR, None, None, None, "Guarde el archivo como Libro de Excel (.xlsx)."),
     )
 
 

@@ -24,9 +24,10 @@ from mailbot.adapters.mail_templates import render
 from mailbot.adapters.workbook.annotate import annotated_copy
 from mailbot.cli import EXIT_PROBLEMS, EXIT_UNUSABLE, cli
 from mailbot.config import MailbotConfig, load_config
-from mailbot.domain.findings import Finding
+from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.inbound import MessageFacts
-from mailbot.domain.places import short
+from mailbot.domain.parsed import Cell, ParsedWorkbook, Row
+from mailbot.domain.places import locate, short
 from mailbot.domain.rules import validate
 from mailbot.domain.workbook_format import (
     HEADER_FIRST_ROW,
@@ -247,3 +248,55 @@ def test_validate_checks_the_structure_of_a_workbook_nobody_owns(
     whole = CliRunner().invoke(cli, ["--config", str(config_path), "validate", str(ours)])
     assert whole.exit_code == EXIT_UNUSABLE  # the structure holds: the content checks need the dependencia
     assert "pass --dependencia" in whole.stderr
+
+
+def _row(number: int, n: object, code: str, text: str) -> Row:
+    cells = {"number": Cell(f"A{number}", n), "meta_code": Cell(f"E{number}", code), "meta": Cell(f"F{number}", text)}
+    return Row(number, cells)
+
+
+_PARSED = ParsedWorkbook(
+    sheet_names=(SHEET_HEADER, SHEET_METAS),
+    header={"Vigencia": Cell("B7", 2026)},
+    metas_labels=(),
+    metas=(
+        _row(6, 1, "220101", "Beneficiar 600 personas mayores con el programa de alimentación"),
+        _row(7, None, "220102", "Una fila agregada a mano"),
+    ),
+    control=None,
+)
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "place", "meta", "column"),
+    [
+        (
+            SHEET_METAS,
+            "AK6",
+            "Meta N° 1 (220101 – Beneficiar 600 personas mayores con el…), columna «Responsable directo» (celda AK6)",
+            1,
+            "Responsable directo",
+        ),
+        (
+            SHEET_METAS,
+            "M6:P6",
+            "Meta N° 1 (220101 – Beneficiar 600 personas mayores con el…), columnas «Programación física T1» a "
+            "«Programación física T4» (celdas M6:P6)",
+            1,
+            None,
+        ),
+        (SHEET_METAS, "7:7", "Meta de la fila 7 (220102 – Una fila agregada a mano), fila 7", None, None),
+        (SHEET_METAS, "X6:X7", "Columna «POAI total» (celdas X6:X7)", None, "POAI total"),
+        (SHEET_METAS, "F5", "Columna «Meta de producto» (celda F5)", None, "Meta de producto"),
+        (SHEET_METAS, "A9", "Hoja «Metas», celda A9", None, None),
+        (SHEET_METAS, None, "Hoja «Metas»", None, None),
+        (SHEET_HEADER, "B7", "Encabezado, campo «Vigencia» (celda B7)", None, None),
+        (SHEET_CONTROL, None, "El archivo", None, None),
+        (None, None, "El archivo", None, None),
+    ],
+)
+def test_places_in_the_secretarios_words(
+    sheet: str | None, cell: str | None, place: str, meta: int | None, column: str | None
+) -> None:
+    (found,) = locate([Finding("X01", Severity.ERROR, sheet, cell, None, "…")], _PARSED)
+    assert (found.where, found.meta, found.column) == (place, meta, column)
