@@ -134,11 +134,13 @@ def _stored_baseline(state: CliState, code: str, year: int, ronda: Ronda) -> Bas
 
 def render_findings(file: Path, result: ValidationResult) -> str:
     """The findings grouped by sheet, one line each: severity, code, place (meta, column, cell), value, message."""
+    from mailbot.domain.places import shown_sheet
+
     context = result.context
     where = f" for {context.dependencia} {context.ronda.value} {context.vigencia}" if context else ""
     verdict = "ACCEPTED" if result.accepted else "CORRECTIONS NEEDED"
     lines = [f"{file}{where}: {verdict} ({result.errors} error(s), {result.warnings} warning(s))"]
-    for sheet, group in itertools.groupby(result.findings, key=lambda f: f.sheet):
+    for sheet, group in itertools.groupby(result.findings, key=lambda f: shown_sheet(f.sheet)):
         lines.append(f"\n  {sheet or 'el archivo'}")
         for finding in group:
             value = f" [se encontró: «{finding.value}»]" if finding.value else ""

@@ -78,6 +78,11 @@ def meta_of(row: Row) -> MetaName:
     )
 
 
+def shown_sheet(sheet: str | None) -> str | None:
+    """The sheet a person can open to find the place; None for the whole file (or the hidden control sheet)."""
+    return None if sheet is None or fold(sheet) == fold(SHEET_CONTROL) else sheet
+
+
 def locate(findings: Iterable[Finding], parsed: ParsedWorkbook, baseline: Baseline | None = None) -> list[Finding]:
     """Each finding with its `meta`, `column` and `place` filled in from the workbook it is about."""
     rows = {
@@ -94,7 +99,7 @@ def _located(
     header: Mapping[str, str],
     baseline: Baseline | None,
 ) -> Finding:
-    if finding.sheet is None or fold(finding.sheet) == fold(SHEET_CONTROL):
+    if shown_sheet(finding.sheet) is None or finding.sheet is None:
         return replace(finding, place="El archivo")  # the control sheet is hidden: the secretario sees a file
     sheet = fold(finding.sheet)
     field = header.get(finding.cell or "") if sheet == fold(SHEET_HEADER) else None

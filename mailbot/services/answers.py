@@ -24,6 +24,7 @@ from mailbot.domain.outgoing import (
     subject_tag,
     thread_references,
 )
+from mailbot.domain.places import shown_sheet
 from mailbot.domain.summary import PlanSummary
 from mailbot.domain.workbook_format import Ronda, Source
 from mailbot.services import mail_context
@@ -99,7 +100,7 @@ def answer_context(config: MailbotConfig, received: MessageFacts, facts: AnswerF
             "titulo": f"Hoja «{sheet}»" if sheet else "Todo el archivo",
             "hallazgos": [f.to_json() for f in group],
         }
-        for sheet, group in itertools.groupby(facts.findings, key=lambda f: f.sheet)
+        for sheet, group in itertools.groupby(facts.findings, key=lambda f: shown_sheet(f.sheet))
     ]
     to = mail_context.addressee(dep, received.from_address or "", received.from_name)
     return {

@@ -214,6 +214,10 @@ def test_a_file_level_finding_is_about_the_file(config: MailbotConfig) -> None:
     mail = _correction_mail(config, [finding])
     assert "- El archivo [F01]" in mail
     assert "«Archivo»" not in mail
+    hidden = locate([Finding("F04", Severity.ERROR, SHEET_CONTROL, None, None, "Use el archivo original.")], _PARSED)
+    mail = _correction_mail(config, hidden)
+    assert "- El archivo [F04]" in mail
+    assert SHEET_CONTROL not in mail  # a hidden sheet the secretario cannot open
 
 
 def _no_owner(data: bytes, *, break_label: bool) -> bytes:

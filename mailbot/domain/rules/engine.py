@@ -61,7 +61,8 @@ def run_rules(parsed: ParsedWorkbook, context: ValidationContext, rules: Iterabl
     return locate(sorted(findings, key=reading_order), parsed, context.baseline)
 
 
-_SHEET_ORDER = {SHEET_HEADER: 1, SHEET_METAS: 2, SHEET_SEGUIMIENTO: 3, SHEET_SUMMARY: 4, SHEET_CONTROL: 5}
+#: The hidden `_control` is about the whole file: its findings come first, with the file's own.
+_SHEET_ORDER = {SHEET_CONTROL: 0, SHEET_HEADER: 1, SHEET_METAS: 2, SHEET_SEGUIMIENTO: 3, SHEET_SUMMARY: 4}
 _REF = re.compile(r"^([A-Z]+)(\d+)")
 _COLUMN_RANGE = re.compile(r"^[A-Z]+(\d+):[A-Z]+(\d+)$")
 _AFTER_ROWS = 10**7
