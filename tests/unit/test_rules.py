@@ -314,22 +314,26 @@ def test_p03_marks_the_cell_that_carries_the_excess(config: MailbotConfig) -> No
 
 
 def test_p03_an_excess_larger_than_one_cell_marks_the_largest_cells_first(config: MailbotConfig) -> None:
+    """T3 carries the most and is cut whole; T1, the next largest, covers the rest (read in sheet order)."""
     limit = config.dependencia("HAC").budget.poai
     seen: dict[str, int] = {}
 
     def mutate(metas: Metas) -> None:
         funded = next(m for m in metas if m["poai_t1"] > 0)
-        funded["poai_t3"] += limit + funded["poai_t1"]  # the second largest
-        funded["poai_t1"] += limit + funded["poai_t1"] + 1_000_000_000  # the largest
-        seen.update({"t1": funded["poai_t1"], "excess": _poai_planned(metas) - limit})
+        raise_t1 = limit + funded["poai_t3"]
+        funded["poai_t3"] += raise_t1 + funded["poai_t1"] + 1_000_000_000  # the largest
+        funded["poai_t1"] += raise_t1  # the second largest, larger than any other cell
+        seen.update({"t3": funded["poai_t3"], "excess": _poai_planned(metas) - limit})
 
     result = check(config, plan(config, mutate))
     fixes = [f for f in result.findings if f.severity.value == "E"]
     assert [f.column for f in fixes] == ["POAI T1", "POAI T3"]  # reading order; both in the funded meta's row
-    largest, second = fixes
-    assert f"reduzca este valor en {format_pesos(seen['t1'])}" in largest.message
-    assert f"reduzca este valor en {format_pesos(seen['excess'] - seen['t1'])}" in second.message
+    second, largest = fixes
+    assert f"reduzca este valor en {format_pesos(seen['t3'])} " in largest.message
+    assert f"reduzca este valor en {format_pesos(seen['excess'] - seen['t3'])} " in second.message
     assert all("las 2 celdas marcadas" in f.message for f in fixes)
+    (context,) = [f for f in result.findings if f.severity.value == "W"]
+    assert context.message.index(f"celda {largest.cell}") < context.message.index(f"celda {second.cell}")
 
 
 def _spend_exactly(config: MailbotConfig, dependencia: str, change: dict[Source, int]) -> Callable[[Metas], None]:
