@@ -123,7 +123,8 @@ def _located(
     elif first_label:
         parts.append(f"columna «{first_label}» ({where_cells})")
     elif meta and not first_letter:
-        parts.append(f"fila {top}")
+        if meta.number is not None:  # "Meta de la fila 7" says it already
+            parts.append(f"fila {top}")
     else:
         parts.append(f"hoja «{finding.sheet}», {where_cells}")
     place = ", ".join(parts)
