@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
 
 from mailbot.cli import cli
 from mailbot.config import load_config
@@ -16,6 +17,7 @@ from mailbot.services.validation import annotate, validate_bytes
 from tests.support.configs import write_config
 from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
 from tests.support.plans import make_plan
+from tests.support.workbooks import edit_workbook
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice]
 
@@ -38,13 +40,23 @@ def test_annotated_copy_opens_in_libreoffice_with_comments_and_list(tmp_path: Pa
     def mutate(metas: list[dict[str, object]]) -> None:
         metas[0]["unit"] = "Galones"
 
-    data = make_plan(config, "HAC", 3, mutate=mutate)
-    copy = annotate(data, validate_bytes(config, data, dependencia="HAC", vigencia=2027))
+    def type_over_a_total(workbook: Workbook) -> None:
+        workbook[SHEET_METAS][f"{METAS_LETTERS['poai_total']}7"] = 5  # P02: the formula typed over
+
+    data = edit_workbook(make_plan(config, "HAC", 3, mutate=mutate), type_over_a_total)
+    found = validate_bytes(config, data, dependencia="HAC", vigencia=2027)
+    assert sorted(f.code for f in found.findings) == ["M02", "P02"]
+    copy = annotate(data, found)
     assert copy is not None
-    reopened = load_workbook(io.BytesIO(roundtrip_xlsx(copy, tmp_path)))
+    saved = roundtrip_xlsx(copy, tmp_path)
+    reopened = load_workbook(io.BytesIO(saved))
     assert reopened.sheetnames[0] == SHEET_CORRECTIONS
     assert reopened[SHEET_CORRECTIONS]["B5"].value == "M02"
     cell = reopened[SHEET_METAS][f"{METAS_LETTERS['unit']}6"]
     assert cell.comment is not None
-    assert "[M02]" in cell.comment.text
+    assert "[M02] Meta N° 1 (" in cell.comment.text
+    assert "columna «Unidad de medida»" in cell.comment.text
     assert cell.value == "Galones"
+    # the annotated copy gave the total its formula back, and Calc computes it: only the unit is left to fix
+    again = validate_bytes(config, saved, dependencia="HAC", vigencia=2027)
+    assert [f.code for f in again.findings] == ["M02"]
