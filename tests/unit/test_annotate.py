@@ -58,6 +58,9 @@ def test_cells_filled_commented_and_listed(config: MailbotConfig) -> None:
     assert link is not None
     assert link.location == f"'Metas'!{METAS_LETTERS['resp_email']}7"
     assert corrections["G6"].value == "juan.perez@"
+    height = corrections.row_dimensions[6].height
+    assert height is not None
+    assert height >= 30, "a wrapped place and message must not be cut to one line (LibreOffice does not grow rows)"
     assert str(corrections["F6"].value).startswith("Meta N° 2 (")
     assert str(corrections["F6"].value).endswith(f"columna «Correo responsable directo» (celda {email.coordinate})")
     assert "Meta N° 2 (" in email.comment.text

@@ -21,8 +21,8 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mailbot.adapters.workbook.cells import put
-from mailbot.adapters.workbook.style import HEADER_FILL, HEADER_FONT, TITLE_FONT, WRAP_TOP
+from mailbot.adapters.workbook.cells import fit_height, put, wrapped_lines
+from mailbot.adapters.workbook.style import HEADER_FILL, HEADER_FONT, TITLE_FONT, TOP, WRAP_TOP
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.workbook_format import (
     METAS_KEYS_BY_LETTER,
@@ -36,6 +36,7 @@ from mailbot.domain.workbook_format import (
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 MAX_CELLS_PER_FINDING = 2000  # a whole-column finding fills its cells, never an unbounded range
+_WIDTHS = (5, 8, 12, 14, 10, 40, 24, 70)  # `Correcciones`: N°, código, tipo, hoja, celda, dónde, valor, qué hacer
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 _SEVERITY_NAME = {Severity.ERROR: "Error", Severity.WARNING: "Advertencia"}
 
@@ -142,11 +143,15 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{target.title}'!{first}")
             link.font = Font(color="0563C1", underline="single")
         put(sheet.cell(row=row, column=6), finding.where).alignment = WRAP_TOP
-        put(sheet.cell(row=row, column=7), finding.value or "")
+        put(sheet.cell(row=row, column=7), finding.value or "").alignment = WRAP_TOP
         put(sheet.cell(row=row, column=8), finding.message).alignment = WRAP_TOP
+        texts = ((finding.where, _WIDTHS[5]), (finding.value or "", _WIDTHS[6]), (finding.message, _WIDTHS[7]))
+        fit_height(sheet, row, max(wrapped_lines(text, width) for text, width in texts))
         fill = ERROR_FILL if finding.severity is Severity.ERROR else WARNING_FILL
         sheet.cell(row=row, column=3).fill = fill
-    for letter, width in zip("ABCDEFGH", (5, 8, 12, 14, 10, 40, 24, 70), strict=True):
+        for col in range(1, 6):
+            sheet.cell(row=row, column=col).alignment = TOP
+    for letter, width in zip("ABCDEFGH", _WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A5"
     sheet.page_setup.orientation = "landscape"
