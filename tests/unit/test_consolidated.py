@@ -27,6 +27,14 @@ from mailbot.adapters.workbook.consolidated import (
     TABLE_HEADER_ROW,
     AcceptedPlan,
     consolidated_workbook,
+    publication_table,
+)
+from mailbot.adapters.workbook.publication import (
+    PUBLIC_COLUMNS,
+    PUBLICATION_HEADER_ROW,
+    SHEET_PUBLICATION,
+    PublicationTable,
+    publication_pdf,
 )
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.config import MailbotConfig, load_config
@@ -156,7 +164,7 @@ def all_cells(wb: Any) -> Iterator[Any]:
 
 
 def test_sheets_in_order(book: Any) -> None:
-    assert book.sheetnames == [SHEET_PLAN, SHEET_SUMMARY, SHEET_PROJECTS, SHEET_MISSING]
+    assert book.sheetnames == [SHEET_PLAN, SHEET_PUBLICATION, SHEET_SUMMARY, SHEET_PROJECTS, SHEET_MISSING]
 
 
 def test_title_block_names_municipality_plan_vigencia_and_date(book: Any, config: MailbotConfig) -> None:
@@ -321,6 +329,86 @@ def test_everyone_accepted_says_so(config: MailbotConfig, sent: list[Sent]) -> N
     assert "Ninguna" in str(wb[SHEET_MISSING].cell(TABLE_HEADER_ROW + 1, 1).value)
 
 
+# ------------------------------------------------------------------------------------------------ Publicación
+
+
+def _private(sent: list[Sent]) -> set[str]:
+    """What must never reach the public: addresses, names, radicados, versions, notes."""
+    private = {"Radicado", "Versión", "Correo responsable directo", "Observaciones", "Responsable directo"}
+    for item in sent:
+        private.add(item.plan.radicado)
+        for meta in item.metas:
+            private |= {str(meta[k]) for k in ("resp_email", "resp_name", "observations", "resp_indirect") if meta[k]}
+    return private
+
+
+def _public(sent: list[Sent]) -> PublicationTable:
+    return publication_table(
+        municipality="Villa Esperanza",
+        plan_name="Plan de desarrollo",
+        vigencia=2027,
+        plans=[s.plan for s in sent],
+        generated_at=GENERATED,
+    )
+
+
+def test_publication_holds_every_meta_and_nothing_private(book: Any, sent: list[Sent]) -> None:
+    """Ley 1474 art. 74: metas, budget by source, project and cargo; no address, radicado, version or note."""
+    ws = book[SHEET_PUBLICATION]
+    assert [c.value for c in ws[PUBLICATION_HEADER_ROW]] == [c.label for c in PUBLIC_COLUMNS]
+    rows = table(ws, PUBLICATION_HEADER_ROW)
+    assert len(rows) == sum(len(s.metas) for s in sent) == 15
+    assert [r["Código producto"] for r in rows] == [str(m["meta_code"]) for s in sent for m in s.metas]
+    first = sent[0].metas[0]
+    assert rows[0]["Responsable (cargo)"] == first["resp_title"]
+    assert rows[0]["POAI"] == sum(int(first[money_key(Source.POAI, q)] or 0) for q in QUARTERS)
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [t for t in texts if "@" in t and "HYPERLINK" not in t]  # no e-mail address anywhere
+    leaked = [t for t in texts if t in _private(sent) or any(p in t for p in ("PLAN-2027-",))]
+    assert leaked == []
+    assert '=HYPERLINK("http://x","clic")' in texts  # the hostile meta text, shown as text
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+def test_publication_prints_one_page_wide_with_the_header_on_every_page(book: Any) -> None:
+    ws = book[SHEET_PUBLICATION]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 8  # A3
+    assert ws.print_title_rows == f"${PUBLICATION_HEADER_ROW}:${PUBLICATION_HEADER_ROW}"
+
+
+def test_publication_pdf_holds_every_accepted_meta(sent: list[Sent]) -> None:
+    """The PDF shows the same rows as the sheet: every meta code, the money as pesos, no private value."""
+    from pypdf import PdfReader
+
+    data = publication_pdf(_public(sent))
+    assert data.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(data)).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    for item in sent:
+        for meta in item.metas:
+            assert str(meta["meta_code"]) in text
+    assert "Página 1 de" in text
+    assert not [p for p in _private(sent) if p in text]
+    assert "@" not in text
+
+
+def test_publication_pdf_repeats_the_header_and_numbers_the_pages(sent: list[Sent]) -> None:
+    """A long plan breaks over pages: each one has the column labels and "Página k de N"."""
+    from pypdf import PdfReader
+
+    one = _public(sent)
+    many = PublicationTable(one.municipality, one.plan_name, one.vigencia, one.generated_at, one.rows * 12)
+    pages = PdfReader(io.BytesIO(publication_pdf(many))).pages
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        text = page.extract_text()
+        assert "Meta de" in text, number
+        assert f"Página {number} de {len(pages)}" in text
+
+
 # ------------------------------------------------------------------------------------------------ LibreOffice
 
 
@@ -337,5 +425,5 @@ def test_sums_and_texts_survive_libreoffice(config: MailbotConfig, sent: list[Se
     *_, total = table(saved[SHEET_SUMMARY], TABLE_HEADER_ROW)
     assert total["Total programado"] == sum(planned(s.metas, src) for s in sent for src in Source)
     cells = [c for c in all_cells(saved) if c.value in set(HOSTILE.values())]
-    assert len(cells) == len(HOSTILE)
+    assert len(cells) == len(HOSTILE) + 1  # the meta's text is in «Publicación» too
     assert all(c.data_type == "s" for c in cells)
