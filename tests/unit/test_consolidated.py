@@ -50,7 +50,7 @@ from mailbot.domain.workbook_format import (
     money_key,
 )
 from tests.support.configs import write_config
-from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
+from tests.support.libreoffice import convert, needs_libreoffice, roundtrip_xlsx
 from tests.support.plans import Meta, make_plan, valid_metas
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -419,11 +419,34 @@ def test_sums_and_texts_survive_libreoffice(config: MailbotConfig, sent: list[Se
     """Saved again by LibreOffice Calc, the figures are the same and the hostile texts are still text."""
     saved = openpyxl.load_workbook(io.BytesIO(roundtrip_xlsx(export(config, sent), tmp_path)))
     original = openpyxl.load_workbook(io.BytesIO(export(config, sent)))
-    for name in (SHEET_PLAN, SHEET_SUMMARY, SHEET_PROJECTS):
-        header = PLAN_HEADER_ROW if name == SHEET_PLAN else TABLE_HEADER_ROW
+    for name in (SHEET_PLAN, SHEET_PUBLICATION, SHEET_SUMMARY, SHEET_PROJECTS):
+        header = {SHEET_PLAN: PLAN_HEADER_ROW, SHEET_PUBLICATION: PUBLICATION_HEADER_ROW}.get(name, TABLE_HEADER_ROW)
         assert table(saved[name], header) == table(original[name], header), name
     *_, total = table(saved[SHEET_SUMMARY], TABLE_HEADER_ROW)
     assert total["Total programado"] == sum(planned(s.metas, src) for s in sent for src in Source)
     cells = [c for c in all_cells(saved) if c.value in set(HOSTILE.values())]
     assert len(cells) == len(HOSTILE) + 1  # the meta's text is in «Publicación» too
     assert all(c.data_type == "s" for c in cells)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@needs_libreoffice
+def test_publication_prints_its_headers_whole_in_libreoffice(
+    config: MailbotConfig, sent: list[Sent], tmp_path: Path
+) -> None:
+    """Calc prints «Publicación» on A3 one page wide, every label word on one line (no "Programació/n")."""
+    from pypdf import PdfReader
+
+    book = openpyxl.load_workbook(io.BytesIO(export(config, sent)))
+    for name in book.sheetnames:
+        if name != SHEET_PUBLICATION:
+            del book[name]
+    only = io.BytesIO()
+    book.save(only)
+    pages = PdfReader(io.BytesIO(convert(only.getvalue(), ".xlsx", "pdf", tmp_path))).pages
+    assert len(pages) == 1  # 15 metas, one page wide and tall
+    text = pages[0].extract_text()
+    words = {word for column in PUBLIC_COLUMNS for word in column.label.split() if len(word) > 3}
+    assert sorted(word for word in words if word not in text) == []
+    assert all(str(m["meta_code"]) in text for s in sent for m in s.metas)
