@@ -164,9 +164,9 @@ def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path,
     evaluation for the management committee (seguimiento-T1..T4: per meta, per dependencia, municipality)."""
     from mailbot.services import export, seguimiento
 
-    year = vigencia_for(state, vigencia, Ronda(ronda))
     if pdf is not None and Ronda(ronda) is not Ronda.FORMULACION:
         fail("--pdf is for the consolidated plan (--ronda formulacion)", EXIT_UNUSABLE)
+    year = vigencia_for(state, vigencia, Ronda(ronda))
     if Ronda(ronda) is not Ronda.FORMULACION:
         result = seguimiento.export_evaluation(state.app(), year, Ronda(ronda), out)
         score = result.evaluation.score

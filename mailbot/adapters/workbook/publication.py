@@ -29,12 +29,15 @@ from fpdf.fonts import FontFace
 
 from mailbot.adapters.workbook.cells import PAPER_A3, Worksheet, column_width, fit_height, fit_width, wrapped_lines
 from mailbot.adapters.workbook.report import Value, put_text, title
-from mailbot.adapters.workbook.style import HEADER_ALIGN, HEADER_FILL, HEADER_FONT, NOTE_FONT, PESOS_FORMAT, TOP
+from mailbot.adapters.workbook.style import BORDER, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, NOTE_FONT, PESOS_FORMAT, TOP
 from mailbot.adapters.workbook.style import WRAP_TOP as WRAP
 from mailbot.domain.workbook_format import QUARTERS, Source, money_key
 
 SHEET_PUBLICATION: Final = "Publicación"
 PUBLICATION_HEADER_ROW: Final = 4
+#: Row heights are estimated for a narrower column than the real one: Calc without Calibri fits fewer characters
+#: a line than Excel, and a row too short for its text shows it cut when printed.
+_SAFE_WIDTH: Final = 0.75
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class PublicColumn:
     width: int  # spreadsheet width units; the PDF shares the page out in the same proportions
     kind: str  # "text", "number" or "pesos"
 
+    @property
+    def shown_width(self) -> float:
+        """The width both outputs use: widened until the label's longest word fits whole."""
+        return column_width(self.label, self.width)
+
 
 PUBLIC_COLUMNS: Final = (
     PublicColumn("Dependencia", 18, "text"),
@@ -50,11 +58,11 @@ PUBLIC_COLUMNS: Final = (
     PublicColumn("Código producto", 11, "text"),
     PublicColumn("Meta de producto", 32, "text"),
     PublicColumn("Indicador", 24, "text"),
-    PublicColumn("Unidad de medida", 12, "text"),
+    PublicColumn("Unidad de medida", 13, "text"),
     PublicColumn("Meta vigencia", 9, "number"),
     *(PublicColumn(f"Programado T{q}", 9, "number") for q in QUARTERS),
-    *(PublicColumn(source.label, 15, "pesos") for source in Source),
-    PublicColumn("Total", 16, "pesos"),
+    *(PublicColumn(source.label, 17, "pesos") for source in Source),
+    PublicColumn("Total", 18, "pesos"),
     PublicColumn("Proyecto de inversión (BPIN)", 26, "text"),
     PublicColumn("Responsable (cargo)", 20, "text"),
 )
@@ -113,18 +121,19 @@ def write_publication(ws: Worksheet, table: PublicationTable) -> None:
     for col, column in enumerate(PUBLIC_COLUMNS, start=1):
         cell = put_text(ws.cell(PUBLICATION_HEADER_ROW, col), column.label)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
-        ws.column_dimensions[cell.column_letter].width = column_width(column.label, column.width)
+        ws.column_dimensions[cell.column_letter].width = column.shown_width
     ws.row_dimensions[PUBLICATION_HEADER_ROW].height = 45
     for row, values in enumerate(table.rows, start=PUBLICATION_HEADER_ROW + 1):
         lines = 1
         for col, (column, value) in enumerate(zip(PUBLIC_COLUMNS, values, strict=True), start=1):
             cell = put_text(ws.cell(row, col), value)
+            cell.border = BORDER
             cell.alignment = WRAP if column.kind == "text" else TOP
             if column.kind == "pesos":
                 cell.number_format = PESOS_FORMAT
             elif column.kind == "text":
                 cell.number_format = "@"
-                lines = max(lines, wrapped_lines(str(value or ""), column.width))
+                lines = max(lines, wrapped_lines(str(value or ""), column.shown_width * _SAFE_WIDTH))
         fit_height(ws, row, lines)
     ws.freeze_panes = ws.cell(PUBLICATION_HEADER_ROW + 1, 1)
     header = f"${PUBLICATION_HEADER_ROW}:${PUBLICATION_HEADER_ROW}"
@@ -172,7 +181,7 @@ def publication_pdf(table: PublicationTable) -> bytes:
     heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(31, 78, 120))
     align = tuple("RIGHT" if c.kind != "text" else "LEFT" for c in PUBLIC_COLUMNS)
     with pdf.table(
-        col_widths=tuple(c.width for c in PUBLIC_COLUMNS),
+        col_widths=tuple(c.shown_width for c in PUBLIC_COLUMNS),
         headings_style=heading,
         repeat_headings=1,
         line_height=3.2,
