@@ -391,6 +391,10 @@ def test_publication_pdf_holds_every_accepted_meta(sent: list[Sent]) -> None:
         for meta in item.metas:
             assert str(meta["meta_code"]) in text
     assert "Página 1 de" in text
+    first = _public(sent).rows[0]
+    total = first[[c.label for c in PUBLIC_COLUMNS].index("Total")]
+    assert isinstance(total, int)
+    assert f"$ {total:,}".replace(",", ".") in text  # pesos as Colombia writes them
     assert not [p for p in _private(sent) if p in text]
     assert "@" not in text
 

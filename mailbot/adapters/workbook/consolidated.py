@@ -20,7 +20,7 @@ import openpyxl
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from mailbot.adapters.workbook.cells import Worksheet, fit_height, fit_width, plain_number, wrapped_lines
+from mailbot.adapters.workbook.cells import PAPER_A3, Worksheet, fit_height, fit_width, plain_number, wrapped_lines
 from mailbot.adapters.workbook.publication import (
     SHEET_PUBLICATION,
     PublicationTable,
@@ -261,8 +261,8 @@ def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: Heading) ->
     last = get_column_letter(len(headers))
     ws.auto_filter.ref = f"A{PLAN_HEADER_ROW}:{last}{max(row, PLAN_HEADER_ROW + 1)}"
     ws.freeze_panes = ws.cell(PLAN_HEADER_ROW + 1, FROZEN_COLUMNS + 1)
-    ws.print_title_rows = f"{PLAN_HEADER_ROW}:{PLAN_HEADER_ROW}"  # every printed page names its columns
-    ws.page_setup.orientation = "landscape"
+    # every printed page names its columns; one page wide (small print: «Publicación» is the sheet to print)
+    fit_width(ws, landscape=True, repeat_rows=f"{PLAN_HEADER_ROW}:{PLAN_HEADER_ROW}", paper=PAPER_A3)
 
 
 def _write_heading(ws: Worksheet, heading: Heading) -> None:

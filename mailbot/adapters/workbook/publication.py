@@ -28,7 +28,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from mailbot.adapters.workbook.cells import PAPER_A3, Worksheet, column_width, fit_height, fit_width, wrapped_lines
-from mailbot.adapters.workbook.report import Value, put_text, title
+from mailbot.adapters.workbook.report import Value, clean, put_text, title
 from mailbot.adapters.workbook.style import BORDER, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, NOTE_FONT, PESOS_FORMAT, TOP
 from mailbot.adapters.workbook.style import WRAP_TOP as WRAP
 from mailbot.domain.workbook_format import QUARTERS, Source, money_key
@@ -208,4 +208,4 @@ def shown(value: Value, kind: str) -> str:
     if kind == "number" and isinstance(value, int | float):
         text = format(Decimal(str(value)).normalize(), "f")
         return text.replace(".", ",")
-    return str(value)
+    return clean(str(value))  # the control characters a spreadsheet cannot hold are no better in a PDF
