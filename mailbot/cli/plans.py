@@ -152,12 +152,21 @@ def render_findings(file: Path, result: ValidationResult) -> str:
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
 @click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option(
+    "--pdf",
+    "pdf",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Formulación only: also write the «Publicación» table as a PDF (A3 landscape).",
+)
 @pass_state
-def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path) -> None:
+def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path, pdf: Path | None) -> None:
     """Write the consolidated action plan (formulación, ready to publish: Ley 1474, art. 74), or a quarter's
     evaluation for the management committee (seguimiento-T1..T4: per meta, per dependencia, municipality)."""
     from mailbot.services import export, seguimiento
 
+    if pdf is not None and Ronda(ronda) is not Ronda.FORMULACION:
+        fail("--pdf is for the consolidated plan (--ronda formulacion)", EXIT_UNUSABLE)
     year = vigencia_for(state, vigencia, Ronda(ronda))
     if Ronda(ronda) is not Ronda.FORMULACION:
         result = seguimiento.export_evaluation(state.app(), year, Ronda(ronda), out)
@@ -168,5 +177,7 @@ def export_command(state: CliState, vigencia: int | None, ronda: str, out: Path)
             f"municipality {shown}"
         )
         return
-    found = export.export(state.app(), year, out, Ronda(ronda))
+    found = export.export(state.app(), year, out, Ronda(ronda), pdf=pdf)
     click.echo(f"{out}: {len(found.plans)} accepted plan(s), {len(found.missing)} dependencia(s) missing")
+    if pdf is not None:
+        click.echo(f"{pdf}: the «Publicación» table as PDF")

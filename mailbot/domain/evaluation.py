@@ -45,7 +45,7 @@ from itertools import pairwise
 from typing import Any, Final
 
 from mailbot.domain.seguimiento import PlannedMeta, Quarter, QuarterReport, Reports
-from mailbot.domain.workbook_format import MANTENIMIENTO, QUARTERS
+from mailbot.domain.workbook_format import QUARTERS
 
 ONE_DECIMAL: Final = Decimal("0.1")
 HUNDRED: Final = Decimal(100)
@@ -270,10 +270,10 @@ def _executed(report: QuarterReport | None) -> Decimal:
 
 def _to_date(meta: PlannedMeta, executed: Mapping[Quarter, Decimal], quarter: Quarter) -> tuple[Decimal, Decimal]:
     """(PA_q, A_q): sums from T1 for Incremento and Reducción; the quarter's own level for Mantenimiento."""
-    if meta.meta_type == MANTENIMIENTO:
-        return meta.planned(quarter), executed[quarter]
+    if not meta.accumulates:
+        return meta.planned_to(quarter), executed[quarter]
     until = [q for q in QUARTERS if q <= quarter]
-    return sum((meta.planned(q) for q in until), _NOTHING), sum((executed[q] for q in until), _NOTHING)
+    return meta.planned_to(quarter), sum((executed[q] for q in until), _NOTHING)
 
 
 def _state(planned: Decimal, done: Decimal, shown: Decimal | None, rules: EvaluationRules) -> MetaState:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mailbot.domain import values
 from mailbot.domain.parsed import ParsedWorkbook, Row
-from mailbot.domain.workbook_format import QUARTERS, seguimiento_key
+from mailbot.domain.workbook_format import MANTENIMIENTO, QUARTERS, seguimiento_key
 
 Quarter = int  # 1..4
 
@@ -41,6 +41,17 @@ class PlannedMeta:
 
     def planned(self, q: Quarter) -> Decimal:
         return self.programming[q - 1]
+
+    def planned_to(self, q: Quarter) -> Decimal:
+        """Programming to the cut-off of quarter q (PA_q): summed from T1, or the quarter's level for Mantenimiento."""
+        if self.meta_type == MANTENIMIENTO:
+            return self.planned(q)
+        return sum(self.programming[:q], Decimal(0))
+
+    @property
+    def accumulates(self) -> bool:
+        """Incremento and Reducción add up quarter by quarter; Mantenimiento is a level held each quarter."""
+        return self.meta_type != MANTENIMIENTO
 
     def budget_to(self, q: Quarter) -> int:
         """Planned pesos from T1 to the cut-off of quarter q (all sources)."""

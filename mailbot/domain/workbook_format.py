@@ -152,11 +152,11 @@ def money_key(source: Source, q: int | None) -> str:
 def _metas_columns() -> tuple[Column, ...]:
     cols: list[Column] = [
         Column("number", "N°", Kind.AUTO, width=6),
-        Column("linea", "Línea estratégica", Kind.LIST, width=28),
+        Column("linea", "Línea estratégica", Kind.LIST, width=20),
         Column("program_code", "Código programa PDM", Kind.CODE, width=14),
-        Column("program", "Programa", Kind.TEXT, width=30),
+        Column("program", "Programa", Kind.TEXT, width=24),
         Column("meta_code", "Código meta producto", Kind.CODE, width=14),
-        Column("meta", "Meta de producto", Kind.TEXT, width=40),
+        Column("meta", "Meta de producto", Kind.TEXT, width=36),
         Column("indicator", "Indicador", Kind.TEXT, width=30),
         Column("unit", "Unidad de medida", Kind.LIST, width=16),
         Column("meta_type", "Tipo de meta", Kind.LIST, width=16),
@@ -203,6 +203,10 @@ def column_letter(index: int) -> str:
         letters = chr(65 + rest) + letters
     return letters
 
+
+#: `Metas` and `Seguimiento` keep these first columns in view when scrolling right: N°, … up to the meta's text.
+FROZEN_METAS_KEY: Final = "indicator"  # the first column that scrolls in `Metas` (A–F stay)
+FROZEN_SEGUIMIENTO_KEY: Final = "unit"  # the first column that scrolls in `Seguimiento` (A–C stay)
 
 #: key → column letter in `Metas` (the position is part of the contract).
 METAS_LETTERS: Final = {c.key: column_letter(i) for i, c in enumerate(METAS_COLUMNS, start=1)}

@@ -7,7 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailbot.adapters.workbook.consolidated import consolidated_workbook
+from mailbot.adapters.workbook.consolidated import consolidated_workbook, publication_table
+from mailbot.adapters.workbook.publication import publication_pdf
 from mailbot.app import App
 from mailbot.domain.accepted import AcceptedPlan
 from mailbot.domain.workbook_format import Ronda
@@ -49,10 +50,29 @@ def consolidated_bytes(app: App, vigencia: int, ronda: Ronda, found: Consolidate
     )
 
 
-def export(app: App, vigencia: int, out: Path, ronda: Ronda = Ronda.FORMULACION) -> Consolidated:
-    """The consolidated plan (formulación); `seguimiento.export_evaluation` writes a quarter's evaluation."""
+def publication_bytes(app: App, vigencia: int, found: Consolidated, now: dt.datetime) -> bytes:
+    """The «Publicación» table as a PDF (the same rows as the workbook's sheet)."""
+    config = app.config
+    table = publication_table(
+        municipality=config.municipality.name,
+        plan_name=config.development_plan.name,
+        vigencia=vigencia,
+        plans=found.plans,
+        generated_at=now,
+    )
+    return publication_pdf(table)
+
+
+def export(
+    app: App, vigencia: int, out: Path, ronda: Ronda = Ronda.FORMULACION, *, pdf: Path | None = None
+) -> Consolidated:
+    """The consolidated plan (formulación), and with `pdf` its public table as a PDF; a quarter's evaluation is
+    `seguimiento.export_evaluation`'s."""
     if ronda is not Ronda.FORMULACION:
         raise MailbotError(f"{ronda.value} is exported by seguimiento.export_evaluation")
     found = accepted_plans(app, vigencia, ronda)
-    out.write_bytes(consolidated_bytes(app, vigencia, ronda, found, app.clock.now()))
+    now = app.clock.now()
+    out.write_bytes(consolidated_bytes(app, vigencia, ronda, found, now))
+    if pdf is not None:
+        pdf.write_bytes(publication_bytes(app, vigencia, found, now))
     return found

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.app import App
@@ -213,10 +214,14 @@ def test_export_rows_and_sums_equal_the_accepted_plans(
     cycle: tuple[App, Path, dict[str, list[dict[str, object]]]], tmp_path: Path
 ) -> None:
     app, path, sent = cycle
-    out = tmp_path / "consolidado.xlsx"
-    run = CliRunner().invoke(cli, ["--config", str(path), "export", "--vigencia", str(VIGENCIA), "--out", str(out)])
+    out, pdf = tmp_path / "consolidado.xlsx", tmp_path / "publicacion.pdf"
+    args = ["--config", str(path), "export", "--vigencia", str(VIGENCIA), "--out", str(out), "--pdf", str(pdf)]
+    run = CliRunner().invoke(cli, args)
     assert run.exit_code == 0, run.output
     assert "2 accepted plan(s), 2 dependencia(s) missing" in run.stdout
+    published = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    codes = [str(m["meta_code"]) for code in ("HAC", "EDU") for m in sent[code]]
+    assert [c for c in codes if c not in published] == []
     workbook = load_workbook(io.BytesIO(out.read_bytes()))
     sheet = workbook.worksheets[0]
     header_row = next(r for r in sheet.iter_rows() if any(c.value == "Código meta producto" for c in r))

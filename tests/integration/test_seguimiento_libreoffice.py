@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from mailbot.adapters.workbook.writer.comparison import comparison_letters
 from mailbot.config import MailbotConfig, load_config
 from mailbot.domain import control
+from mailbot.domain.evaluation import evaluate_meta
 from mailbot.domain.seguimiento import reports_of
 from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
@@ -45,7 +47,7 @@ def test_filled_seguimiento_survives_a_libreoffice_round_trip(config: MailbotCon
     saved = roundtrip_xlsx(filled, tmp_path)
 
     before, after = read(filled), read(saved)
-    assert after.seguimiento_labels == tuple(c.label for c in SEGUIMIENTO_COLUMNS)
+    assert after.seguimiento_labels[: len(SEGUIMIENTO_COLUMNS)] == tuple(c.label for c in SEGUIMIENTO_COLUMNS)
     assert reports_of(after, [1, 2, 3]) == reports_of(before, [1, 2, 3])
     assert reports_of(after, [3]) == {code: {3: report} for code, report in answer.items()}
     assert [r.cell("meta_code").value for r in after.seguimiento] == [m.meta_code for m in case.baseline.metas]
@@ -60,6 +62,22 @@ def test_filled_seguimiento_survives_a_libreoffice_round_trip(config: MailbotCon
     assert ws[f"{SEGUIMIENTO_LETTERS['exec_t2']}{FIRST_DATA_ROW}"].protection.locked is True
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert {"decimal", "whole", "textLength"} <= kinds
+
+    # the comparison block, computed by Calc: the evaluation's cumulative compliance and Comprometido's share
+    computed = load_workbook(io.BytesIO(saved), data_only=True)[SHEET_SEGUIMIENTO]
+    letters = comparison_letters(3)
+    for row, meta in enumerate(case.baseline.metas, start=FIRST_DATA_ROW):
+        reports = {q: case.baseline.reports[meta.meta_code][q] for q in (1, 2)} | {3: answer[meta.meta_code]}
+        expected = evaluate_meta(meta, reports, 3)
+        shown = computed[f"{letters['compliance']}{row}"].value
+        if expected.cumulative_compliance is None:
+            assert shown == "No programada"
+        else:
+            assert shown == pytest.approx(float(expected.cumulative_compliance))
+        assert computed[f"{letters['budget']}{row}"].value == meta.budget_to(3)
+        share = computed[f"{letters['committed']}{row}"].value
+        if meta.budget_to(3):
+            assert share == pytest.approx(answer[meta.meta_code].committed / meta.budget_to(3))
 
 
 def test_the_unfilled_workbook_opens_in_libreoffice_unchanged(config: MailbotConfig, tmp_path: Path) -> None:

@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
+from pypdf import PdfReader
 
 from mailbot.cli import cli
 from mailbot.config import load_config
-from mailbot.domain.workbook_format import METAS_LETTERS, SHEET_CORRECTIONS, SHEET_METAS
+from mailbot.domain.workbook_format import METAS_COLUMNS, METAS_LETTERS, SHEET_CORRECTIONS, SHEET_METAS
 from mailbot.services.validation import annotate, validate_bytes
 from tests.support.configs import write_config
-from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
+from tests.support.libreoffice import convert, needs_libreoffice, roundtrip_xlsx
 from tests.support.plans import make_plan
 from tests.support.workbooks import edit_workbook
 
@@ -60,3 +61,23 @@ def test_annotated_copy_opens_in_libreoffice_with_comments_and_list(tmp_path: Pa
     # the annotated copy gave the total its formula back, and Calc computes it: only the unit is left to fix
     again = validate_bytes(config, saved, dependencia="HAC", vigencia=2027)
     assert [f.code for f in again.findings] == ["M02"]
+
+
+def _words_broken(pdf: bytes, labels: list[str]) -> list[str]:
+    """The label words that Calc's rendering does not show whole (a header broken inside a word)."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    words = {word for label in labels for word in label.split() if len(word) > 3}
+    return sorted(word for word in words if word not in text)
+
+
+def test_template_renders_its_headers_whole_in_libreoffice(tmp_path: Path) -> None:
+    """Printed by Calc (no Calibri on a server), every header word of `Metas` is on one line, print setup kept."""
+    config = load_config(write_config(tmp_path), environ={})
+    data = make_plan(config, "HAC", 3)
+    pdf = convert(data, ".xlsx", "pdf", tmp_path)
+    assert _words_broken(pdf, [c.label for c in METAS_COLUMNS]) == []
+    (tmp_path / "again").mkdir()
+    saved = load_workbook(io.BytesIO(roundtrip_xlsx(data, tmp_path / "again")))
+    # headless Calc writes no view (frozen panes are lost by any headless conversion), but keeps the print setup
+    assert saved[SHEET_METAS].page_setup.fitToWidth == 1
+    assert saved[SHEET_METAS].print_title_rows == "$5:$5"

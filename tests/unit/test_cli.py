@@ -116,3 +116,12 @@ def test_config_check_passes_with_a_correct_override(tmp_path: Path) -> None:
     code, out, err = run("--config", str(path), "config", "check")
     assert code == 0, err
     assert out.rstrip().endswith("configuration OK")
+
+
+def test_export_pdf_is_for_the_consolidated_plan_only(tmp_path: Path) -> None:
+    """A quarter's evaluation has no public table: `--pdf` with a seguimiento ronda is unusable input."""
+    out, pdf = tmp_path / "t1.xlsx", tmp_path / "t1.pdf"
+    code, _, err = run("export", "--ronda", "seguimiento-T1", "--out", str(out), "--pdf", str(pdf))
+    assert code == EXIT_UNUSABLE
+    assert "--pdf is for the consolidated plan" in err
+    assert not pdf.exists()

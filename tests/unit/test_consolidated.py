@@ -27,6 +27,14 @@ from mailbot.adapters.workbook.consolidated import (
     TABLE_HEADER_ROW,
     AcceptedPlan,
     consolidated_workbook,
+    publication_table,
+)
+from mailbot.adapters.workbook.publication import (
+    PUBLIC_COLUMNS,
+    PUBLICATION_HEADER_ROW,
+    SHEET_PUBLICATION,
+    PublicationTable,
+    publication_pdf,
 )
 from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
 from mailbot.config import MailbotConfig, load_config
@@ -42,7 +50,7 @@ from mailbot.domain.workbook_format import (
     money_key,
 )
 from tests.support.configs import write_config
-from tests.support.libreoffice import needs_libreoffice, roundtrip_xlsx
+from tests.support.libreoffice import convert, needs_libreoffice, roundtrip_xlsx
 from tests.support.plans import Meta, make_plan, valid_metas
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -156,7 +164,7 @@ def all_cells(wb: Any) -> Iterator[Any]:
 
 
 def test_sheets_in_order(book: Any) -> None:
-    assert book.sheetnames == [SHEET_PLAN, SHEET_SUMMARY, SHEET_PROJECTS, SHEET_MISSING]
+    assert book.sheetnames == [SHEET_PLAN, SHEET_PUBLICATION, SHEET_SUMMARY, SHEET_PROJECTS, SHEET_MISSING]
 
 
 def test_title_block_names_municipality_plan_vigencia_and_date(book: Any, config: MailbotConfig) -> None:
@@ -321,6 +329,90 @@ def test_everyone_accepted_says_so(config: MailbotConfig, sent: list[Sent]) -> N
     assert "Ninguna" in str(wb[SHEET_MISSING].cell(TABLE_HEADER_ROW + 1, 1).value)
 
 
+# ------------------------------------------------------------------------------------------------ Publicación
+
+
+def _private(sent: list[Sent]) -> set[str]:
+    """What must never reach the public: addresses, names, radicados, versions, notes."""
+    private = {"Radicado", "Versión", "Correo responsable directo", "Observaciones", "Responsable directo"}
+    for item in sent:
+        private.add(item.plan.radicado)
+        for meta in item.metas:
+            private |= {str(meta[k]) for k in ("resp_email", "resp_name", "observations", "resp_indirect") if meta[k]}
+    return private
+
+
+def _public(sent: list[Sent]) -> PublicationTable:
+    return publication_table(
+        municipality="Villa Esperanza",
+        plan_name="Plan de desarrollo",
+        vigencia=2027,
+        plans=[s.plan for s in sent],
+        generated_at=GENERATED,
+    )
+
+
+def test_publication_holds_every_meta_and_nothing_private(book: Any, sent: list[Sent]) -> None:
+    """Ley 1474 art. 74: metas, budget by source, project and cargo; no address, radicado, version or note."""
+    ws = book[SHEET_PUBLICATION]
+    assert [c.value for c in ws[PUBLICATION_HEADER_ROW]] == [c.label for c in PUBLIC_COLUMNS]
+    rows = table(ws, PUBLICATION_HEADER_ROW)
+    assert len(rows) == sum(len(s.metas) for s in sent) == 15
+    assert [r["Código producto"] for r in rows] == [str(m["meta_code"]) for s in sent for m in s.metas]
+    first = sent[0].metas[0]
+    assert rows[0]["Responsable (cargo)"] == first["resp_title"]
+    assert rows[0]["POAI"] == sum(int(first[money_key(Source.POAI, q)] or 0) for q in QUARTERS)
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [t for t in texts if "@" in t and "HYPERLINK" not in t]  # no e-mail address anywhere
+    leaked = [t for t in texts if t in _private(sent) or any(p in t for p in ("PLAN-2027-",))]
+    assert leaked == []
+    assert '=HYPERLINK("http://x","clic")' in texts  # the hostile meta text, shown as text
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+def test_publication_prints_one_page_wide_with_the_header_on_every_page(book: Any) -> None:
+    ws = book[SHEET_PUBLICATION]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 8  # A3
+    assert ws.print_title_rows == f"${PUBLICATION_HEADER_ROW}:${PUBLICATION_HEADER_ROW}"
+
+
+def test_publication_pdf_holds_every_accepted_meta(sent: list[Sent]) -> None:
+    """The PDF shows the same rows as the sheet: every meta code, the money as pesos, no private value."""
+    from pypdf import PdfReader
+
+    data = publication_pdf(_public(sent))
+    assert data.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(data)).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    for item in sent:
+        for meta in item.metas:
+            assert str(meta["meta_code"]) in text
+    assert "Página 1 de" in text
+    first = _public(sent).rows[0]
+    total = first[[c.label for c in PUBLIC_COLUMNS].index("Total")]
+    assert isinstance(total, int)
+    assert f"$ {total:,}".replace(",", ".") in text  # pesos as Colombia writes them
+    assert not [p for p in _private(sent) if p in text]
+    assert "@" not in text
+
+
+def test_publication_pdf_repeats_the_header_and_numbers_the_pages(sent: list[Sent]) -> None:
+    """A long plan breaks over pages: each one has the column labels and "Página k de N"."""
+    from pypdf import PdfReader
+
+    one = _public(sent)
+    many = PublicationTable(one.municipality, one.plan_name, one.vigencia, one.generated_at, one.rows * 12)
+    pages = PdfReader(io.BytesIO(publication_pdf(many))).pages
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        text = page.extract_text()
+        assert "Meta de" in text, number
+        assert f"Página {number} de {len(pages)}" in text
+
+
 # ------------------------------------------------------------------------------------------------ LibreOffice
 
 
@@ -331,11 +423,34 @@ def test_sums_and_texts_survive_libreoffice(config: MailbotConfig, sent: list[Se
     """Saved again by LibreOffice Calc, the figures are the same and the hostile texts are still text."""
     saved = openpyxl.load_workbook(io.BytesIO(roundtrip_xlsx(export(config, sent), tmp_path)))
     original = openpyxl.load_workbook(io.BytesIO(export(config, sent)))
-    for name in (SHEET_PLAN, SHEET_SUMMARY, SHEET_PROJECTS):
-        header = PLAN_HEADER_ROW if name == SHEET_PLAN else TABLE_HEADER_ROW
+    for name in (SHEET_PLAN, SHEET_PUBLICATION, SHEET_SUMMARY, SHEET_PROJECTS):
+        header = {SHEET_PLAN: PLAN_HEADER_ROW, SHEET_PUBLICATION: PUBLICATION_HEADER_ROW}.get(name, TABLE_HEADER_ROW)
         assert table(saved[name], header) == table(original[name], header), name
     *_, total = table(saved[SHEET_SUMMARY], TABLE_HEADER_ROW)
     assert total["Total programado"] == sum(planned(s.metas, src) for s in sent for src in Source)
     cells = [c for c in all_cells(saved) if c.value in set(HOSTILE.values())]
-    assert len(cells) == len(HOSTILE)
+    assert len(cells) == len(HOSTILE) + 1  # the meta's text is in «Publicación» too
     assert all(c.data_type == "s" for c in cells)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@needs_libreoffice
+def test_publication_prints_its_headers_whole_in_libreoffice(
+    config: MailbotConfig, sent: list[Sent], tmp_path: Path
+) -> None:
+    """Calc prints «Publicación» on A3 one page wide, every label word on one line (no "Programació/n")."""
+    from pypdf import PdfReader
+
+    book = openpyxl.load_workbook(io.BytesIO(export(config, sent)))
+    for name in book.sheetnames:
+        if name != SHEET_PUBLICATION:
+            del book[name]
+    only = io.BytesIO()
+    book.save(only)
+    pages = PdfReader(io.BytesIO(convert(only.getvalue(), ".xlsx", "pdf", tmp_path))).pages
+    assert len(pages) == 1  # 15 metas, one page wide and tall
+    text = pages[0].extract_text()
+    words = {word for column in PUBLIC_COLUMNS for word in column.label.split() if len(word) > 3}
+    assert sorted(word for word in words if word not in text) == []
+    assert all(str(m["meta_code"]) in text for s in sent for m in s.metas)

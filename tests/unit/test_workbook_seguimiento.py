@@ -11,8 +11,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from mailbot.adapters.workbook.writer import spec_from_config, template_bytes
+from mailbot.adapters.workbook.writer.comparison import comparison_columns, comparison_letters
 from mailbot.config import MailbotConfig, load_config
 from mailbot.domain.control import verify
 from mailbot.domain.fechas import fecha_larga
@@ -126,22 +128,25 @@ def test_sheets_are_in_contract_order_with_their_visibility(t1: SeguimientoCase)
 
 def test_seguimiento_labels_are_the_contract_and_bands_are_not_merged(t1: SeguimientoCase) -> None:
     ws = _open(t1.data)[SHEET_SEGUIMIENTO]
-    assert [c.value for c in ws[HEADER_ROW]] == [c.label for c in SEGUIMIENTO_COLUMNS]
-    assert ws.freeze_panes == f"L{FIRST_DATA_ROW}" == f"{SEGUIMIENTO_LETTERS['exec_t1']}{FIRST_DATA_ROW}"
+    contract = len(SEGUIMIENTO_COLUMNS)
+    assert [c.value for c in ws[HEADER_ROW]][:contract] == [c.label for c in SEGUIMIENTO_COLUMNS]
+    assert [c.value for c in ws[HEADER_ROW]][contract:] == [c.label for c in comparison_columns(1)]
     bands = {c.column_letter: c.value for c in ws[4] if c.value is not None and c.column > len(SEGUIMIENTO_FIXED)}
     assert bands == {
         "L": "Trimestre 1 (ene–mar)",
         "R": "Trimestre 2 (abr–jun)",
         "X": "Trimestre 3 (jul–sep)",
         "AD": "Trimestre 4 (oct–dic)",
+        "AJ": "Comparación con lo programado a T1",
     }
     assert not ws.merged_cells.ranges
-    assert ws.column_dimensions["C"].width == 40  # `Meta de producto`, from the column's width
+    assert ws.column_dimensions["C"].width == 36  # `Meta de producto`, from the column's width
     assert ws["A1"].value == "Plan de acción 2027 – Seguimiento del trimestre 1"
     assert "HAC – Secretaría de Hacienda" in ws["A2"].value
     assert fecha_larga(deadline_of(1)) in ws["A3"].value
     parsed = read(t1.data)
-    assert parsed.seguimiento_labels == tuple(c.label for c in SEGUIMIENTO_COLUMNS)
+    assert parsed.seguimiento_labels[:contract] == tuple(c.label for c in SEGUIMIENTO_COLUMNS)
+    assert all(len(row.cells) == contract for row in parsed.seguimiento)  # the comparison block is not read
     assert not parsed.notes
 
 
@@ -308,6 +313,54 @@ def test_the_correct_answer_passes_the_seguimiento_rules(config: MailbotConfig, 
     assert validate(read(filled), context) == []
     unfilled = {f.code for f in validate(read(t3.data), context)}
     assert unfilled == {"S01", "S04"}
+
+
+def test_comparison_shows_the_accepted_plan_programmed_to_the_cut_off(t3: SeguimientoCase) -> None:
+    """Beside what is reported: programming and budget from T1 to T3, summed from the accepted plan's own cells."""
+    ws = _open(t3.data)[SHEET_SEGUIMIENTO]
+    letters = comparison_letters(3)
+    assert letters["planned"] == "AJ"  # right after the contract's last column (AI), which the reader ignores
+    plan = read(t3.plan)
+    rows = [row for row in plan.metas if row.cell("meta_code").value]
+    assert len(rows) == len(t3.baseline.metas) == 5
+    for row_number, plan_row in enumerate(rows, start=FIRST_DATA_ROW):
+        assert ws[f"{SEGUIMIENTO_LETTERS['meta_code']}{row_number}"].value == plan_row.cell("meta_code").value
+        physical = [Decimal(str(plan_row.cell(f"phys_t{q}").value)) for q in QUARTERS]
+        kind = plan_row.cell("meta_type").value
+        planned = physical[2] if kind == "Mantenimiento" else sum(physical[:3], Decimal(0))
+        assert Decimal(str(ws[f"{letters['planned']}{row_number}"].value)) == planned
+        money = sum(
+            int(plan_row.cell(f"{s}_t{q}").value or 0)
+            for s in ("poai", "funcionamiento", "cofinanciacion")
+            for q in (1, 2, 3)
+        )
+        assert ws[f"{letters['budget']}{row_number}"].value == money
+        assert ws[f"{letters['planned']}{row_number}"].protection.locked
+    assert {k for k in letters if str(ws[f"{letters[k]}{FIRST_DATA_ROW}"].value).startswith("=")} == {
+        "executed",
+        "compliance",
+        "committed",
+    }
+    executed = ws[f"{letters['executed']}{FIRST_DATA_ROW}"].value
+    assert all(f"{SEGUIMIENTO_LETTERS[f'exec_t{q}']}{FIRST_DATA_ROW}" in executed for q in (1, 2, 3))
+    assert "AD" not in executed  # T4 is not to date at the T3 cut-off
+    warned = {str(r.sqref) for r in ws.conditional_formatting}
+    assert f"{SEGUIMIENTO_LETTERS['committed_t3']}{FIRST_DATA_ROW}:{SEGUIMIENTO_LETTERS['committed_t3']}10" in warned
+
+
+def test_seguimiento_keeps_the_meta_in_view_and_folds_the_quarters_to_come(t1: SeguimientoCase) -> None:
+    """N°, code and meta frozen; T2–T4 folded so the comparison stands beside T1; printed one page wide."""
+    ws = _open(t1.data)[SHEET_SEGUIMIENTO]
+    assert ws.freeze_panes == f"D{FIRST_DATA_ROW}"
+    later = range(column_index_from_string("R"), column_index_from_string("AI") + 1)
+    assert all(ws.column_dimensions[get_column_letter(c)].hidden for c in later)
+    assert {ws.column_dimensions[get_column_letter(c)].outline_level for c in later} == {1}
+    assert not ws.column_dimensions["L"].hidden
+    assert not ws.column_dimensions["AJ"].hidden
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$4:$5"
 
 
 # ------------------------------------------------------------------------------------------------ Metas, Encabezado

@@ -40,11 +40,13 @@ from mailbot.domain.workbook_format import (
     INCREMENTO,
     MANTENIMIENTO,
     META_TYPES,
+    METAS_BY_KEY,
     METAS_COLUMNS,
     METAS_LETTERS,
     QUARTERS,
     SHEET_CONTROL,
     SHEET_HEADER,
+    SHEET_INSTRUCTIONS,
     SHEET_LISTS,
     SHEET_METAS,
     SHEET_SUMMARY,
@@ -130,7 +132,29 @@ def test_metas_header_row_has_the_contract_labels_in_order(config: MailbotConfig
     ws = _open(template_bytes(_spec(config)))[SHEET_METAS]
     labels = [c.value for c in ws[HEADER_ROW]]
     assert labels == [c.label for c in METAS_COLUMNS]
-    assert ws.freeze_panes == f"A{FIRST_DATA_ROW}"
+
+
+def test_metas_keeps_the_meta_in_view_and_prints_one_page_wide(config: MailbotConfig) -> None:
+    """N°, línea, programa, código and the meta's text stay frozen; every printed page repeats the labels."""
+    wb = _open(template_bytes(_spec(config)))
+    ws = wb[SHEET_METAS]
+    assert ws.freeze_panes == f"G{FIRST_DATA_ROW}" == f"{METAS_LETTERS['indicator']}{FIRST_DATA_ROW}"
+    assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+    for sheet in (SHEET_INSTRUCTIONS, SHEET_HEADER, SHEET_METAS, SHEET_SUMMARY):
+        setup = wb[sheet].page_setup
+        assert wb[sheet].sheet_properties.pageSetUpPr.fitToPage, sheet
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet
+    assert ws.page_setup.orientation == "landscape"
+
+
+def test_header_columns_fit_the_longest_word_of_their_label(config: MailbotConfig) -> None:
+    """A label wraps between words, never inside one ("Programació/n"): the column fits its longest word."""
+    ws = _open(template_bytes(_spec(config)))[SHEET_METAS]
+    for column in METAS_COLUMNS:
+        width = ws.column_dimensions[METAS_LETTERS[column.key]].width
+        assert width >= column.width
+        assert width >= max(len(word) for word in column.label.split()) / 0.8, column.label
+    assert ws.column_dimensions[METAS_LETTERS["phys_t1"]].width > METAS_BY_KEY["phys_t1"].width
 
 
 def test_only_input_cells_are_unlocked_and_sheets_are_protected(config: MailbotConfig) -> None:

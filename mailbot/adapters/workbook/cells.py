@@ -51,12 +51,36 @@ def fit_height(ws: Worksheet, row: int, lines: int) -> None:
         ws.row_dimensions[row].height = 15 * min(lines, MAX_LINES)
 
 
-def fit_width(ws: Worksheet, *, landscape: bool = False) -> None:
-    """Printed on pages one sheet wide: secretarios print the instructions and the summary to sign them."""
+def fit_width(
+    ws: Worksheet, *, landscape: bool = False, repeat_rows: str | None = None, paper: int | None = None
+) -> None:
+    """Printed on pages one sheet wide: secretarios print the instructions and the summary to sign them.
+
+    `repeat_rows` ("5:5", "4:5") prints a table's header rows on every page; `paper` is openpyxl's paper size
+    code (`PAPER_LEGAL`, `PAPER_A3`) for the wide tables, else the printer's default (carta in Colombia).
+    """
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if repeat_rows:
+        ws.print_title_rows = repeat_rows
+    if paper is not None:
+        ws.page_setup.paperSize = paper
+
+
+PAPER_LEGAL: Final = 5  # oficio, 8.5 × 14 in (ECMA-376 paper size codes)
+PAPER_A3: Final = 8
+
+#: Characters of a bold header word per unit of column width, measured on LibreOffice's fallback for Calibri
+#: (no Carlito on a server): a label's longest word must fit its column whole, or it is broken mid-word.
+_HEADER_CHARS_PER_UNIT: Final = 0.8
+
+
+def column_width(label: str, width: float) -> float:
+    """`width`, widened when needed so that the label's longest word fits on one line of a wrapped header."""
+    longest = max((len(word) for word in label.split()), default=0)
+    return max(width, math.ceil(longest / _HEADER_CHARS_PER_UNIT) + 1)
 
 
 def sheet_ref(name: str) -> str:

@@ -20,7 +20,13 @@ import openpyxl
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from mailbot.adapters.workbook.cells import Worksheet, fit_height, fit_width, plain_number, wrapped_lines
+from mailbot.adapters.workbook.cells import PAPER_A3, Worksheet, fit_height, fit_width, plain_number, wrapped_lines
+from mailbot.adapters.workbook.publication import (
+    SHEET_PUBLICATION,
+    PublicationTable,
+    public_row,
+    write_publication,
+)
 from mailbot.adapters.workbook.report import (
     QUARTER_LABELS,
     TABLE_HEADER_ROW,
@@ -115,7 +121,8 @@ def consolidated_workbook(
     missing: Sequence[tuple[str, str]],
     generated_at: dt.datetime,
 ) -> bytes:
-    """The .xlsx to publish: `Plan de acción`, `Resumen`, `Por proyecto` and `Pendientes`.
+    """The .xlsx to publish: `Plan de acción` (planeación's full copy), `Publicación` (the public record only),
+    `Resumen`, `Por proyecto` and `Pendientes`.
 
     `plans` in the order they should appear (one per dependencia: its last accepted version); `missing`: (code,
     name) of the dependencias without an accepted plan; `generated_at` in the municipality's time zone.
@@ -129,11 +136,29 @@ def consolidated_workbook(
         municipality, plan_name, vigencia, ronda_label, generated_at, len(plans), len(plans) + len(missing)
     )
     _write_plan(plan_ws, figures, heading)
+    table = _publication(municipality, plan_name, vigencia, generated_at, figures)
+    write_publication(wb.create_sheet(SHEET_PUBLICATION), table)
     _write_summary(wb.create_sheet(SHEET_SUMMARY), figures, municipality, vigencia, generated_at)
     _write_projects(wb.create_sheet(SHEET_PROJECTS), _projects(figures), municipality, vigencia)
     heading_missing = f"Dependencias sin plan de acción {vigencia} aceptado"
     write_missing(wb.create_sheet(SHEET_MISSING), heading_missing, missing, note=_MISSING_NOTE, none=_NONE_MISSING)
     return save(wb, f"Plan de acción consolidado {vigencia} – {municipality}")
+
+
+def publication_table(
+    *, municipality: str, plan_name: str, vigencia: int, plans: Sequence[AcceptedPlan], generated_at: dt.datetime
+) -> PublicationTable:
+    """The «Publicación» table alone (for `publication.publication_pdf`): the same rows as the workbook's sheet."""
+    _require_unique(plans)
+    figures = [_figures(plan, vigencia) for plan in plans]
+    return _publication(municipality, plan_name, vigencia, generated_at, figures)
+
+
+def _publication(
+    municipality: str, plan_name: str, vigencia: int, generated_at: dt.datetime, figures: Sequence[_Figures]
+) -> PublicationTable:
+    rows = tuple(public_row(item.plan.dependencia_name, meta) for item in figures for meta in item.metas)
+    return PublicationTable(municipality, plan_name, vigencia, generated_at.replace(tzinfo=None), rows)
 
 
 def _require_unique(plans: Sequence[AcceptedPlan]) -> None:
@@ -236,8 +261,8 @@ def _write_plan(ws: Worksheet, figures: Sequence[_Figures], heading: Heading) ->
     last = get_column_letter(len(headers))
     ws.auto_filter.ref = f"A{PLAN_HEADER_ROW}:{last}{max(row, PLAN_HEADER_ROW + 1)}"
     ws.freeze_panes = ws.cell(PLAN_HEADER_ROW + 1, FROZEN_COLUMNS + 1)
-    ws.print_title_rows = f"{PLAN_HEADER_ROW}:{PLAN_HEADER_ROW}"  # every printed page names its columns
-    ws.page_setup.orientation = "landscape"
+    # every printed page names its columns; one page wide (small print: «Publicación» is the sheet to print)
+    fit_width(ws, landscape=True, repeat_rows=f"{PLAN_HEADER_ROW}:{PLAN_HEADER_ROW}", paper=PAPER_A3)
 
 
 def _write_heading(ws: Worksheet, heading: Heading) -> None:

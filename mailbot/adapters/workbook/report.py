@@ -17,7 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from mailbot.adapters.workbook.cells import Worksheet, fit_width, put
+from mailbot.adapters.workbook.cells import Worksheet, column_width, fit_width, put
 from mailbot.adapters.workbook.style import (
     BOLD,
     DATETIME_FORMAT,
@@ -100,7 +100,7 @@ def header(ws: Worksheet, row: int, columns: Sequence[tuple[str, int]], *, tall:
         cell = put_text(ws.cell(row, col), label)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
         if width:
-            ws.column_dimensions[get_column_letter(col)].width = width
+            ws.column_dimensions[get_column_letter(col)].width = column_width(label, width)
     if tall:  # room for the wrapped labels of the wide tables
         ws.row_dimensions[row].height = 45
 

@@ -20,6 +20,7 @@ INPUT_FILL: Final = PatternFill("solid", fgColor="FFF2CC")  # light yellow: "fil
 LOCKED_FILL: Final = PatternFill("solid", fgColor="E7E6E6")  # grey: "do not touch"
 HEADER_FILL: Final = PatternFill("solid", fgColor="1F4E78")
 TOTAL_FILL: Final = PatternFill("solid", fgColor="DDEBF7")
+WARN_FILL: Final = PatternFill("solid", fgColor="FFEB9C")  # amber: "look at this before sending"
 UNLOCKED: Final = Protection(locked=False)
 LOCKED: Final = Protection(locked=True)
 

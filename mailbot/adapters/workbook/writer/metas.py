@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from mailbot.adapters.workbook.cells import Formula, Worksheet, fit_height, plain_number, put, wrapped_lines
+from mailbot.adapters.workbook.cells import (
+    PAPER_LEGAL,
+    Formula,
+    Worksheet,
+    fit_height,
+    fit_width,
+    plain_number,
+    put,
+    wrapped_lines,
+)
 from mailbot.adapters.workbook.style import BOLD, NOTE_FONT, TOP, WRAP_TOP
 from mailbot.adapters.workbook.writer.sheet import input_cell, label_row, locked_cell, number_format_of, protect, title
 from mailbot.adapters.workbook.writer.spec import TemplateSpec
@@ -18,6 +27,8 @@ from mailbot.domain.parsed import ParsedWorkbook, Row
 from mailbot.domain.workbook_format import (
     CONTENT_KEYS,
     FIRST_DATA_ROW,
+    FROZEN_METAS_KEY,
+    HEADER_ROW,
     METAS_BY_KEY,
     METAS_COLUMNS,
     METAS_LETTERS,
@@ -41,9 +52,14 @@ def write_metas(ws: Worksheet, spec: TemplateSpec) -> None:
         i = row - FIRST_DATA_ROW
         _write_meta_row(ws, row, prefills[i] if i < len(prefills) else {})
     add_checks(ws, metas_validations(spec), METAS_LETTERS, spec.last_row)
-    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-    ws.page_setup.orientation = "landscape"
+    _screen_and_print(ws)
     protect(ws, allow_rows=True)
+
+
+def _screen_and_print(ws: Worksheet) -> None:
+    """N°, code and the meta's text stay in view at any column; printed on legal landscape, one page wide."""
+    ws.freeze_panes = f"{METAS_LETTERS[FROZEN_METAS_KEY]}{FIRST_DATA_ROW}"
+    fit_width(ws, landscape=True, repeat_rows=f"{HEADER_ROW}:{HEADER_ROW}", paper=PAPER_LEGAL)
 
 
 def _metas_heading(ws: Worksheet, spec: TemplateSpec, note: str) -> None:
@@ -112,8 +128,7 @@ def write_accepted_metas(ws: Worksheet, spec: TemplateSpec, accepted: ParsedWork
             cell.alignment = WRAP_TOP if column.kind in {Kind.TEXT, Kind.LIST} else TOP
             locked_cell(cell)
         fit_height(ws, row, max(wrapped_lines(values.text(meta.cell(k).value), METAS_BY_KEY[k].width) for k in _TALL))
-    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-    ws.page_setup.orientation = "landscape"
+    _screen_and_print(ws)
     protect(ws)
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from enum import Enum
 from typing import Final
 
-from mailbot.adapters.workbook.cells import Worksheet, fit_height, plain_number, put, wrapped_lines
+from mailbot.adapters.workbook.cells import (
+    PAPER_LEGAL,
+    Worksheet,
+    fit_height,
+    fit_width,
+    plain_number,
+    put,
+    wrapped_lines,
+)
 from mailbot.adapters.workbook.style import BOLD, BORDER, INPUT_FILL, LOCKED_FILL, NOTE_FONT, TOP, WRAP_TOP
+from mailbot.adapters.workbook.writer.comparison import write_comparison
 from mailbot.adapters.workbook.writer.sheet import input_cell, label_row, locked_cell, number_format_of, protect, title
 from mailbot.adapters.workbook.writer.spec import TemplateSpec
 from mailbot.adapters.workbook.writer.validations import add_checks, seguimiento_validations
@@ -14,6 +23,8 @@ from mailbot.domain.fechas import fecha_larga
 from mailbot.domain.seguimiento import Baseline, PlannedMeta, QuarterReport
 from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
+    FROZEN_SEGUIMIENTO_KEY,
+    HEADER_ROW,
     METAS_BY_KEY,
     QUARTER_SHORT,
     QUARTERS,
@@ -55,9 +66,21 @@ def write_seguimiento(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> 
     if baseline.metas:
         last = FIRST_DATA_ROW + len(baseline.metas) - 1
         add_checks(ws, seguimiento_validations(baseline.open_quarters), SEGUIMIENTO_LETTERS, last)
-    ws.freeze_panes = f"{SEGUIMIENTO_LETTERS[seguimiento_key('exec', 1)]}{FIRST_DATA_ROW}"
-    ws.page_setup.orientation = "landscape"
+    write_comparison(ws, baseline, spec.lag_below_percent)
+    _fold_later_quarters(ws, baseline)
+    ws.freeze_panes = f"{SEGUIMIENTO_LETTERS[FROZEN_SEGUIMIENTO_KEY]}{FIRST_DATA_ROW}"
+    fit_width(ws, landscape=True, repeat_rows=f"{HEADER_ROW - 1}:{HEADER_ROW}", paper=PAPER_LEGAL)
     protect(ws)
+
+
+def _fold_later_quarters(ws: Worksheet, baseline: Baseline) -> None:
+    """The quarters still to come are empty and locked: folded (an outline group, one click to open), so the
+    comparison block stands right after the quarter being reported."""
+    for q in QUARTERS:
+        if block_of(baseline, q) is Block.LATER:
+            for name in REPORT_NAMES:  # one by one: a grouped range would take its first column's width
+                dimension = ws.column_dimensions[SEGUIMIENTO_LETTERS[seguimiento_key(name, q)]]
+                dimension.hidden, dimension.outline_level = True, 1
 
 
 def _seguimiento_heading(ws: Worksheet, spec: TemplateSpec, baseline: Baseline) -> None:

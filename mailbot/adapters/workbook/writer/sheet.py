@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-from mailbot.adapters.workbook.cells import Cell, Worksheet, put, sheet_ref
+from mailbot.adapters.workbook.cells import Cell, Worksheet, column_width, put, sheet_ref
 from mailbot.adapters.workbook.style import (
     BORDER,
     HEADER_ALIGN,
@@ -85,7 +85,7 @@ def label_row(ws: Worksheet, columns: Iterable[Column], letters: Mapping[str, st
     """The contract's labels on `HEADER_ROW`, with their widths (rule F02 checks them in every ronda)."""
     for index, column in enumerate(columns, start=1):
         header_cell(put(ws.cell(HEADER_ROW, index), column.label))
-        ws.column_dimensions[letters[column.key]].width = column.width
+        ws.column_dimensions[letters[column.key]].width = column_width(column.label, column.width)
     ws.row_dimensions[HEADER_ROW].height = 48
 
 

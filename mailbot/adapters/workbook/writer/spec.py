@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Final
 
 from mailbot.adapters.workbook.writer.texts import InstructionText, instruction_text
 from mailbot.config import MailbotConfig
 from mailbot.domain.context import AvailableBudget, Catalogue, CatalogueEntry
 from mailbot.domain.control import ControlBlock
+from mailbot.domain.evaluation import DNP_LAG_BELOW
 from mailbot.domain.parsed import ParsedWorkbook
 from mailbot.domain.seguimiento import Baseline
 from mailbot.domain.workbook_format import FIRST_DATA_ROW, Ronda
@@ -43,6 +45,9 @@ class TemplateSpec:
     #: and the accepted formulación workbook as the reader read it (its `Metas` rows and `Encabezado`).
     baseline: Baseline | None = None
     accepted: ParsedWorkbook | None = None
+    #: Seguimiento: below this cumulative compliance a meta is Rezagada (`evaluation.lag_below_percent`); the
+    #: comparison block shows it in amber.
+    lag_below_percent: Decimal = DNP_LAG_BELOW
     #: The `Instrucciones` sheet's text (templates/workbook/instrucciones.yaml, or ops' copy of it).
     text: InstructionText = field(default_factory=instruction_text)
 
@@ -111,5 +116,6 @@ def spec_from_config(
         rows=len(entries) + EXTRA_ROWS if entries else DEFAULT_ROWS,
         baseline=baseline,
         accepted=accepted,
+        lag_below_percent=config.evaluation.lag_below_percent,
         text=instruction_text(config.smtp.templates_dir),
     )
