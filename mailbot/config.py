@@ -424,6 +424,26 @@ class Workers(Section):
     )
 
 
+class Daemon(Section):
+    """How the daemon waits after a refused login, and what `mailbot health` calls unhealthy."""
+
+    auth_retry: int = Field(
+        900,
+        ge=1,
+        le=86400,
+        description="Seconds before trying again after a server refused the credentials; doubles each time.",
+    )
+    auth_retry_max: int = Field(
+        3600, ge=1, le=86400, description="The longest wait between logins while the credentials are refused."
+    )
+    stale_after: int = Field(
+        600, ge=10, description="health: a process silent this many seconds is unhealthy (above imap.poll_interval)."
+    )
+    outbox_stale_after: int = Field(
+        3600, ge=60, description="health: a mail still unsent this many seconds after it was queued is unhealthy."
+    )
+
+
 class MailbotConfig(Section):
     municipality: Municipality
     development_plan: DevelopmentPlan
@@ -438,6 +458,7 @@ class MailbotConfig(Section):
     signing: Signing
     evaluation: Evaluation = Evaluation()
     workers: Workers = Workers()
+    daemon: Daemon = Daemon()
     contact: Contact | None = Field(
         None, description="Planeación's person for questions. Default: smtp.from_name at smtp.from_address."
     )
