@@ -7,6 +7,7 @@ every call here is a no-op, so `mailbot run` behaves the same in a terminal, und
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import sdnotify
 
@@ -14,11 +15,10 @@ import sdnotify
 class Notifier:
     """READY=1 once started, WATCHDOG=1 while the loops are alive, STOPPING=1 on the way out, STATUS= lines."""
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
-        env = dict(os.environ) if environ is None else environ
-        self.enabled = bool(env.get("NOTIFY_SOCKET"))
+    def __init__(self) -> None:
+        self.enabled = bool(os.environ.get("NOTIFY_SOCKET"))  # sdnotify reads it there too
         self._notifier = sdnotify.SystemdNotifier() if self.enabled else None
-        self.watchdog_seconds = _watchdog_seconds(env)
+        self.watchdog_seconds = _watchdog_seconds(os.environ)
 
     def ready(self, status: str) -> None:
         self._send(f"READY=1\nSTATUS={status}")
@@ -32,12 +32,18 @@ class Notifier:
     def stopping(self) -> None:
         self._send("STOPPING=1")
 
+    def close(self) -> None:
+        """Close the socket (sdnotify never does)."""
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None and notifier.socket is not None:
+            notifier.socket.close()
+
     def _send(self, state: str) -> None:
         if self._notifier is not None:
             self._notifier.notify(state)
 
 
-def _watchdog_seconds(env: dict[str, str]) -> float | None:
+def _watchdog_seconds(env: Mapping[str, str]) -> float | None:
     """The watchdog's period when systemd asked this process for one (WATCHDOG_PID, when set, names us)."""
     usec = env.get("WATCHDOG_USEC", "")
     pid = env.get("WATCHDOG_PID", "")

@@ -539,6 +539,7 @@ def run(app: App, role: Role = "all") -> None:
             _join_jobs(scheduler)
             feeder.join(timeout=5)
             reporter.stopped()
+            notifier.close()
         log.info("daemon_stopped", role=role)
 
 

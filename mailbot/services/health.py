@@ -176,14 +176,19 @@ def feed_watchdog(notifier: Notifier, reporter: Reporter, stop: threading.Event)
         return
     starving: list[str] = []
     while not stop.wait(period / 2):
-        silent = reporter.silent()
-        if not silent:
-            notifier.watchdog()
-            if starving:
-                log.info("watchdog_fed_again")
-        elif silent != starving:
-            log.error("watchdog_starved", loops=silent, hint="systemd restarts the process when its period ends")
-        starving = silent
+        starving = watchdog_tick(notifier, reporter, starving)
+
+
+def watchdog_tick(notifier: Notifier, reporter: Reporter, starving: list[str]) -> list[str]:
+    """One look: feed the watchdog when no loop is silent; log a change of the silent loops once. Returns them."""
+    silent = reporter.silent()
+    if not silent:
+        notifier.watchdog()
+        if starving:
+            log.info("watchdog_fed_again")
+    elif silent != starving:
+        log.error("watchdog_starved", loops=silent, hint="systemd restarts the process when its period ends")
+    return silent
 
 
 @dataclass

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/te
 CHANGED_ON_THE_SERVER = "Cambiada-en-el-servidor-4410"
 
 
+@pytest.mark.slow  # about 10 s: three refusals 1 s and 2 s apart, then a whole reply cycle
 def test_refused_credentials_back_off_as_configured_then_the_daemon_resumes_by_itself(
     tmp_path: Path, mail: MailServers
 ) -> None:
