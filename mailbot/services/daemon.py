@@ -290,6 +290,8 @@ class Watcher:
         if not self._standing_by:
             log.info("fetcher_standby", lock=lock.name, retry_seconds=self.app.config.workers.standby_retry)
             self._standing_by = True
+            if self.reporter is not None:
+                self.reporter.idle(None)  # standing by: health expects no pass from this one
         self.stop.wait(self.app.config.workers.standby_retry)
         return False
 

@@ -108,7 +108,7 @@ class Reporter:
         now = self.app.clock.now()
         self._update(last_pass_at=now, idle_alive=idle_alive)
 
-    def idle(self, alive: bool) -> None:
+    def idle(self, alive: bool | None) -> None:
         self._update(idle_alive=alive)
 
     def failed(self, exc: BaseException | str) -> None:
