@@ -444,6 +444,16 @@ class Daemon(Section):
     )
 
 
+class Metrics(Section):
+    """Prometheus metrics of `mailbot run` (off unless `listen` is set)."""
+
+    listen: str | None = Field(
+        None,
+        pattern=r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$",
+        description="host:port to serve /metrics on, e.g. '127.0.0.1:9464'; unset: no metrics.",
+    )
+
+
 class MailbotConfig(Section):
     municipality: Municipality
     development_plan: DevelopmentPlan
@@ -459,6 +469,7 @@ class MailbotConfig(Section):
     evaluation: Evaluation = Evaluation()
     workers: Workers = Workers()
     daemon: Daemon = Daemon()
+    metrics: Metrics = Metrics()
     contact: Contact | None = Field(
         None, description="Planeación's person for questions. Default: smtp.from_name at smtp.from_address."
     )

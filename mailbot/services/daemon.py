@@ -52,7 +52,7 @@ from mailbot.errors import (
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.ports import Mailbox
-from mailbot.services import campaign, digest, health, outbox, reminders
+from mailbot.services import campaign, digest, health, metrics, outbox, reminders
 from mailbot.services.inbox import InboxProcessor, PassReport
 
 log = get_logger("mailbot.daemon")
@@ -186,7 +186,8 @@ class Watcher:
         """One pass: connect, fetch and process everything new, flush the outbox (when working too)."""
         mailbox = self._connected()
         try:
-            report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
+            with metrics.PASS_SECONDS.time():
+                report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
             failpoint("after_queue")
             if self.work:
                 self.flush_outbox()
@@ -263,6 +264,8 @@ class Watcher:
             self.reporter.idle(False)
 
     def _report_auth(self) -> None:
+        for gate in (self.imap_auth, self.smtp_auth):
+            metrics.AUTH_REFUSED.labels(path=gate.path).set(int(gate.refused))
         if self.reporter is not None:
             self.reporter.authentication(self.imap_auth, self.smtp_auth)
 
@@ -354,6 +357,9 @@ def flush_outbox(app: App, smtp_state: ConnectionState, smtp_auth: AuthBackoff |
         return
     try:
         report = outbox.flush(app.sessions, app.senders, app.clock.now)
+        for result, ids in (("sent", report.sent), ("retry", report.retrying), ("failed", report.failed)):
+            if ids:
+                metrics.OUTBOX_RESULTS.labels(result=result).inc(len(ids))
         smtp_state.restored()
         if smtp_auth is not None and (report.sent or report.failed):
             smtp_auth.succeeded()
@@ -519,6 +525,9 @@ def run(app: App, role: Role = "all") -> None:
             held.enter_context(mailbox_lock(app))
         add_jobs(scheduler, app, watcher, role)
         reporter.started()
+        listen = app.config.metrics.listen
+        if listen:
+            held.callback(metrics.MetricsServer(listen, lambda: outbox.waiting(app.sessions)).close)
         feeder = threading.Thread(
             target=health.feed_watchdog, args=(notifier, reporter, stop), name="watchdog", daemon=True
         )

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from mailbot.app import App
 from mailbot.cli import cli
 from mailbot.config import load_config
 from mailbot.errors import AuthenticationError
-from mailbot.services import health, outbox, setup
+from mailbot.services import health, metrics, outbox, setup
 from mailbot.services.daemon import flush_outbox
 from tests.support.configs import write_config
 from tests.support.fakes import FakeSmtpServer, FixedClock
@@ -286,3 +287,27 @@ def test_the_watchdog_is_fed_only_while_every_loop_beats(
         assert server.recv(4096) == b"WATCHDOG=1"
     notifier.close()
     assert [e["event"] for e in logs] == ["watchdog_starved", "watchdog_fed_again"]
+
+
+# ------------------------------------------------------------------------------------------------ Prometheus
+
+
+def test_metrics_serve_the_outbox_depth_read_at_each_scrape_and_the_counters() -> None:
+    depth = [3]
+    server = metrics.MetricsServer("127.0.0.1:0", lambda: depth[0])
+    try:
+        metrics.OUTBOX_RESULTS.labels(result="sent").inc(0)  # the series exists from the first scrape on
+
+        def scrape() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as answer:
+                return str(answer.read().decode())
+
+        first = scrape()
+        depth[0] = 0
+        second = scrape()
+    finally:
+        server.close()
+    assert "mailbot_outbox_waiting 3.0" in first
+    assert "mailbot_outbox_waiting 0.0" in second
+    for name in ("mailbot_messages_decided", "mailbot_outbox_mails_total", "mailbot_pass_duration_seconds"):
+        assert name in first

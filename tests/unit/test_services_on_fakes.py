@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
@@ -109,8 +110,10 @@ def test_a_reply_is_archived_decided_answered_and_moved_in_one_pass(world: World
 
 def test_each_decided_message_is_one_log_line_with_sender_dependencia_outcome_and_radicado(world: World) -> None:
     world.receive(world.plan_reply("HAC"))
+    counted = REGISTRY.get_sample_value("mailbot_messages_decided_total", {"outcome": "accepted"}) or 0.0
     with capture_logs() as logs:
         assert dict(world.poll().outcomes) == {"accepted": 1}
+    assert REGISTRY.get_sample_value("mailbot_messages_decided_total", {"outcome": "accepted"}) == counted + 1
     (line,) = [e for e in logs if e["event"] == "message_decided"]
     assert line["sender"] == world.address("HAC")
     assert (line["dependencia"], line["outcome"], line["radicado"]) == ("HAC", "accepted", f"PA-{VIGENCIA}-HAC-0001")

@@ -25,6 +25,7 @@ from mailbot.domain.matching import Directory
 from mailbot.errors import StorageError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
+from mailbot.services import metrics
 from mailbot.services.inbox import answering, attend, deciding, filing, persist
 from mailbot.services.inbox import directory as directories
 from mailbot.services.inbox.common import Files, Inbox, parse, store_attachments
@@ -74,6 +75,7 @@ def work_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> t
         outcome=done.outcome,
         radicado=done.radicado,
     )
+    metrics.DECIDED.labels(outcome=done.outcome).inc()
     if done.submission_id is not None:
         filing.file_pending(inbox.app, [done.submission_id])
     return done.row_id, done.outcome
