@@ -4,8 +4,14 @@ and the commands that send exit 75 while mail waits, saying when and why."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,7 +26,7 @@ from mailbot.services.daemon import Watcher
 from tests.integration.test_daemon import PLANEACION, prepared, send_plan
 from tests.support.configs import server_config
 from tests.support.mailservers import MailServers
-from tests.support.settle import wait_until
+from tests.support.settle import log_events, wait_until
 
 pytestmark = pytest.mark.storage  # runs on SQLite and on PostgreSQL (scripts/test.sh)
 
@@ -108,3 +114,52 @@ def test_campaign_and_flush_exit_75_while_mail_waits_saying_when_and_why(tmp_pat
     (retry,) = [e for e in logs if e["event"] == "outbox_retry"]  # the batch stops at the first lost connection
     assert retry["error"]
     assert retry["next_attempt_at"]
+
+
+@pytest.mark.slow  # a real `mailbot run` started and stopped, about 10 s
+def test_mailbot_run_under_systemd_says_ready_feeds_the_watchdog_serves_metrics_and_health_follows(
+    tmp_path: Path, mail: MailServers
+) -> None:
+    """`mailbot run` with NOTIFY_SOCKET and WATCHDOG_USEC set as systemd sets them (`Type=notify`,
+    `WatchdogSec=`): READY=1, then WATCHDOG=1 while its loops beat, STOPPING=1 on SIGTERM; `mailbot health`
+    says healthy while it runs and unhealthy once it stopped; /metrics answers on the configured address."""
+    config = server_config(tmp_path, mail, {"metrics": {"listen": "127.0.0.1:0"}})
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(60)
+    log = tmp_path / "run.log"
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "1000000"}
+    command = [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json"]
+    command += ["--log-level", "debug", "run"]
+    try:
+        with log.open("wb") as err, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env) as run:
+            try:
+                assert notify.recv(4096).startswith(b"READY=1\n")
+                assert notify.recv(4096) == b"WATCHDOG=1"
+                wait_until(
+                    lambda: run.poll() is not None or "watcher_idle" in [e.get("event") for e in log_events(log)],
+                    "the daemon never reported its first pass done",
+                )
+                well = runner.invoke(cli, ["--config", str(config), "health", "--json"])
+                (address,) = [e["address"] for e in log_events(log) if e.get("event") == "metrics_listening"]
+                with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as answer:
+                    scraped = answer.read().decode()
+            finally:
+                run.send_signal(signal.SIGTERM)
+                run.wait(timeout=60)
+        assert run.returncode == 0, log.read_text()[-3000:]
+        said = []
+        while b"STOPPING=1" not in said:
+            said.append(notify.recv(4096))
+    finally:
+        notify.close()
+    assert well.exit_code == 0, well.output
+    (report,) = json.loads(well.stdout)["processes"]
+    assert (report["role"], report["idle_alive"], report["auth_state"]) == ("all", True, "ok")
+    assert report["last_pass_at"]
+    assert "mailbot_outbox_waiting 0.0" in scraped
+    stopped = runner.invoke(cli, ["--config", str(config), "health"])
+    assert stopped.exit_code == 1
+    assert "stopped at" in stopped.stdout
