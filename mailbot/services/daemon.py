@@ -225,6 +225,7 @@ class Watcher:
                 except AuthenticationError as exc:  # a person must fix the credentials: try again much later
                     self._drop()
                     self.imap_auth.refuse(exc, exc.service)
+                    self._failed(exc)
                     self._report_auth()
                 except TemporaryError as exc:
                     self._drop()

@@ -59,6 +59,7 @@ class Reporter:
         self._lock = threading.Lock()
         self._written = float("-inf")
         self._write_failed = False
+        self._last_pass: tuple[dt.datetime, bool | None] | None = None  # the last pass written, and its IDLE state
 
     # -- in memory: the loops' beats -------------------------------------------------------------------------
 
@@ -105,10 +106,17 @@ class Reporter:
         self._write(lambda session: session.merge(row))
 
     def pass_done(self, *, idle_alive: bool | None) -> None:
+        """A successful pass (or worker batch). Written at most every HEARTBEAT_WRITE_SECONDS while nothing else
+        changes: an idle worker loops every second, and health's resolution is minutes."""
         now = self.app.clock.now()
+        last = self._last_pass
+        if last is not None and idle_alive == last[1] and (now - last[0]).total_seconds() < HEARTBEAT_WRITE_SECONDS:
+            return
+        self._last_pass = (now, idle_alive)
         self._update(last_pass_at=now, idle_alive=idle_alive)
 
     def idle(self, alive: bool | None) -> None:
+        self._last_pass = None  # the next pass is written at once, with the new state
         self._update(idle_alive=alive)
 
     def failed(self, exc: BaseException | str) -> None:
