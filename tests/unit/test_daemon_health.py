@@ -193,7 +193,6 @@ def test_mailbot_health_exits_0_healthy_1_unhealthy_and_speaks_json(tmp_path: Pa
     reporter = health.Reporter(app, "all")
     reporter.started()
     reporter.pass_done(idle_alive=True)
-    app.close()
     well = runner.invoke(cli, ["--config", str(config), "health", "--json"])
     assert well.exit_code == 0, well.output
     data = json.loads(well.stdout)
@@ -202,6 +201,18 @@ def test_mailbot_health_exits_0_healthy_1_unhealthy_and_speaks_json(tmp_path: Pa
     assert data["outbox"] == {"waiting": 0, "oldest_pending_since": None, "oldest_last_error": None}
     other = runner.invoke(cli, ["--config", str(config), "health", "--process", "worker@elsewhere"])
     assert other.exit_code == 1
+
+    gate = AuthBackoff("imap", initial=900, maximum=3600)
+    gate.refuse(AuthenticationError("IMAP login refused (AUTHENTICATIONFAILED)", "imap"), "imap")
+    reporter.authentication(gate)
+    status = runner.invoke(cli, ["--config", str(config), "status"])
+    assert status.exit_code == 0, status.output
+    assert f"daemon {reporter.name}: imap refused the credentials since" in status.stdout
+    assert "AUTHENTICATIONFAILED" in status.stdout
+    as_json = json.loads(runner.invoke(cli, ["--config", str(config), "status", "--json"]).stdout)
+    assert [p["auth_state"] for p in as_json["daemon"]] == ["refused"]
+    assert runner.invoke(cli, ["--config", str(config), "health"]).exit_code == 1
+    app.close()
 
 
 # ------------------------------------------------------------------------------------------------ systemd
