@@ -399,6 +399,7 @@ class Worker:
                 failpoint("after_queue")
                 refused = self.smtp_auth.refused
                 flush_outbox(self.app, self.smtp_state, self.smtp_auth)
+                metrics.AUTH_REFUSED.labels(path="smtp").set(int(self.smtp_auth.refused))
                 if self.reporter is not None:
                     if refused or self.smtp_auth.refused:
                         self.reporter.authentication(self.smtp_auth)
