@@ -103,7 +103,11 @@ class Reporter:
             last_error=None,
             last_error_at=None,
         )
-        self._write(lambda session: session.merge(row))
+        # Two processes of one name starting at once (workers without MAILBOT_INSTANCE) may both insert: the
+        # loser's second try finds the row and updates it.
+        for _ in range(2):
+            if self._write(lambda session: session.merge(row)):
+                break
 
     def pass_done(self, *, idle_alive: bool | None) -> None:
         """A successful pass (or worker batch). Written at most every HEARTBEAT_WRITE_SECONDS while nothing else
@@ -157,15 +161,17 @@ class Reporter:
         self._written = self._monotonic()
         self._write(apply)
 
-    def _write(self, change: Callable[[Any], object]) -> None:
+    def _write(self, change: Callable[[Any], object]) -> bool:
         try:
             with self.app.sessions.begin() as session:
                 change(session)
-            self._write_failed = False
         except SQLAlchemyError as exc:  # the report must never stop the loops; the storage fault is logged there
             if not self._write_failed:
                 log.warning("health_report_failed", process=self.name, error=str(exc).splitlines()[0][:300])
             self._write_failed = True
+            return False
+        self._write_failed = False
+        return True
 
 
 def loop_max_age(app: App, role: str) -> float:
