@@ -23,5 +23,9 @@ RUN mkdir -p /app/storage && chown mailbot:mailbot /app/storage && chmod 0700 /a
 USER mailbot
 VOLUME ["/app/config", "/app/storage"]
 
+# `mailbot health` reads what the daemon wrote in its database (no network): exit 1 when a loop is stuck, the
+# credentials are refused or mail has waited too long; `docker ps` then shows the container as unhealthy.
+HEALTHCHECK --interval=60s --timeout=30s --start-period=120s --retries=3 CMD ["mailbot", "health"]
+
 # Creates or upgrades the database (idempotent), then runs the daemon; SIGTERM finishes the current message.
 CMD ["sh", "-c", "mailbot db upgrade && exec mailbot run"]

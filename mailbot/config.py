@@ -424,6 +424,36 @@ class Workers(Section):
     )
 
 
+class Daemon(Section):
+    """How the daemon waits after a refused login, and what `mailbot health` calls unhealthy."""
+
+    auth_retry: int = Field(
+        900,
+        ge=1,
+        le=86400,
+        description="Seconds before trying again after a server refused the credentials; doubles each time.",
+    )
+    auth_retry_max: int = Field(
+        3600, ge=1, le=86400, description="The longest wait between logins while the credentials are refused."
+    )
+    stale_after: int = Field(
+        600, ge=10, description="health: a process silent this many seconds is unhealthy (above imap.poll_interval)."
+    )
+    outbox_stale_after: int = Field(
+        3600, ge=60, description="health: a mail still unsent this many seconds after it was queued is unhealthy."
+    )
+
+
+class Metrics(Section):
+    """Prometheus metrics of `mailbot run` (off unless `listen` is set)."""
+
+    listen: str | None = Field(
+        None,
+        pattern=r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$",
+        description="host:port to serve /metrics on, e.g. '127.0.0.1:9464'; unset: no metrics.",
+    )
+
+
 class MailbotConfig(Section):
     municipality: Municipality
     development_plan: DevelopmentPlan
@@ -438,6 +468,8 @@ class MailbotConfig(Section):
     signing: Signing
     evaluation: Evaluation = Evaluation()
     workers: Workers = Workers()
+    daemon: Daemon = Daemon()
+    metrics: Metrics = Metrics()
     contact: Contact | None = Field(
         None, description="Planeación's person for questions. Default: smtp.from_name at smtp.from_address."
     )

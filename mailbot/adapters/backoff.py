@@ -112,3 +112,65 @@ class ConnectionState:
 
 def _kind(error: BaseException | str) -> str | None:
     return type(error).__name__ if isinstance(error, BaseException) else None
+
+
+class AuthBackoff:
+    """Logins after a server refused the credentials: long, growing waits instead of a retry every pass.
+
+    A refused login repeats until a person fixes the password or token, and a provider locks an account after a
+    few dozen failures (Microsoft's Smart Lockout, cPanel's cPHulk, Google). So after a refusal the next login is
+    allowed only `initial` seconds later, doubling up to `maximum`; the refusal is logged once as a state change
+    (`authentication_refused`), each later failed retry as `authentication_retry_failed` with the server's answer,
+    and the first login that works again as `authentication_restored`.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        initial: float,
+        maximum: float,
+        clock: Callable[[], float] = time.monotonic,
+        logger: Any = None,
+    ) -> None:
+        self.path = path  # what logs in: "imap" (the watcher) or "smtp" (the outbox)
+        self._backoff = Backoff(initial=initial, maximum=max(initial, maximum), jitter=0.1)
+        self._clock = clock
+        self._log = logger if logger is not None else log
+        self._retry_at: float | None = None
+        self.error: str | None = None  # the server's refusal while refused
+        self.service: str | None = None  # who refused: imap, smtp or oauth2
+        self.refusals = 0
+
+    @property
+    def refused(self) -> bool:
+        return self._retry_at is not None
+
+    def allowed(self) -> bool:
+        """True when a login may be tried now: never refused, or the wait after the last refusal is over."""
+        return self._retry_at is None or self._clock() >= self._retry_at
+
+    def seconds_left(self) -> float:
+        return 0.0 if self._retry_at is None else max(0.0, self._retry_at - self._clock())
+
+    def refuse(self, error: BaseException, service: str | None = None) -> float:
+        """Record a refused login; return the seconds until the next one may be tried."""
+        delay = self._backoff.next_delay()
+        first = self._retry_at is None
+        self._retry_at = self._clock() + delay
+        self.error, self.service = str(error)[:500], service or self.path
+        self.refusals += 1
+        event = "authentication_refused" if first else "authentication_retry_failed"
+        (self._log.error if first else self._log.warning)(
+            event, path=self.path, service=self.service, error=self.error, retry_in_seconds=round(delay)
+        )
+        return delay
+
+    def succeeded(self) -> bool:
+        """A login worked: back to normal. True (and one log line) when it had been refused."""
+        if self._retry_at is None:
+            return False
+        self._log.info("authentication_restored", path=self.path, service=self.service, refusals=self.refusals)
+        self._retry_at, self.error, self.service, self.refusals = None, None, None, 0
+        self._backoff.reset()
+        return True

@@ -150,12 +150,20 @@ def attention_resolve(state: CliState, item_id: int, note: str | None) -> None:
 @pass_state
 def status_command(state: CliState, as_json: bool) -> None:
     """Per dependencia, the state of each round: pending, correction_requested, accepted or late."""
-    from mailbot.services import queries
+    from mailbot.services import health, queries
 
-    data = queries.status(state.app(), today=today(state))
+    app = state.app()
+    data = queries.status(app, today=today(state))
+    data["daemon"] = health.check(app, everywhere=True).processes  # incl. a refused login, until it works again
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    for report in data["daemon"]:
+        if report["auth_state"] == "refused":
+            click.echo(
+                f"daemon {report['process']}: {report['auth_service']} refused the credentials since "
+                f"{report['auth_since']}; next attempt at {report['auth_next_attempt_at']}: {report['last_error']}"
+            )
     for dep in data["dependencias"]:
         if not dep["rounds"]:
             click.echo(f"{dep['code']:<5} {dep['name']}: no mailing yet")

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -105,10 +106,28 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 def flush_outbox(app: App) -> None:
-    """Send what is due now over the app's sender, and say how it went."""
+    """Send what is due now over the app's sender and say how it went; exit 75 while mail still waits.
+
+    Mail that could not go out now (server down, credentials refused, a retry not yet due) stays in the outbox
+    and the daemon sends it later: the command says when the next attempt is due and why, and exits 75 so that
+    a script knows the job is not finished.
+    """
+    from mailbot.errors import PermanentError
     from mailbot.services import outbox
 
-    click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
+    try:
+        click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
+    except PermanentError as exc:  # e.g. the SMTP server refused the credentials: the mail waits, said below
+        click.echo(f"outbox: nothing sent: {exc}")
+    waiting = outbox.next_waiting(app.sessions)
+    if waiting is not None:
+        local = waiting.next_attempt_at.astimezone(ZoneInfo(app.config.municipality.timezone))
+        why = f": {waiting.last_error}" if waiting.last_error else ""
+        fail(
+            f"{waiting.count} mail(s) waiting to be sent; next attempt at {local.isoformat(timespec='seconds')}"
+            f" by `mailbot run` or `mailbot outbox flush`{why}",
+            EXIT_TEMPORARY,
+        )
 
 
 def today(state: CliState) -> dt.date:

@@ -37,14 +37,22 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailbot.adapters.backoff import Backoff, ConnectionState
+from mailbot.adapters.backoff import AuthBackoff, Backoff, ConnectionState
 from mailbot.adapters.db.locks import AdvisoryLock, is_postgresql
+from mailbot.adapters.sd_notify import Notifier
 from mailbot.app import App
-from mailbot.errors import ConfigError, MailbotError, PermanentError, StorageError, TemporaryError
+from mailbot.errors import (
+    AuthenticationError,
+    ConfigError,
+    MailbotError,
+    PermanentError,
+    StorageError,
+    TemporaryError,
+)
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.ports import Mailbox
-from mailbot.services import campaign, digest, outbox, reminders
+from mailbot.services import campaign, digest, health, metrics, outbox, reminders
 from mailbot.services.inbox import InboxProcessor, PassReport
 
 log = get_logger("mailbot.daemon")
@@ -53,6 +61,8 @@ OUTBOX_INTERVAL_SECONDS = 30
 LOCK_GRACE_SECONDS = 3.0
 Role = Literal["all", "fetcher", "worker"]
 ROLES: tuple[Role, ...] = ("all", "fetcher", "worker")
+#: The longest single sleep of a loop that waits on purpose (backoff, refused credentials): it beats in between.
+BEAT_SLICE_SECONDS = 5.0
 
 
 class AlreadyRunningError(MailbotError):
@@ -141,14 +151,26 @@ class Watcher:
     standing by if it loses it.
     """
 
-    def __init__(self, app: App, stop: threading.Event, *, work: bool = True, lock: AdvisoryLock | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        stop: threading.Event,
+        *,
+        work: bool = True,
+        lock: AdvisoryLock | None = None,
+        reporter: health.Reporter | None = None,
+    ) -> None:
         self.app = app
         self.stop = stop
         self.work = work
         self.lock = lock
+        self.reporter = reporter
         self.processor = InboxProcessor(app)
         self.imap_state = ConnectionState("imap")
         self.smtp_state = ConnectionState("smtp")
+        self.imap_auth = auth_backoff(app, "imap")
+        self.smtp_auth = auth_backoff(app, "smtp")
+        self._flushing = threading.Lock()  # the watcher and the retry job never flush at once
         self.backoff = Backoff()
         self._mailbox: Mailbox | None = None
         self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
@@ -164,7 +186,8 @@ class Watcher:
         """One pass: connect, fetch and process everything new, flush the outbox (when working too)."""
         mailbox = self._connected()
         try:
-            report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
+            with metrics.PASS_SECONDS.time():
+                report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
             failpoint("after_queue")
             if self.work:
                 self.flush_outbox()
@@ -177,39 +200,75 @@ class Watcher:
         config = self.app.config.imap
         try:
             while not self.stop.is_set():
+                self._beat()
                 if not self._hold_lock():
+                    continue
+                if not self.imap_auth.allowed():  # refused credentials: no login before the long wait is over
+                    self._pause(self.imap_auth.seconds_left())
                     continue
                 try:
                     self.idle.clear()
                     report = self.once()
+                    if self.imap_auth.succeeded():
+                        self._report_auth()
                     self.imap_state.restored()
                     self.failures.recovered()
                     self.backoff.reset()
+                    if self.reporter is not None:
+                        self.reporter.pass_done(idle_alive=True)
                     if report.fetched:
                         continue  # mail that arrived during the pass may not raise IDLE again: look once more now
                     self._report_idle()
                     # IDLE (when offered and on) returns as soon as mail arrives; either way a pass runs at least
                     # every poll_interval, a safety net for a notification that never came.
                     self._connected().wait_for_new(config.folder, self._wait_seconds(), stop=self.stop)
+                except AuthenticationError as exc:  # a person must fix the credentials: try again much later
+                    self._drop()
+                    self.imap_auth.refuse(exc, exc.service)
+                    self._failed(exc)
+                    self._report_auth()
                 except TemporaryError as exc:
                     self._drop()
                     self.imap_state.lost(exc)
-                    self.backoff.wait(self.stop)
+                    self._failed(exc)
+                    self._pause(self.backoff.next_delay())
                 except PermanentError as exc:
                     self._drop()
                     log.error("imap_refused", error=str(exc))
-                    self.backoff.wait(self.stop)  # a person must fix the credentials; keep trying, slowly
+                    self._failed(exc)
+                    self._pause(self.backoff.next_delay())  # a person must fix it (e.g. the certificate); slowly
                 except StorageError as exc:  # archive or database: the message stays on the server; retry later
                     self.failures.failed("storage_unavailable", exc)
-                    self.backoff.wait(self.stop)
+                    self._failed(exc)
+                    self._pause(self.backoff.next_delay())
                 except Exception as exc:  # never let the watcher thread die: the daemon would stop answering
                     self._drop()
                     self.failures.failed("watcher_failed", exc)
-                    self.backoff.wait(self.stop)
+                    self._failed(exc)
+                    self._pause(self.backoff.next_delay())
         finally:
             self._drop()
             if self.lock is not None:
                 self.lock.release()
+
+    def _beat(self) -> None:
+        if self.reporter is not None:
+            self.reporter.beat("watcher")
+
+    def _pause(self, seconds: float) -> None:
+        """Wait on purpose (backoff), beating meanwhile: a loop that waits is alive, one that hangs is not."""
+        pause(seconds, self.stop, self._beat)
+
+    def _failed(self, exc: Exception) -> None:
+        if self.reporter is not None:
+            self.reporter.failed(exc)
+            self.reporter.idle(False)
+
+    def _report_auth(self) -> None:
+        for gate in (self.imap_auth, self.smtp_auth):
+            metrics.AUTH_REFUSED.labels(path=gate.path).set(int(gate.refused))
+        if self.reporter is not None:
+            self.reporter.authentication(self.imap_auth, self.smtp_auth)
 
     def _report_idle(self) -> None:
         """A pass found nothing new and its flush is done: say so (a log event, and `idle` until the next pass).
@@ -235,6 +294,8 @@ class Watcher:
         if not self._standing_by:
             log.info("fetcher_standby", lock=lock.name, retry_seconds=self.app.config.workers.standby_retry)
             self._standing_by = True
+            if self.reporter is not None:
+                self.reporter.idle(None)  # standing by: health expects no pass from this one
         self.stop.wait(self.app.config.workers.standby_retry)
         return False
 
@@ -246,7 +307,11 @@ class Watcher:
         return min(interval, self.app.config.workers.fetcher_recheck)
 
     def flush_outbox(self) -> None:
-        flush_outbox(self.app, self.smtp_state)
+        with self._flushing:
+            refused = self.smtp_auth.refused
+            flush_outbox(self.app, self.smtp_state, self.smtp_auth)
+            if refused != self.smtp_auth.refused or self.smtp_auth.refused:
+                self._report_auth()
 
     def close(self) -> None:
         self._drop()
@@ -265,11 +330,45 @@ class Watcher:
                 mailbox.close()
 
 
-def flush_outbox(app: App, smtp_state: ConnectionState) -> None:
-    """Send what is due; an SMTP outage is logged once per state change and retried by the next flush."""
+def auth_backoff(app: App, path: str) -> AuthBackoff:
+    """The long waits after refused credentials, as configured (`daemon.auth_retry`, `daemon.auth_retry_max`)."""
+    settings = app.config.daemon
+    return AuthBackoff(path, initial=settings.auth_retry, maximum=settings.auth_retry_max)
+
+
+def pause(seconds: float, stop: threading.Event, beat: Callable[[], None]) -> None:
+    """Sleep `seconds` in slices, calling `beat` between them; return at once when `stop` is set."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        if stop.wait(min(left, BEAT_SLICE_SECONDS)):
+            return
+        beat()
+
+
+def flush_outbox(app: App, smtp_state: ConnectionState, smtp_auth: AuthBackoff | None = None) -> None:
+    """Send what is due; an SMTP outage is logged once per state change and retried by the next flush.
+
+    After refused credentials (`smtp_auth`) no flush logs in until the long wait is over: the mail waits in the
+    outbox, each row with its own error, and nothing is lost.
+    """
+    if smtp_auth is not None and not smtp_auth.allowed():
+        return
     try:
-        outbox.flush(app.sessions, app.senders, app.clock.now)
+        report = outbox.flush(app.sessions, app.senders, app.clock.now)
+        for result, ids in (("sent", report.sent), ("retry", report.retrying), ("failed", report.failed)):
+            if ids:
+                metrics.OUTBOX_RESULTS.labels(result=result).inc(len(ids))
         smtp_state.restored()
+        if smtp_auth is not None and (report.sent or report.failed):
+            smtp_auth.succeeded()
+    except AuthenticationError as exc:
+        if smtp_auth is None:
+            smtp_state.lost(exc)
+        else:
+            smtp_auth.refuse(exc, exc.service)
     except (TemporaryError, PermanentError) as exc:
         smtp_state.lost(exc)
 
@@ -281,31 +380,49 @@ class Worker:
     unreadable) is logged once and retried with backoff; the row it was deciding stays without an outcome.
     """
 
-    def __init__(self, app: App, stop: threading.Event) -> None:
+    def __init__(self, app: App, stop: threading.Event, reporter: health.Reporter | None = None) -> None:
         self.app = app
         self.stop = stop
+        self.reporter = reporter
         self.processor = InboxProcessor(app)
         self.smtp_state = ConnectionState("smtp")
+        self.smtp_auth = auth_backoff(app, "smtp")
         self.backoff = Backoff()
         self.failures = FailureLog("worker_recovered")
 
     def forever(self) -> None:
         settings = self.app.config.workers
         while not self.stop.is_set():
+            self._beat()
             try:
                 done = self.processor.work_pending(self.stop, limit=settings.batch)
                 failpoint("after_queue")
-                flush_outbox(self.app, self.smtp_state)
+                refused = self.smtp_auth.refused
+                flush_outbox(self.app, self.smtp_state, self.smtp_auth)
+                metrics.AUTH_REFUSED.labels(path="smtp").set(int(self.smtp_auth.refused))
+                if self.reporter is not None:
+                    if refused or self.smtp_auth.refused:
+                        self.reporter.authentication(self.smtp_auth)
+                    self.reporter.pass_done(idle_alive=None)
                 self.failures.recovered()
                 self.backoff.reset()
                 if not done:
                     self.stop.wait(settings.poll_interval)
             except (StorageError, SQLAlchemyError) as exc:
                 self.failures.failed("storage_unavailable", exc)
-                self.backoff.wait(self.stop)
+                self._failed(exc)
             except Exception as exc:  # never let the worker thread die silently
                 self.failures.failed("worker_failed", exc)
-                self.backoff.wait(self.stop)
+                self._failed(exc)
+
+    def _beat(self) -> None:
+        if self.reporter is not None:
+            self.reporter.beat("worker")
+
+    def _failed(self, exc: Exception) -> None:
+        if self.reporter is not None:
+            self.reporter.failed(exc)
+        pause(self.backoff.next_delay(), self.stop, self._beat)
 
 
 def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = "all") -> None:
@@ -314,7 +431,7 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     Every scheduled job goes through `_then_flush`, which runs it only where the mailbox lock is held.
     """
     if role == "worker":
-        worker = Worker(app, watcher.stop)
+        worker = Worker(app, watcher.stop, watcher.reporter)
         scheduler.add_job(worker.forever, id="worker", name="decide received messages, send answers")
         return
     scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
@@ -394,10 +511,14 @@ def run(app: App, role: Role = "all") -> None:
     scheduler = BlockingScheduler(timezone=app.config.municipality.timezone)
     postgresql = is_postgresql(app.engine)
     lock = fetcher_lock(app) if postgresql and role != "worker" else None
-    watcher = Watcher(app, stop, work=role == "all", lock=lock)
+    reporter = health.Reporter(app, role)
+    reporter.register("worker" if role == "worker" else "watcher", health.loop_max_age(app, role))
+    watcher = Watcher(app, stop, work=role == "all", lock=lock, reporter=reporter)
+    notifier = Notifier()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("daemon_stopping", signal=signal.Signals(signum).name)
+        notifier.stopping()
         stop.set()
         scheduler.shutdown(wait=False)
 
@@ -405,6 +526,15 @@ def run(app: App, role: Role = "all") -> None:
         if not postgresql:
             held.enter_context(mailbox_lock(app))
         add_jobs(scheduler, app, watcher, role)
+        reporter.started()
+        listen = app.config.metrics.listen
+        if listen:
+            held.callback(metrics.MetricsServer(listen, lambda: outbox.waiting(app.sessions)).close)
+        feeder = threading.Thread(
+            target=health.feed_watchdog, args=(notifier, reporter, stop), name="watchdog", daemon=True
+        )
+        feeder.start()
+        notifier.ready(f"mailbot {role}: watching {app.config.imap.folder}" if role != "worker" else "mailbot worker")
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info(
             "daemon_started",
@@ -420,6 +550,9 @@ def run(app: App, role: Role = "all") -> None:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             _join_jobs(scheduler)
+            feeder.join(timeout=5)
+            reporter.stopped()
+            notifier.close()
         log.info("daemon_stopped", role=role)
 
 

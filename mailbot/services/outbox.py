@@ -193,6 +193,32 @@ def waiting(sessions: UnitOfWork) -> int:
         )
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Mail still to send after a flush: how many, when the next attempt is due, and the last error seen."""
+
+    count: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+
+
+def next_waiting(sessions: UnitOfWork) -> Waiting | None:
+    """The mail waiting to be sent (pending or being sent) and its earliest next attempt; None when all is out."""
+    with sessions() as session:
+        count = int(
+            session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.status.in_((PENDING, SENDING)))) or 0
+        )
+        if count == 0:
+            return None
+        first = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.status.in_((PENDING, SENDING)))
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(1)
+        ).one()
+        return Waiting(count, first.next_attempt_at, first.last_error)
+
+
 def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:
     with sessions.begin() as session:
         stale = list(
@@ -237,11 +263,17 @@ def _retry(sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime
     with sessions.begin() as session:
         row = session.get_one(OutboxMail, claimed.id)
         row.status = FAILED if give_up else PENDING
-        row.next_attempt_at = now + backoff(claimed.attempts)
+        row.next_attempt_at = row_next = now + backoff(claimed.attempts)
         row.last_error = error[:2000]
         _audit(session, row, "mail_failed" if give_up else "mail_retry", now, error=error[:500])
     (report.failed if give_up else report.retrying).append(claimed.id)
-    log.warning("outbox_retry" if not give_up else "outbox_gave_up", id=claimed.id, attempts=claimed.attempts)
+    log.warning(
+        "outbox_retry" if not give_up else "outbox_gave_up",
+        id=claimed.id,
+        attempts=claimed.attempts,
+        next_attempt_at=None if give_up else row_next.isoformat(),
+        error=error[:500],
+    )
 
 
 def _answered_with_error(

@@ -354,6 +354,23 @@ class MailServers:
         if self._configured:
             self._write_users()
 
+    def set_password(self, address: str, password: str) -> None:
+        """Change a user's password on the server, as a provider or an IT office would (the next login sees it)."""
+        address = address.strip().lower()
+        _write(self._dovecot_users / address, f"{address}:{{PLAIN}}{password}::::::\n")
+
+    def dovecot_log_mark(self) -> int:
+        """Where Dovecot's log ends now: count what happens after it with `failed_logins(since=mark)`."""
+        return self._dovecot_log.stat().st_size if self._dovecot_log.exists() else 0
+
+    def failed_logins(self, address: str, since: int = 0) -> int:
+        """Logins Dovecot refused for `address` (wrong password) since a `dovecot_log_mark()`."""
+        with open(self._dovecot_log, "rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        needle = f"({address.lower()},"
+        return sum(1 for line in text.splitlines() if "Password mismatch" in line and needle in line)
+
     def clear_mailboxes(self) -> None:
         """Leave every user with an empty INBOX and no other folder, as a fresh account.
 

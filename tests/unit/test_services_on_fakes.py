@@ -14,7 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from mailbot.adapters.db.models import OutboxMail, ReceivedMessage, Submission
 from mailbot.adapters.smtp import Refusal
@@ -104,6 +106,17 @@ def test_a_reply_is_archived_decided_answered_and_moved_in_one_pass(world: World
     with world.app.sessions() as session:
         row = session.scalars(select(ReceivedMessage)).one()
         assert world.archive.read(row.raw_path) == raw
+
+
+def test_each_decided_message_is_one_log_line_with_sender_dependencia_outcome_and_radicado(world: World) -> None:
+    world.receive(world.plan_reply("HAC"))
+    counted = REGISTRY.get_sample_value("mailbot_messages_decided_total", {"outcome": "accepted"}) or 0.0
+    with capture_logs() as logs:
+        assert dict(world.poll().outcomes) == {"accepted": 1}
+    assert REGISTRY.get_sample_value("mailbot_messages_decided_total", {"outcome": "accepted"}) == counted + 1
+    (line,) = [e for e in logs if e["event"] == "message_decided"]
+    assert line["sender"] == world.address("HAC")
+    assert (line["dependencia"], line["outcome"], line["radicado"]) == ("HAC", "accepted", f"PA-{VIGENCIA}-HAC-0001")
 
 
 def test_a_plan_committed_but_not_filed_is_filed_by_the_next_pass_under_the_same_name(world: World) -> None:

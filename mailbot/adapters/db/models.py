@@ -237,3 +237,29 @@ class AttentionItem(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(200))  # "person", "accepted PA-2027-HAC-0002", …
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessHealth(Base):
+    """What each daemon process last said about itself, so `mailbot health` can judge it without asking it.
+
+    One row per process name (role and host, plus `MAILBOT_INSTANCE` when several run on one host), written by
+    the process's own loops; read by `mailbot health`, `mailbot status` and the Docker HEALTHCHECK.
+    """
+
+    __tablename__ = "process_health"
+
+    process: Mapped[str] = mapped_column(String(200), primary_key=True)  # e.g. "all@mail01", "worker@mail02#2"
+    role: Mapped[str] = mapped_column(String(20))
+    hostname: Mapped[str] = mapped_column(String(200), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime]  # the loops were alive at this time (also while waiting on purpose)
+    stopped_at: Mapped[dt.datetime | None]  # set on a clean stop; cleared on the next start
+    last_pass_at: Mapped[dt.datetime | None]  # the last successful pass (watcher) or batch (worker)
+    idle_alive: Mapped[bool | None]  # the IMAP connection is up and waiting for news; None for a worker
+    auth_state: Mapped[str] = mapped_column(String(20), default="ok")  # ok | refused
+    auth_service: Mapped[str | None] = mapped_column(String(20))  # imap | smtp | oauth2
+    auth_since: Mapped[dt.datetime | None]
+    auth_next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None]

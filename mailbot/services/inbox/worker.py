@@ -25,6 +25,7 @@ from mailbot.domain.matching import Directory
 from mailbot.errors import StorageError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
+from mailbot.services import metrics
 from mailbot.services.inbox import answering, attend, deciding, filing, persist
 from mailbot.services.inbox import directory as directories
 from mailbot.services.inbox.common import Files, Inbox, parse, store_attachments
@@ -39,6 +40,9 @@ class Done:
     row_id: int
     outcome: str
     submission_id: int | None = None  # a version to file under planes/ once committed
+    sender: str | None = None
+    dependencia: str | None = None
+    radicado: str | None = None
 
 
 def work_pending(inbox: Inbox, stop: threading.Event | None = None, limit: int | None = None) -> list[tuple[int, str]]:
@@ -62,6 +66,16 @@ def work_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> t
     if done is None:
         return None
     failpoint("after_commit")
+    # One line per decided message, after its commit: what an operator follows (and greps) day to day.
+    log.info(
+        "message_decided",
+        received_id=done.row_id,
+        sender=done.sender,
+        dependencia=done.dependencia,
+        outcome=done.outcome,
+        radicado=done.radicado,
+    )
+    metrics.DECIDED.labels(outcome=done.outcome).inc()
     if done.submission_id is not None:
         filing.file_pending(inbox.app, [done.submission_id])
     return done.row_id, done.outcome
@@ -86,7 +100,7 @@ def decide_one(inbox: Inbox, directory: Directory, row_id: int | None = None) ->
             raise
         except Exception as exc:
             log.exception("message_failed", received_id=row.id, uid=row.uid)
-            done = Done(row.id, persist.fail(session, row, exc, now))
+            done = Done(row.id, persist.fail(session, row, exc, now), sender=parsed.facts.from_address)
     return done
 
 
@@ -115,7 +129,7 @@ def persist_decision(
     persist.lock_shared(session, row, parsed, ref)
     earlier = persist.same_message_decided(session, row)
     if earlier is not None:  # a resynchronised mailbox shows a message already decided: never twice
-        return Done(row.id, persist.adopt(row, earlier, now))
+        return Done(row.id, persist.adopt(row, earlier, now), sender=parsed.facts.from_address)
     verdict = reply.settle(verdict, persist.earlier_submission(session, verdict))
     decision = verdict.decision
     persist.record_outcome(session, row, parsed, verdict, now)
@@ -129,4 +143,11 @@ def persist_decision(
         answering.queue_answer(inbox, session, row, decision.answer, parsed, facts, now)
     attend.attend(inbox, session, row, parsed, verdict, facts.radicado, now)
     persist.audit_decided(session, row, verdict, now)
-    return Done(row.id, str(row.outcome), persisted.submission.id if persisted else None)
+    return Done(
+        row.id,
+        str(row.outcome),
+        persisted.submission.id if persisted else None,
+        sender=parsed.facts.from_address,
+        dependencia=ref.dependencia if ref else None,
+        radicado=facts.radicado,
+    )
