@@ -21,7 +21,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mailbot.adapters.workbook.cells import fit_height, put, wrapped_lines
+from mailbot.adapters.workbook.cells import fit_height, fit_width, put, wrapped_lines
 from mailbot.adapters.workbook.style import HEADER_FILL, HEADER_FONT, TITLE_FONT, TOP, WRAP_TOP
 from mailbot.domain.findings import Finding, Severity
 from mailbot.domain.workbook_format import (
@@ -154,10 +154,7 @@ def _corrections_sheet(workbook: Workbook, findings: list[Finding]) -> None:
     for letter, width in zip("ABCDEFGH", _WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A5"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_width(sheet, landscape=True, repeat_rows="4:4")
     workbook.active = 0
     for other in workbook.worksheets[1:]:
         other.sheet_view.tabSelected = False
