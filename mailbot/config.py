@@ -499,6 +499,36 @@ class MailbotConfig(Section):
         raise ConfigError(f"no dependencia with code '{code}' in the configuration (known: {known})")
 
 
+EXAMPLE_SECRET_PREFIX = "example-secret"  # noqa: S105 - the example's public marker, refused as a secret
+
+
+def secret_problems(config: MailbotConfig) -> list[str]:
+    """The secrets a live command cannot do without, one line each naming the setting.
+
+    Separate from validation because `${VAR:-}` makes an unset variable an empty value that validates: `config
+    check` reports these as errors and every command that logs in or signs (run, poll, campaign, db upgrade) refuses
+    to start, so a forgotten variable is found at once instead of as failed logins or forgeable workbooks.
+    """
+    problems: list[str] = []
+    for name, login in (("imap", config.imap), ("smtp", config.smtp)):
+        if not login.user:
+            if name == "imap":
+                problems.append("imap.user is empty: the mailbox needs a login")
+            continue  # SMTP without a user: a relay that needs no login
+        if not _secret(login.password) and not _secret(login.oauth2_token):
+            problems.append(
+                f"{name}.password is empty (and no {name}.oauth2_token): set the environment variable the "
+                f"configuration names for {login.user}"
+            )
+    if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
+        problems.append("signing.secret is the example's public value: set MAILBOT_SECRET to a secret of your own")
+    return problems
+
+
+def _secret(value: SecretStr | None) -> bool:
+    return bool(value and value.get_secret_value().strip())
+
+
 # --------------------------------------------------------------------------------------------- loading
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -73,6 +73,7 @@ def db_upgrade(state: CliState) -> None:
     """Create the database and the archive folder, or bring them to this version. Safe to repeat."""
     from mailbot.services import setup
 
+    state.require_secrets()
     app = state.app()
     try:
         result = setup.upgrade_storage(app)

@@ -61,6 +61,7 @@ def poll_command(state: CliState, once: bool) -> None:
 
     from mailbot.services import daemon
 
+    state.require_secrets()
     app = state.app()
     with daemon.exclusive_mailbox(app):
         watcher = daemon.Watcher(app, threading.Event())
@@ -85,6 +86,7 @@ def run_command(state: CliState, role: str) -> None:
     """The daemon: watch the mailbox (IDLE or poll), answer, retry the outbox; SIGTERM/SIGINT stop it cleanly."""
     from mailbot.services import daemon
 
+    state.require_secrets()
     daemon.run(state.app(), next(r for r in daemon.ROLES if r == role))  # click.Choice: one of them
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from mailbot import __version__
-from mailbot.config import MailbotConfig, load_config, resolve_config_path
+from mailbot.config import MailbotConfig, load_config, resolve_config_path, secret_problems
 from mailbot.domain.rounds import default_vigencia, vigencia_of
 from mailbot.domain.workbook_format import Ronda
 from mailbot.errors import ConfigError, MailbotError, StorageError, TemporaryError
@@ -50,6 +50,15 @@ class CliState:
         from mailbot.app import App
 
         return App(self.config())
+
+    def require_secrets(self) -> None:
+        """For the commands that log in or sign (run, poll, campaign, db upgrade): a missing secret stops them now,
+        one line naming the setting, exit 2, before any server sees a failed login."""
+        problems = secret_problems(self.config())
+        for problem in problems:
+            click.echo(f"mailbot: {problem}", err=True)
+        if problems:
+            raise SystemExit(EXIT_UNUSABLE)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -22,8 +22,10 @@ from mailbot.cli.root import (
 
 
 @cli.group("campaign")
-def campaign_group() -> None:
+@pass_state
+def campaign_group(state: CliState) -> None:
     """Start rounds and mail each dependencia its workbook."""
+    state.require_secrets()
 
 
 @campaign_group.command("start")

@@ -14,11 +14,10 @@ from mailbot.adapters import mail_templates
 from mailbot.adapters.db import migrate
 from mailbot.adapters.workbook.writer import instruction_text
 from mailbot.app import App
-from mailbot.config import MailbotConfig
+from mailbot.config import MailbotConfig, secret_problems
 from mailbot.errors import StorageError
 from mailbot.services import mail_samples
 
-EXAMPLE_SECRET_PREFIX = "example-secret"  # noqa: S105 - a marker to warn about, not a secret
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
@@ -56,8 +55,7 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
             report.problems.append(f"storage.database_url: folder of {database} is not writable")
 
     report.problems.extend(check_templates(config))
-    if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
-        report.warnings.append("signing.secret is the example's: set MAILBOT_SECRET before going live")
+    report.problems.extend(secret_problems(config))
     if config.municipality.test_domains:
         report.warnings.append("municipality.test_domains is on: addresses under .test pass; for test servers only")
     for section in (config.imap, config.smtp):

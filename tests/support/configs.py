@@ -12,6 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "mailbot.example.yaml"
 TEST_SECRET = "test-secret-0123456789abcdef"
+TEST_PASSWORD = "test-password"  # the example's ${MAILBOT_*_PASSWORD:-} would be empty
 #: `MAILBOT_TEST_DATABASE=postgresql` points every test configuration at a fresh PostgreSQL database of the
 #: session's server (tests/support/postgres.py); unset or `sqlite`, at a SQLite file in the test's folder.
 DATABASE_ENV = "MAILBOT_TEST_DATABASE"
@@ -68,6 +69,8 @@ def write_config(folder: Path, changes: dict[str, Any] | None = None) -> Path:
                 "archive_dir": str(folder / "state" / "archivo"),
             },
             "signing": {"secret": TEST_SECRET},
+            "imap": {"password": TEST_PASSWORD},
+            "smtp": {"password": TEST_PASSWORD},
             "municipality": {"test_domains": True},  # the test servers' municipio.test and externo.test
         },
     )

@@ -23,13 +23,27 @@ def test_version() -> None:
     assert __version__ in out
 
 
-def test_config_check_on_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_check_on_the_example_without_its_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset variables make an empty password and the example's public signing key: errors, not OK."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MAILBOT_SECRET", raising=False)
+    for name in ("MAILBOT_SECRET", "MAILBOT_IMAP_PASSWORD", "MAILBOT_SMTP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = run("--config", str(EXAMPLE), "config", "check")
+    assert code == EXIT_PROBLEMS, out
+    assert "dependencias: 12" in out
+    assert "error: imap.password is empty" in err
+    assert "error: smtp.password is empty" in err
+    assert "error: signing.secret is the example's" in err
+    assert "configuration OK" not in out
+
+
+def test_config_check_on_the_example_with_its_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAILBOT_SECRET", "a-secret-of-this-municipality")
+    monkeypatch.setenv("MAILBOT_IMAP_PASSWORD", "imap-password")
+    monkeypatch.setenv("MAILBOT_SMTP_PASSWORD", "smtp-password")
     code, out, _ = run("--config", str(EXAMPLE), "config", "check")
     assert code == 0, out
-    assert "dependencias: 12" in out
-    assert "warning: signing.secret is the example's" in out
     assert out.rstrip().endswith("configuration OK")
 
 
