@@ -13,7 +13,7 @@ import re
 import types
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -63,6 +63,9 @@ def _check_days(value: str) -> str:
 
 DaySpec = Annotated[str, AfterValidator(_check_day_spec)]
 DaysSpec = Annotated[str, AfterValidator(_check_days)]
+
+
+SectionT = TypeVar("SectionT", bound="Section")
 
 
 class Section(BaseModel):
@@ -303,7 +306,7 @@ class Digest(Section):
 class Storage(Section):
     database_url: str = Field(
         "sqlite:///storage/mailbot.db",
-        description="SQLAlchemy URL; relative SQLite paths are relative to the working directory.",
+        description="SQLAlchemy URL; a relative SQLite path is relative to the configuration file's folder.",
     )
     archive_dir: Path = Field(
         Path("storage/archivo"), description="Every message and attachment received, with its SHA-256."
@@ -566,9 +569,39 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> MailbotCon
     if isinstance(municipality, dict) and municipality.get("test_domains") is True:
         allow_test_domains()  # before any address is validated (see domain.addresses)
     try:
-        return MailbotConfig.model_validate(data)
+        config = MailbotConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, lines, path)) from None
+    return _rebased(config, path.parent.absolute())
+
+
+def _rebased(section: SectionT, base: Path) -> SectionT:
+    """Relative paths (any `Path` field, a SQLite file in `storage.database_url`) made relative to `base`.
+
+    A configuration means the same files whichever directory mailbot is started from (systemd, cron, a shell):
+    the folder of the configuration file is the only anchor an operator can see while editing it. Generic over
+    the schema, so a path setting added later is rebased without being listed here.
+    """
+    update: dict[str, Any] = {}
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            update[name] = Path(os.path.normpath(base / value))
+        elif isinstance(value, Section):
+            update[name] = _rebased(value, base)
+        elif isinstance(value, list) and any(isinstance(item, Section) for item in value):
+            update[name] = [_rebased(item, base) if isinstance(item, Section) else item for item in value]
+        elif name == "database_url" and isinstance(value, str):
+            update[name] = _rebased_sqlite_url(value, base)
+    return section.model_copy(update=update)
+
+
+def _rebased_sqlite_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return url
+    file = Path(url.removeprefix(prefix))
+    return url if file.is_absolute() else f"{prefix}{os.path.normpath(base / file)}"
 
 
 def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[Path_, int]]:

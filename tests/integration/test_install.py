@@ -37,6 +37,8 @@ def test_fresh_venv_install_then_config_check_and_db_upgrade(tmp_path: Path) -> 
     shutil.copy(ROOT / "config" / "mailbot.example.yaml", work / "config" / "mailbot.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
     env["MAILBOT_CONFIG"] = "config/mailbot.yaml"  # as the Dockerfile sets it (relative to WORKDIR)
+    # The secrets the example names (empty or the example's, the live commands refuse to start).
+    env |= {"MAILBOT_SECRET": "the-municipality-own-secret", "MAILBOT_IMAP_PASSWORD": "x", "MAILBOT_SMTP_PASSWORD": "x"}
     mailbot = str(venv / "bin" / "mailbot")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

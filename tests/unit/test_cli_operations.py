@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mailbot.cli import EXIT_UNUSABLE, cli
+from mailbot.config import load_config
 from tests.support.configs import write_config
 
 
@@ -43,3 +44,26 @@ def test_an_oauth2_token_is_a_login_without_a_password(tmp_path: Path) -> None:
     code, out, err = run("--config", str(path), "config", "check")
     assert code == 0, out + err
     assert "imap.password" not in err
+
+
+def test_relative_paths_are_relative_to_the_configuration_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started from anywhere (systemd, cron, another shell), one file means the same database and folders."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "pdm.csv").write_text("x\n", encoding="utf-8")
+    path = write_config(
+        folder,
+        {
+            "storage": {"database_url": "sqlite:///data/mailbot.db", "archive_dir": "data/archivo"},
+            "development_plan": {"catalogue": "pdm.csv"},
+            "smtp": {"templates_dir": "../plantillas"},
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(Path("etc") / path.name)
+    assert config.storage.database_url == f"sqlite:///{folder / 'data' / 'mailbot.db'}"
+    assert config.storage.archive_dir == folder / "data" / "archivo"
+    assert config.development_plan.catalogue == folder / "pdm.csv"
+    assert config.smtp.templates_dir == tmp_path / "plantillas"
+    absolute = write_config(tmp_path, {"storage": {"archive_dir": str(tmp_path / "elsewhere")}})
+    assert load_config(absolute).storage.archive_dir == tmp_path / "elsewhere"

@@ -35,8 +35,9 @@ def test_example_configuration_is_valid_and_realistic() -> None:
     assert hacienda.budget.operating == 1_200_000_000
     assert isinstance(hacienda.budget.total, int)
     assert all(d.addresses for d in config.dependencias)
-    assert config.storage.database_url == "sqlite:///storage/mailbot.db"
-    assert config.storage.archive_dir == Path("storage/archivo")
+    # Relative to the file's folder (config/), so the repository's git-ignored storage/ beside it.
+    assert config.storage.database_url == f"sqlite:///{EXAMPLE.parent.parent / 'storage' / 'mailbot.db'}"
+    assert config.storage.archive_dir == EXAMPLE.parent.parent / "storage" / "archivo"
 
 
 def test_unknown_key_names_line_path_and_expected_keys(tmp_path: Path) -> None:
