@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from mailbot.adapters.archive import FileArchive
 from mailbot.adapters.clock import SystemClock
-from mailbot.adapters.db.engine import make_engine, make_session_factory
+from mailbot.adapters.db.engine import make_session_factory
+from mailbot.adapters.db.migrate import open_current
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.adapters.smtp import SmtpConnection
 from mailbot.config import MailbotConfig
@@ -50,7 +51,9 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.config.storage.database_url)
+        """The database, refused with a StorageError naming it unless it exists at this version's schema (only
+        `setup.upgrade_storage` creates or migrates it)."""
+        return open_current(self.config.storage.database_url)
 
     @cached_property
     def sessions(self) -> UnitOfWork:

@@ -43,7 +43,10 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Text
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ]
     else:
-        renderer = [structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
+        # Colours only for a person at a terminal: `--log-format console` into a file or journald stays plain text.
+        renderer = [
+            structlog.dev.ConsoleRenderer(colors=out.isatty(), exception_formatter=structlog.dev.plain_traceback)
+        ]
     structlog.configure(
         processors=[*shared, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

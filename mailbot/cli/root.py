@@ -11,6 +11,8 @@ Exit codes (a contract: planeación's scripts rely on them):
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -39,6 +41,7 @@ log = get_logger("mailbot.cli")
 @dataclass
 class CliState:
     config_path: Path
+    log_level: str = "info"
     _config: MailbotConfig | None = field(default=None, init=False)
 
     def config(self) -> MailbotConfig:
@@ -67,19 +70,65 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 class MailbotGroup(click.Group):
-    """Turns mailbot's own errors into one readable line and the documented exit code."""
+    """Turns mailbot's own errors, and what an operator can cause (a missing folder, permissions, a full disk), into
+    one readable line and the documented exit code; `--log-level debug` adds the traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            fail(str(exc), EXIT_UNUSABLE)
+            _fail_from(ctx, exc, str(exc), EXIT_UNUSABLE)
         except StorageError as exc:
-            fail(str(exc), EXIT_STORAGE)
+            _fail_from(ctx, exc, str(exc), EXIT_STORAGE)
         except TemporaryError as exc:
-            fail(f"{exc} (temporary: try again later)", EXIT_TEMPORARY)
+            _fail_from(ctx, exc, f"{exc} (temporary: try again later)", EXIT_TEMPORARY)
         except MailbotError as exc:
-            fail(str(exc), EXIT_PROBLEMS)
+            _fail_from(ctx, exc, str(exc), EXIT_PROBLEMS)
+        except OSError as exc:
+            if isinstance(exc, ConnectionError | TimeoutError) or exc.errno not in _OPERATOR_ERRNOS:
+                raise
+            where = exc.filename if exc.filename is not None else "a file"
+            code = EXIT_STORAGE if _in_storage(ctx, where) else EXIT_UNUSABLE
+            _fail_from(ctx, exc, f"{where}: {exc.strerror}", code)
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError  # here, not at the top: `--version` stays light
+
+            if not isinstance(exc, OperationalError):
+                raise
+            from mailbot.adapters.db.engine import database_label
+            from mailbot.adapters.db.migrate import describe
+
+            state = ctx.find_object(CliState)
+            where = database_label(state.config().storage.database_url) if state else "the database"
+            _fail_from(ctx, exc, f"{where}: the database cannot be used: {describe(exc)}", EXIT_STORAGE)
+
+
+#: What an operator causes and fixes: a missing folder, permissions, a read-only mount, a full disk or quota.
+_OPERATOR_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+)
+
+
+def _fail_from(ctx: click.Context, exc: BaseException, message: str, code: int) -> NoReturn:
+    state = ctx.find_object(CliState)
+    if state is not None and state.log_level == "debug":
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    fail(message, code)
+
+
+def _in_storage(ctx: click.Context, filename: object) -> bool:
+    """Whether a failed path is the storage's (exit 3) rather than a file the command was given (exit 2)."""
+    state = ctx.find_object(CliState)
+    if state is None or not isinstance(filename, str | Path):
+        return False
+    try:
+        storage = state.config().storage
+    except ConfigError:
+        return False
+    path = Path(filename).absolute()
+    database = storage.database_url.removeprefix("sqlite:///")
+    roots = [storage.archive_dir.absolute(), Path(database).absolute().parent]
+    return any(path == root or root in path.parents for root in roots)
 
 
 @click.group(cls=MailbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,7 +157,7 @@ class MailbotGroup(click.Group):
 def cli(ctx: click.Context, config_path: Path | None, log_level: str, log_format: str) -> None:
     """mailbot runs the E-DE-F-010 action-plan process of a municipality by e-mail."""
     configure_logging(log_level, log_format)  # type: ignore[arg-type]
-    ctx.obj = CliState(resolve_config_path(config_path))
+    ctx.obj = CliState(resolve_config_path(config_path), log_level=log_level.lower())
 
 
 pass_state = click.make_pass_decorator(CliState)

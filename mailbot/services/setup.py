@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters import mail_templates
 from mailbot.adapters.db import migrate
+from mailbot.adapters.db.engine import database_label, make_engine
 from mailbot.adapters.workbook.writer import instruction_text
 from mailbot.app import App
 from mailbot.config import MailbotConfig, secret_problems
@@ -108,9 +109,13 @@ def upgrade_storage(app: App) -> UpgradeResult:
     try:
         archive.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise StorageError(f"cannot create the archive folder {archive}: {exc}") from exc
+        raise StorageError(f"cannot create the archive folder {archive}: {exc.strerror or exc}") from exc
+    url = app.config.storage.database_url
+    engine = make_engine(url)
     try:
-        before, after = migrate.upgrade(app.engine)
+        before, after = migrate.upgrade(engine)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot upgrade the database: {exc.__class__.__name__}: {exc}") from exc
+        raise StorageError(f"{database_label(url)}: cannot upgrade the database: {migrate.describe(exc)}") from exc
+    finally:
+        engine.dispose()
     return UpgradeResult(before=before, after=after, archive_dir=archive)

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailbot.cli import EXIT_UNUSABLE, cli
+from mailbot.adapters.db import migrate
+from mailbot.adapters.db.engine import database_label, make_engine
+from mailbot.cli import EXIT_STORAGE, EXIT_UNUSABLE, cli
 from mailbot.config import load_config
 from tests.support.configs import write_config
 
@@ -67,3 +69,53 @@ def test_relative_paths_are_relative_to_the_configuration_file(tmp_path: Path, m
     assert config.smtp.templates_dir == tmp_path / "plantillas"
     absolute = write_config(tmp_path, {"storage": {"archive_dir": str(tmp_path / "elsewhere")}})
     assert load_config(absolute).storage.archive_dir == tmp_path / "elsewhere"
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("command", [["status"], ["messages"], ["outbox", "list"], ["attention", "list"]])
+def test_a_command_before_db_upgrade_says_so_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
+    path = write_config(tmp_path)
+    code, out, err = run("--config", str(path), *command)
+    assert code == EXIT_STORAGE, out + err
+    database = tmp_path / "state" / "mailbot.db"
+    assert err == f"mailbot: {database}: there is no database here yet: run `mailbot db upgrade`\n"
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.storage
+def test_a_database_behind_this_version_asks_for_db_upgrade(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    url = load_config(path).storage.database_url
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0003")
+    engine.dispose()
+    code, out, err = run("--config", str(path), "status")
+    assert code == EXIT_STORAGE, out + err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"mailbot: {database_label(url)}: the database is at schema 0003, this version needs ")
+    assert err.rstrip().endswith("run `mailbot db upgrade`")
+    code, out, _ = run("--config", str(path), "db", "upgrade")
+    assert code == 0, out
+    code, out, err = run("--config", str(path), "status")
+    assert code == 0, out + err
+
+
+@pytest.mark.sqlite_only
+def test_an_unusable_storage_path_is_a_sentence_naming_it(tmp_path: Path) -> None:
+    """A path through a regular file (as good as a missing mount or a wrong permission): no traceback, exit 3."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    path = write_config(tmp_path, {"storage": {"database_url": f"sqlite:///{blocker / 'db' / 'mailbot.db'}"}})
+    code, out, err = run("--config", str(path), "db", "upgrade")
+    assert code == EXIT_STORAGE, out + err
+    assert err.count("\n") == 1, err
+    assert f"{blocker / 'db'}" in err
+    assert "Traceback" not in err
+    path = write_config(tmp_path, {"storage": {"archive_dir": str(blocker / "archivo")}})
+    code, out, err = run("--config", str(path), "db", "upgrade")
+    assert code == EXIT_STORAGE, out + err
+    assert err.startswith(f"mailbot: cannot create the archive folder {blocker / 'archivo'}: ")
+    code, _, err = run("--config", str(path), "--log-level", "debug", "db", "upgrade")
+    assert code == EXIT_STORAGE
+    assert "Traceback (most recent call last)" in err  # debug adds it, for a developer
+    assert err.rstrip().splitlines()[-1].startswith("mailbot: cannot create the archive folder")

@@ -19,8 +19,12 @@ from mailbot.errors import StorageError
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for `url`, creating the SQLite file's folder (owner-only) when needed."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """Create the engine for `url`, creating the SQLite file's folder (owner-only) when needed.
+
+    `create=False` (every command but `db upgrade`): a SQLite file that is not there is refused, naming it, instead
+    of being created empty by the first connection.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
@@ -28,10 +32,12 @@ def make_engine(url: str) -> Engine:
     database = parsed.database
     if database and database != ":memory:":
         folder = Path(database).parent
+        if not create and not Path(database).is_file():
+            raise StorageError(f"{database}: there is no database here yet: run `mailbot db upgrade`")
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise StorageError(f"cannot create the database folder {folder}: {exc}") from exc
+            raise StorageError(f"cannot create the database folder {folder}: {exc.strerror or exc}") from exc
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
@@ -59,6 +65,14 @@ def _restrict(path: Path) -> None:
     """The database holds every plan and address: readable by the service user only."""
     if path.exists():
         path.chmod(0o600)
+
+
+def database_label(url: str) -> str:
+    """How messages name a database: a SQLite file's path, or the server URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 
 from alembic import command
@@ -10,8 +11,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from mailbot.adapters.db.engine import database_label, make_engine
 from mailbot.adapters.db.locks import is_postgresql, lock_key
+from mailbot.errors import StorageError
 
 SCRIPT_LOCATION = "mailbot.adapters.db:migrations"
 
@@ -29,7 +33,43 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return _head()
+
+
+@functools.cache
+def _head() -> str | None:
+    """The shipped migrations do not change while the process runs: read their folder once."""
+    cfg = Config()
+    cfg.set_main_option("script_location", SCRIPT_LOCATION)
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def open_current(url: str) -> Engine:
+    """The engine of a database that exists and is at this version's schema; else StorageError naming it.
+
+    Every command but `db upgrade` opens the database this way, so a command run before `db upgrade`, from
+    another configuration or after installing a newer mailbot says what to run instead of failing on a missing
+    table (and leaves no empty database behind).
+    """
+    engine = make_engine(url, create=False)
+    where = database_label(url)
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError(f"{where}: cannot open the database: {describe(exc)}") from exc
+    head = _head()
+    if current != head:
+        engine.dispose()
+        state = "has no mailbot tables" if current is None else f"is at schema {current}, this version needs {head}"
+        raise StorageError(f"{where}: the database {state}: run `mailbot db upgrade`")
+    return engine
+
+
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's own sentence ("unable to open database file", "disk I/O error"), without SQL or a traceback."""
+    original = getattr(exc, "orig", None)
+    return str(original) if original is not None else str(exc).splitlines()[0]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
