@@ -15,6 +15,7 @@ from mailbot.cli.root import (
     fail,
     flush_outbox,
     pass_state,
+    shown_time,
     today,
 )
 
@@ -105,7 +106,7 @@ def messages_command(state: CliState, as_json: bool, limit: int, outcome: str | 
         return
     for row in rows:
         click.echo(
-            f"{row['id']:>6} {row['received_at'][:19]} {row['outcome'] or '(processing)':<21} "
+            f"{row['id']:>6} {shown_time(row['received_at'])} {row['outcome'] or '(processing)':<21} "
             f"{row['dependencia'] or '-':<5} {row['radicado'] or '':<17} {row['from'] or '-'}  {row['reason'] or ''}"
         )
 
@@ -128,7 +129,8 @@ def attention_list(state: CliState, as_json: bool) -> None:
         return
     for row in rows:
         click.echo(
-            f"{row['id']:>6} {row['since'][:16]} {row['dependencia'] or '-':<5} {row['kind']:<15} {row['summary']}"
+            f"{row['id']:>6} {shown_time(row['since'])} {row['dependencia'] or '-':<5} {row['kind']:<15} "
+            f"{row['summary']}"
         )
     if not rows:
         click.echo("attention: nothing open")
@@ -173,5 +175,5 @@ def status_command(state: CliState, as_json: bool) -> None:
             extra = entry["radicado"] or (f"{entry['open_findings']} open finding(s)" if entry["open_findings"] else "")
             click.echo(
                 f"{dep['code']:<5} {entry['ronda']} {entry['vigencia']}: {entry['state']:<21} "
-                f"deadline {entry['deadline']}  last activity {(entry['last_activity'] or '-')[:19]}  {extra}"
+                f"deadline {entry['deadline']}  last activity {shown_time(entry['last_activity'])}  {extra}"
             )

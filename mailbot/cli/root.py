@@ -188,6 +188,13 @@ def flush_outbox(app: App) -> None:
         )
 
 
+def shown_time(iso: str | None) -> str:
+    """A listing's moment for people: the municipality's time to the second with its offset, "-" when none."""
+    if iso is None:
+        return "-"
+    return dt.datetime.fromisoformat(iso).replace(microsecond=0).isoformat(sep=" ")
+
+
 def today(state: CliState) -> dt.date:
     return state.app().clock.today()
 

@@ -19,6 +19,7 @@ from mailbot.domain import attention
 from mailbot.domain.attention import Kind, Opening
 from mailbot.log import get_logger
 from mailbot.services import outbox
+from mailbot.services.queries import local_iso
 
 log = get_logger("mailbot.attention")
 
@@ -161,11 +162,10 @@ def standing(app: App) -> list[OpenItem]:
 
 def list_rows(app: App) -> list[dict[str, Any]]:
     """`mailbot attention list --json`: `[{"id", "since", "dependencia", "kind", "summary", "message_id"}]`."""
-    tz = app.clock.tz
     return [
         {
             "id": item.id,
-            "since": item.since.astimezone(tz).isoformat(),
+            "since": local_iso(app, item.since),
             "dependencia": item.dependencia,
             "kind": item.kind,
             "summary": item.summary,

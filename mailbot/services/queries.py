@@ -19,6 +19,11 @@ from mailbot.adapters.db.models import (
 from mailbot.app import App
 
 
+def local_iso(app: App, moment: dt.datetime | None) -> str | None:
+    """A stored moment (UTC) as ISO 8601 in the municipality's zone, offset included: what every listing shows."""
+    return moment.astimezone(app.clock.tz).isoformat() if moment is not None else None
+
+
 def outbox_rows(app: App, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     query = select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit)
     if status:
@@ -32,8 +37,8 @@ def outbox_rows(app: App, *, status: str | None = None, limit: int = 50) -> list
                 "message_id": row.message_id,
                 "recipients": list(row.recipients),
                 "attempts": row.attempts,
-                "next_attempt_at": row.next_attempt_at.isoformat(),
-                "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                "next_attempt_at": local_iso(app, row.next_attempt_at),
+                "sent_at": local_iso(app, row.sent_at),
                 "last_error": row.last_error,
                 "recipient_results": row.recipient_results,
             }
@@ -61,7 +66,7 @@ def received_rows(app: App, *, limit: int = 100, outcome: str | None = None) -> 
         return [
             {
                 "id": row.id,
-                "received_at": row.received_at.isoformat(),
+                "received_at": local_iso(app, row.received_at),
                 "from": row.from_address,
                 "subject": row.subject,
                 "message_id": row.message_id,
@@ -109,13 +114,16 @@ def status(app: App, *, today: dt.date) -> dict[str, Any]:
                 if mailing is None:
                     continue
                 entries.append(
-                    _round_state(round_, mailing, latest.get(mailing.id), accepted.get(mailing.id), activity, today)
+                    _round_state(
+                        app, round_, mailing, latest.get(mailing.id), accepted.get(mailing.id), activity, today
+                    )
                 )
             out.append({"code": dep.code, "name": dep.name, "rounds": entries})
     return {"today": today.isoformat(), "dependencias": out}
 
 
 def _round_state(
+    app: App,
     round_: Round,
     mailing: Mailing,
     last: Submission | None,
@@ -140,8 +148,8 @@ def _round_state(
         "ronda": round_.kind,
         "deadline": round_.deadline.isoformat(),
         "state": state,
-        "mailed_at": mailing.sent_at.isoformat() if mailing.sent_at else None,
-        "last_activity": max(moments).isoformat() if moments else None,
+        "mailed_at": local_iso(app, mailing.sent_at),
+        "last_activity": local_iso(app, max(moments)) if moments else None,
         "radicado": accepted.radicado if accepted else None,
         "version": shown.version if (shown := accepted or last) is not None else None,
         "open_findings": open_findings,

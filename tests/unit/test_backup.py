@@ -1,4 +1,5 @@
-"""Issue 18, item 6: `mailbot backup OUT` restored into a fresh folder shows the same state and every submission."""
+"""Issue 18: `mailbot backup OUT` restored into a fresh folder shows the same state and every submission (item 6);
+on the same populated database, the listings' times are the municipality's, with the offset (item 5)."""
 
 from __future__ import annotations
 
@@ -59,11 +60,35 @@ def _two_accepted_plans(config_path: Path) -> None:
     app.close()
 
 
-def test_a_backup_restored_into_a_fresh_folder_shows_the_same_state(tmp_path: Path) -> None:
-    dependencias = [d for d in example_data()["dependencias"] if d["code"] in CODES]
-    (tmp_path / "live").mkdir()
-    original = write_config(tmp_path / "live", {"dependencias": dependencias})
-    _two_accepted_plans(original)
+DEPENDENCIAS = [d for d in example_data()["dependencias"] if d["code"] in CODES]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The configuration of a database with two accepted plans (built once for this module's tests)."""
+    path = write_config(tmp_path_factory.mktemp("live"), {"dependencias": DEPENDENCIAS})
+    _two_accepted_plans(path)
+    return path
+
+
+def test_listings_show_the_municipality_time_with_its_offset(live: Path) -> None:
+    """Stored in UTC, shown in America/Bogota: the 9:00 reply is 09:00:00-05:00, in JSON and in text."""
+    code, out, _ = run("--config", str(live), "messages", "--json")
+    assert code == 0
+    assert {row["received_at"] for row in json.loads(out)} == {START.isoformat()}
+    code, out, _ = run("--config", str(live), "messages")
+    assert code == 0
+    assert all(" 2026-12-01 09:00:00-05:00 " in line for line in out.splitlines()), out
+    status = json.loads(run("--config", str(live), "status", "--json")[1])
+    moments = [r[key] for d in status["dependencias"] for r in d["rounds"] for key in ("mailed_at", "last_activity")]
+    assert moments == [START.isoformat()] * 4
+    assert "last activity 2026-12-01 09:00:00-05:00" in run("--config", str(live), "status")[1]
+    sent = [row["sent_at"] for row in json.loads(run("--config", str(live), "outbox", "list", "--json")[1])]
+    assert sent == [START.isoformat()] * 4
+
+
+def test_a_backup_restored_into_a_fresh_folder_shows_the_same_state(tmp_path: Path, live: Path) -> None:
+    original, dependencias = live, DEPENDENCIAS
 
     code, out, err = run("--config", str(original), "backup", str(tmp_path / "copia"))
     assert code == 0, out + err
