@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from mailbot.cli.root import EXIT_PROBLEMS, CliState, cli, fail, pass_state
+from mailbot.cli.root import EXIT_PROBLEMS, CliState, OutputPath, cli, fail, pass_state
 
 
 @cli.command("backup")
-@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("out", type=OutputPath(dir_okay=True))
 @pass_state
 def backup_command(state: CliState, out: Path) -> None:
     """Copy the database and the archive into OUT (a new or empty folder) while the daemon runs; exit 1 when the

@@ -19,6 +19,7 @@ from mailbot.cli.root import (
     EXIT_PROBLEMS,
     EXIT_UNUSABLE,
     CliState,
+    OutputPath,
     cli,
     fail,
     pass_state,
@@ -31,7 +32,7 @@ from mailbot.cli.root import (
 @click.option("--dependencia", "dependencia", required=True, help="Code of the dependencia, e.g. HAC.")
 @click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None, help="Default: the coming plan year.")
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--out", "out", type=OutputPath(), required=True)
 @pass_state
 def template_command(state: CliState, dependencia: str, ronda: str, vigencia: int | None, out: Path) -> None:
     """Write one dependencia's pre-filled E-DE-F-010 workbook (not tied to a mailing: a fresh token).
@@ -63,7 +64,7 @@ def template_command(state: CliState, dependencia: str, ronda: str, vigencia: in
 @click.option("--json", "as_json", is_flag=True, help='Print {"accepted": bool, "findings": [...]}.')
 @click.option(
     "--annotated",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OutputPath(),
     default=None,
     help="Write a copy of the workbook with every finding marked on its cell.",
 )
@@ -151,11 +152,11 @@ def render_findings(file: Path, result: ValidationResult) -> str:
 @cli.command("export")
 @click.option("--vigencia", type=click.IntRange(2000, 2100), default=None)
 @click.option("--ronda", type=click.Choice([r.value for r in Ronda]), default=Ronda.FORMULACION.value)
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--out", "out", type=OutputPath(), required=True)
 @click.option(
     "--pdf",
     "pdf",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OutputPath(),
     default=None,
     help="Formulación only: also write the «Publicación» table as a PDF (A3 landscape).",
 )

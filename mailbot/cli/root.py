@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ class MailbotGroup(click.Group):
     """Turns mailbot's own errors, and what an operator can cause (a missing folder, permissions, a full disk), into
     one readable line and the documented exit code; `--log-level debug` adds the traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, global_options_first(args))
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -101,6 +105,31 @@ class MailbotGroup(click.Group):
             state = ctx.find_object(CliState)
             where = database_label(state.config().storage.database_url) if state else "the database"
             _fail_from(ctx, exc, f"{where}: the database cannot be used: {describe(exc)}", EXIT_STORAGE)
+
+
+GLOBAL_OPTIONS = ("--config", "--log-level", "--log-format")
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """`mailbot config check --config X` means `mailbot --config X config check`: the global options (each takes a
+    value) are moved before the subcommand, wherever they were written, up to a `--`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            takes_next = "=" not in arg and i + 1 < len(args)
+            front.extend(args[i : i + 2] if takes_next else [arg])
+            i += 2 if takes_next else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
 
 
 #: What an operator causes and fixes: a missing folder, permissions, a read-only mount, a full disk or quota.
@@ -161,6 +190,21 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str, log_format
 
 
 pass_state = click.make_pass_decorator(CliState)
+
+
+class OutputPath(click.Path):
+    """A file or folder a command writes: its folder must exist, or the command stops with a sentence (exit 2)
+    before doing any work, instead of a traceback at the end."""
+
+    def __init__(self, *, dir_okay: bool = False) -> None:
+        super().__init__(path_type=Path, dir_okay=dir_okay, file_okay=not dir_okay)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        folder = Path(os.fsdecode(path)).absolute().parent
+        if not folder.is_dir():
+            self.fail(f"the folder {folder} does not exist: create it first, or write elsewhere", param, ctx)
+        return path
 
 
 def flush_outbox(app: App) -> None:

@@ -119,3 +119,40 @@ def test_an_unusable_storage_path_is_a_sentence_naming_it(tmp_path: Path) -> Non
     assert code == EXIT_STORAGE
     assert "Traceback (most recent call last)" in err  # debug adds it, for a developer
     assert err.rstrip().splitlines()[-1].startswith("mailbot: cannot create the archive folder")
+
+
+def test_global_options_work_after_the_subcommand_too(tmp_path: Path) -> None:
+    """The issue's `mailbot config check --config X` said "No such option"; `=` forms and a `--` are respected."""
+    path = write_config(tmp_path)
+    for args in (
+        ["config", "check", "--config", str(path)],
+        ["config", "--log-level", "debug", "check", f"--config={path}"],
+        ["--log-format", "json", "config", "check", "--config", str(path)],
+    ):
+        code, out, err = run(*args)
+        assert code == 0, (args, out, err)
+        assert out.rstrip().endswith("configuration OK")
+    code, _, err = run("--config", str(path), "validate", "--", "--config")
+    assert code == EXIT_UNUSABLE
+    assert "'--config' does not exist" in err  # after `--` it is a file name, left where it was
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["template", "--dependencia", "HAC", "--out"],
+        ["export", "--vigencia", "2027", "--out"],
+        ["validate", "PLAN", "--annotated"],
+        ["backup"],
+    ],
+)
+def test_writing_into_a_missing_folder_is_a_sentence(tmp_path: Path, command: list[str]) -> None:
+    path = write_config(tmp_path)
+    plan = tmp_path / "plan.xlsx"
+    plan.write_bytes(b"PK")
+    target = tmp_path / "no-such-folder" / "out.xlsx"
+    args = [str(plan) if arg == "PLAN" else arg for arg in command]
+    code, out, err = run("--config", str(path), *args, str(target))
+    assert code == EXIT_UNUSABLE, out + err
+    assert f"the folder {target.parent} does not exist: create it first" in err
+    assert "Traceback" not in err
