@@ -72,7 +72,9 @@ def test_relative_paths_are_relative_to_the_configuration_file(tmp_path: Path, m
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("command", [["status"], ["messages"], ["outbox", "list"], ["attention", "list"]])
+@pytest.mark.parametrize(
+    "command", [["status"], ["messages"], ["outbox", "list"], ["attention", "list"], ["run"], ["poll", "--once"]]
+)
 def test_a_command_before_db_upgrade_says_so_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
     path = write_config(tmp_path)
     code, out, err = run("--config", str(path), *command)
