@@ -305,7 +305,9 @@ def _dry_run(
     config = app.config
     folder.mkdir(parents=True, exist_ok=True)
     domain = config.smtp.effective_message_id_domain
-    with app.sessions() as session:
+    # Formulación's workbook needs nothing stored (an unbound session, never used): a dry run works before
+    # `db upgrade`; a seguimiento's is built on the accepted plan, so it opens the database (and checks it).
+    with Session() if report.ronda is Ronda.FORMULACION else app.sessions() as session:
         for dep in chosen:
             token = new_token()
             found = make_format(app, session, dep, vigencia, report.ronda, token)
