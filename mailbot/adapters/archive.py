@@ -87,7 +87,7 @@ class FileArchive:
         try:
             return (self.root / relative).read_bytes()
         except OSError as exc:
-            raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
+            raise StorageError(f"cannot read {self.root / relative} from the archive: {exc.strerror or exc}") from exc
 
     def _store(self, relative: Path, data: bytes, digest: str) -> Stored:
         target = self.root / relative

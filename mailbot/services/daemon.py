@@ -38,6 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.backoff import AuthBackoff, Backoff, ConnectionState
+from mailbot.adapters.db.engine import database_label
 from mailbot.adapters.db.locks import AdvisoryLock, is_postgresql
 from mailbot.adapters.sd_notify import Notifier
 from mailbot.app import App
@@ -193,7 +194,10 @@ class Watcher:
                 self.flush_outbox()
         except SQLAlchemyError as exc:  # e.g. "database is locked" past the busy timeout: exit 3, or retry later
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-            raise StorageError(f"the database cannot be used now ({reason}); the message stays on the server") from exc
+            where = database_label(self.app.config.storage.database_url)
+            raise StorageError(
+                f"{where}: the database cannot be used now ({reason}); the message stays on the server"
+            ) from exc
         return report
 
     def forever(self) -> None:
