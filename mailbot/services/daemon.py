@@ -35,6 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters.backoff import AuthBackoff, Backoff, ConnectionState
@@ -71,8 +72,9 @@ class AlreadyRunningError(MailbotError):
 
 
 def check_role(app: App, role: Role) -> None:
-    """Several processes need PostgreSQL's locks: on SQLite only `all` makes sense (a ConfigError: exit 2)."""
-    if role != "all" and not is_postgresql(app.engine):
+    """Several processes need PostgreSQL's locks: on SQLite only `all` makes sense (a ConfigError: exit 2, decided
+    from the URL before the database is opened)."""
+    if role != "all" and make_url(app.config.storage.database_url).get_backend_name() != "postgresql":
         raise ConfigError(
             f"--role {role} needs PostgreSQL (storage.database_url: postgresql+psycopg://...); "
             "with SQLite one process does everything: run `mailbot run` (role all)"
