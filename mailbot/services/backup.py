@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from mailbot import __version__
 from mailbot.adapters.db import migrate
-from mailbot.adapters.db.engine import database_label
 from mailbot.adapters.db.models import Attachment, ReceivedMessage, Submission
 from mailbot.app import App
 from mailbot.errors import StorageError
@@ -65,7 +64,7 @@ def backup(app: App, out: Path) -> BackupReport:
         _copy_sqlite(Path(make_url(url).database or ""), database)
     files = _copy_archive(app.config.storage.archive_dir, out / ARCHIVE_FOLDER)
     checked, missing = _check(database, out / ARCHIVE_FOLDER) if database is not None else (0, [])
-    pg_dump = None if sqlite else f"pg_dump --format=custom --file {out / 'mailbot.pgdump'} '{database_label(url)}'"
+    pg_dump = None if sqlite else f"pg_dump --format=custom --file {out / 'mailbot.pgdump'} '{libpq_url(url)}'"
     manifest = {
         "mailbot": __version__,
         "schema": migrate.current_revision(app.engine),
@@ -76,6 +75,13 @@ def backup(app: App, out: Path) -> BackupReport:
     }
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return BackupReport(out, database, files, checked, pg_dump, missing)
+
+
+def libpq_url(url: str) -> str:
+    """The URL as pg_dump and psql take it: no SQLAlchemy driver suffix, no password (PGPASSWORD or ~/.pgpass)."""
+    parsed = make_url(url)
+    bare = URL.create("postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query)
+    return bare.render_as_string(hide_password=False)
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

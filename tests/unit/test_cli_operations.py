@@ -11,7 +11,7 @@ from mailbot.adapters.db import migrate
 from mailbot.adapters.db.engine import database_label, make_engine
 from mailbot.cli import EXIT_STORAGE, EXIT_UNUSABLE, cli
 from mailbot.config import load_config
-from tests.support.configs import write_config
+from tests.support.configs import storage_engine, write_config
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -158,3 +158,21 @@ def test_writing_into_a_missing_folder_is_a_sentence(tmp_path: Path, command: li
     assert code == EXIT_UNUSABLE, out + err
     assert f"the folder {target.parent} does not exist: create it first" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.storage
+def test_backup_on_either_engine_copies_the_archive_and_says_what_else(tmp_path: Path) -> None:
+    """SQLite: the database is in the copy; PostgreSQL: the archive, and the pg_dump line to run first."""
+    path = write_config(tmp_path)
+    assert run("--config", str(path), "db", "upgrade")[0] == 0
+    (tmp_path / "state" / "archivo" / "recibidos").mkdir()
+    (tmp_path / "state" / "archivo" / "recibidos" / "a.eml").write_bytes(b"x")
+    code, out, err = run("--config", str(path), "backup", str(tmp_path / "copia"))
+    assert code == 0, out + err
+    assert (tmp_path / "copia" / "archivo" / "recibidos" / "a.eml").read_bytes() == b"x"
+    if storage_engine() == "sqlite":
+        assert (tmp_path / "copia" / "mailbot.db").is_file()
+        assert "pg_dump" not in out
+    else:
+        assert not (tmp_path / "copia" / "mailbot.db").exists()
+        assert f"pg_dump --format=custom --file {tmp_path / 'copia' / 'mailbot.pgdump'} 'postgresql://" in out

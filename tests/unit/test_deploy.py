@@ -114,3 +114,10 @@ def test_the_guide_covers_install_upgrade_backup_restore_and_retention() -> None
         "Python ≥ 3.11",
     ):
         assert needle in DEPLOY, needle
+
+
+def test_the_pg_dump_line_takes_a_libpq_url_without_the_password() -> None:
+    from mailbot.services.backup import libpq_url
+
+    url = "postgresql+psycopg://mailbot:s3cr3t@db.example:5432/mailbot"
+    assert libpq_url(url) == "postgresql://mailbot@db.example:5432/mailbot"
