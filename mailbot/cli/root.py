@@ -155,8 +155,9 @@ def _in_storage(ctx: click.Context, filename: object) -> bool:
     except ConfigError:
         return False
     path = Path(filename).absolute()
-    database = storage.database_url.removeprefix("sqlite:///")
-    roots = [storage.archive_dir.absolute(), Path(database).absolute().parent]
+    roots = [storage.archive_dir.absolute()]
+    if storage.database_url.startswith("sqlite:///"):
+        roots.append(Path(storage.database_url.removeprefix("sqlite:///")).absolute().parent)
     return any(path == root or root in path.parents for root in roots)
 
 

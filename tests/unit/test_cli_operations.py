@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from mailbot.adapters.db import migrate
 from mailbot.adapters.db.engine import database_label, make_engine
 from mailbot.cli import EXIT_STORAGE, EXIT_UNUSABLE, cli
+from mailbot.cli.root import MailbotGroup
 from mailbot.config import load_config
 from tests.support.configs import storage_engine, write_config
 
@@ -176,3 +180,33 @@ def test_backup_on_either_engine_copies_the_archive_and_says_what_else(tmp_path:
     else:
         assert not (tmp_path / "copia" / "mailbot.db").exists()
         assert f"pg_dump --format=custom --file {tmp_path / 'copia' / 'mailbot.pgdump'} 'postgresql://" in out
+
+
+@pytest.mark.sqlite_only
+def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "mailbot.db").write_bytes(b"not a database, a copy gone wrong" * 100)
+    code, out, err = run("--config", str(path), "status")
+    assert code == EXIT_STORAGE, out + err
+    assert err == f"mailbot: {tmp_path / 'state' / 'mailbot.db'}: cannot open the database: file is not a database\n"
+
+
+def test_a_full_disk_or_a_missing_folder_is_a_sentence_not_a_traceback() -> None:
+    """What the operator can cause, raised anywhere below a command: one line with the path (the group's rule)."""
+
+    @click.group(cls=MailbotGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    @click.argument("number", type=int)
+    def fail(number: int) -> None:
+        raise OSError(number, os.strerror(number), "/srv/mailbot/archivo/x.eml")
+
+    for number in (errno.ENOSPC, errno.ENOENT, errno.EACCES):
+        result = CliRunner().invoke(group, ["fail", str(number)])
+        assert result.exit_code == EXIT_UNUSABLE
+        assert result.stderr == f"mailbot: /srv/mailbot/archivo/x.eml: {os.strerror(number)}\n"
+    result = CliRunner().invoke(group, ["fail", str(errno.ECONNREFUSED)])  # not the operator's: a real bug
+    assert isinstance(result.exception, OSError)
