@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from mailbot.adapters.db.engine import database_label, make_engine
 from mailbot.cli import EXIT_STORAGE, EXIT_UNUSABLE, cli
 from mailbot.cli.root import MailbotGroup
 from mailbot.config import load_config
+from mailbot.log import configure_logging, get_logger
 from tests.support.configs import storage_engine, write_config
 
 
@@ -210,3 +212,29 @@ def test_a_full_disk_or_a_missing_folder_is_a_sentence_not_a_traceback() -> None
         assert result.stderr == f"mailbot: /srv/mailbot/archivo/x.eml: {os.strerror(number)}\n"
     result = CliRunner().invoke(group, ["fail", str(errno.ECONNREFUSED)])  # not the operator's: a real bug
     assert isinstance(result.exception, OSError)
+
+
+@pytest.mark.sqlite_only
+def test_db_upgrade_names_the_database_it_cannot_open(tmp_path: Path) -> None:
+    """The issue's "unable to open database file" without a path: now the path comes first."""
+    path = write_config(tmp_path)
+    (tmp_path / "state" / "mailbot.db").mkdir(parents=True)  # a folder where the file should be
+    code, out, err = run("--config", str(path), "db", "upgrade")
+    assert code == EXIT_STORAGE, out + err
+    database = tmp_path / "state" / "mailbot.db"
+    assert err == f"mailbot: {database}: cannot upgrade the database: unable to open database file\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_console_logs_carry_colour_codes_only_on_a_terminal() -> None:
+    """`--log-format console` into a file or journald is plain text; a person at a terminal gets colours."""
+    for stream, coloured in ((io.StringIO(), False), (_Terminal(), True)):
+        configure_logging("info", "console", stream)
+        get_logger("t").info("outbox_flushed", sent=1)
+        assert "outbox_flushed" in stream.getvalue()
+        assert ("\x1b[" in stream.getvalue()) is coloured
+    configure_logging("info", "auto", io.StringIO())
