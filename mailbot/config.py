@@ -518,7 +518,7 @@ def secret_problems(config: MailbotConfig) -> list[str]:
             if name == "imap":
                 problems.append("imap.user is empty: the mailbox needs a login")
             continue  # SMTP without a user: a relay that needs no login
-        if not _secret(login.password) and not _secret(login.oauth2_token):
+        if not _has_credential(login):
             problems.append(
                 f"{name}.password is empty (and no {name}.oauth2_token): set the environment variable the "
                 f"configuration names for {login.user}"
@@ -528,8 +528,16 @@ def secret_problems(config: MailbotConfig) -> list[str]:
     return problems
 
 
-def _secret(value: SecretStr | None) -> bool:
-    return bool(value and value.get_secret_value().strip())
+def _has_credential(login: Section) -> bool:
+    """A password OR a token OR an OAuth2 set-up: any non-empty secret of the login, or any `oauth…` setting given,
+    so a way of logging in added to the schema later is not mistaken for a missing password."""
+    for name in type(login).model_fields:
+        value = getattr(login, name)
+        if isinstance(value, SecretStr) and value.get_secret_value().strip():
+            return True
+        if name.startswith("oauth") and not isinstance(value, SecretStr) and value:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------- loading
