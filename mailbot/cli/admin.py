@@ -52,7 +52,9 @@ def config_check(state: CliState) -> None:
         f"  smtp: {config.smtp.host}:{config.smtp.effective_port} ({config.smtp.security}), "
         f"from {config.smtp.from_address}"
     )
-    click.echo(f"  storage: {config.storage.database_url}, archive {config.storage.archive_dir}")
+    from mailbot.adapters.db.engine import database_label  # a PostgreSQL URL's password is never printed
+
+    click.echo(f"  storage: {database_label(config.storage.database_url)}, archive {config.storage.archive_dir}")
     for warning in report.warnings:
         click.echo(f"  warning: {warning}")
     for problem in report.problems:

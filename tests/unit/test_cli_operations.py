@@ -238,3 +238,11 @@ def test_console_logs_carry_colour_codes_only_on_a_terminal() -> None:
         assert "outbox_flushed" in stream.getvalue()
         assert ("\x1b[" in stream.getvalue()) is coloured
     configure_logging("info", "auto", io.StringIO())
+
+
+def test_config_check_never_prints_the_database_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://mailbot:pg-s3cr3t-password@db.example/mailbot"
+    code, out, err = run("--config", str(write_config(tmp_path, {"storage": {"database_url": url}})), "config", "check")
+    assert code == 0, out + err
+    assert "storage: postgresql+psycopg://mailbot:***@db.example/mailbot" in out
+    assert "pg-s3cr3t-password" not in out + err
