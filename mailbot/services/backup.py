@@ -51,6 +51,9 @@ def backup(app: App, out: Path) -> BackupReport:
     """Copy the database (SQLite) and the archive into `out`, a new or empty folder, and check the copy."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise StorageError(f"{out}: the backup folder must be new or empty")
+    archive = app.config.storage.archive_dir.resolve()
+    if out.resolve() == archive or archive in out.resolve().parents:
+        raise StorageError(f"{out}: the backup folder cannot be inside the archive {archive}")
     url = app.config.storage.database_url
     app.engine  # noqa: B018 - refuses a missing or outdated database (naming it) before anything is written
     try:

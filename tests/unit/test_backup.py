@@ -133,3 +133,8 @@ def test_a_backup_refuses_a_folder_in_use_and_a_missing_database(tmp_path: Path)
     code, _, err = run("--config", str(path), "backup", str(tmp_path / "usada"))
     assert code == EXIT_STORAGE
     assert err == f"mailbot: {tmp_path / 'usada'}: the backup folder must be new or empty\n"
+    inside = tmp_path / "state" / "archivo" / "copia"  # would copy itself
+    code, _, err = run("--config", str(path), "backup", str(inside))
+    assert code == EXIT_STORAGE
+    assert err.startswith(f"mailbot: {inside}: the backup folder cannot be inside the archive ")
+    assert not inside.exists()
