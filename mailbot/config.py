@@ -520,11 +520,13 @@ def secret_problems(config: MailbotConfig) -> list[str]:
             continue  # SMTP without a user: a relay that needs no login
         if not _has_credential(login):
             problems.append(
-                f"{name}.password is empty (and no {name}.oauth2_token): set the environment variable the "
-                f"configuration names for {login.user}"
+                f"{name}.password is empty and there is no {name}.oauth2_token for {login.user}: set the variable "
+                f"the configuration names (MAILBOT_{name.upper()}_PASSWORD in the example)"
             )
     if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
-        problems.append("signing.secret is the example's public value: set MAILBOT_SECRET to a secret of your own")
+        problems.append(
+            "signing.secret is the example's public value: set a secret of your own (MAILBOT_SECRET in the example)"
+        )
     return problems
 
 
