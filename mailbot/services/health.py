@@ -26,6 +26,7 @@ from mailbot.adapters.backoff import AuthBackoff
 from mailbot.adapters.db.models import OutboxMail, ProcessHealth
 from mailbot.adapters.sd_notify import Notifier
 from mailbot.app import App
+from mailbot.errors import StorageError
 from mailbot.log import get_logger
 
 log = get_logger("mailbot.health")
@@ -226,10 +227,23 @@ class Verdict:
 
 
 def check(app: App, *, process: str | None = None, everywhere: bool = False) -> Verdict:
-    """Judge the reports of this host's processes (or `process`, or all with `everywhere`) and the outbox."""
+    """Judge the reports of this host's processes (or `process`, or all with `everywhere`) and the outbox.
+
+    A database that cannot be read (missing, behind its migrations, unreachable) is a verdict, not an error: the
+    service manager asks "healthy?" and must get 1, with the reason, never a storage exit code it does not know.
+    """
     settings = app.config.daemon
     now = app.clock.now()
-    stale = dt.timedelta(seconds=settings.stale_after)
+    try:
+        return _check(app, now, settings.stale_after, settings.outbox_stale_after, process, everywhere)
+    except StorageError as exc:
+        return Verdict(False, _aware_local(app, now), [f"storage: {exc}"], [], {})
+
+
+def _check(
+    app: App, now: dt.datetime, stale_after: int, outbox_stale_after: int, process: str | None, everywhere: bool
+) -> Verdict:
+    stale = dt.timedelta(seconds=stale_after)
     problems: list[str] = []
     with app.sessions() as session:
         query = select(ProcessHealth).order_by(ProcessHealth.process)
@@ -250,7 +264,7 @@ def check(app: App, *, process: str | None = None, everywhere: bool = False) -> 
             "oldest_pending_since": _iso(app, oldest.created_at if oldest else None),
             "oldest_last_error": oldest.last_error if oldest else None,
         }
-        if oldest is not None and now - oldest.created_at > dt.timedelta(seconds=settings.outbox_stale_after):
+        if oldest is not None and now - oldest.created_at > dt.timedelta(seconds=outbox_stale_after):
             problems.append(
                 f"outbox: a mail has waited since {_local(app, oldest.created_at)}"
                 + (f" ({oldest.last_error})" if oldest.last_error else "")

@@ -185,6 +185,11 @@ def test_health_judges_each_process_report_and_the_outbox(app: App) -> None:
 def test_mailbot_health_exits_0_healthy_1_unhealthy_and_speaks_json(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     runner = CliRunner()
+    # before `db upgrade`: unhealthy (1, the contract for service managers), not the storage exit code, with why
+    early = runner.invoke(cli, ["--config", str(config), "health", "--json"])
+    assert early.exit_code == 1, early.output
+    assert json.loads(early.stdout)["healthy"] is False
+    assert "db upgrade" in json.loads(early.stdout)["problems"][0]
     assert runner.invoke(cli, ["--config", str(config), "db", "upgrade"]).exit_code == 0
     nobody = runner.invoke(cli, ["--config", str(config), "health"])
     assert nobody.exit_code == 1, nobody.output
