@@ -68,6 +68,11 @@ class Mailbox(Protocol):
         """(uid, original bytes) ascending; never marks a message \\Seen; a vanished UID is skipped."""
         ...
 
+    def fetch_files(self, folder: str, uids: Sequence[int], directory: Path) -> Iterator[tuple[int, Path]]:
+        """(uid, a new file in `directory` holding its original bytes) ascending, in bounded memory whatever the
+        message weighs; never marks a message \\Seen; a vanished UID is skipped; the caller owns the files."""
+        ...
+
     def ensure_folder(self, name: str) -> str:
         """Create the folder when missing; returns its name as the server spells it."""
         ...
@@ -101,6 +106,10 @@ class Archive(Protocol):
 
     def store_message(self, raw: bytes, received: dt.datetime) -> Stored: ...
 
+    def store_message_file(self, source: Path, received: dt.datetime) -> Stored:
+        """`store_message` of a message spooled to a file, read in pieces (any size in bounded memory)."""
+        ...
+
     def store_attachment(self, data: bytes, kind: str) -> Stored: ...
 
     def file_plan(
@@ -109,8 +118,9 @@ class Archive(Protocol):
         """Make a stored plan visible under planes/…; idempotent."""
         ...
 
-    def read(self, relative: Path | str) -> bytes:
-        """The bytes stored at a path this archive returned; StorageError when they cannot be read."""
+    def read(self, relative: Path | str, limit: int | None = None) -> bytes:
+        """The bytes stored at a path this archive returned (the first `limit` only, when given); StorageError when
+        they cannot be read."""
         ...
 
 

@@ -172,6 +172,12 @@ class FakeMailbox:
             if found is not None:
                 yield uid, found.raw
 
+    def fetch_files(self, folder: str, uids: Sequence[int], directory: Path) -> Iterator[tuple[int, Path]]:
+        for uid, raw in self.fetch_raw(folder, uids):
+            path = directory / f"{uid}.eml"
+            path.write_bytes(raw)
+            yield uid, path
+
     def ensure_folder(self, name: str) -> str:
         self._check()
         self.server.create_folder(name)
@@ -300,6 +306,10 @@ class MemoryArchive:
         digest = sha256_of(raw)
         return self._store(message_path(digest, received), raw, digest)
 
+    def store_message_file(self, source: Path, received: dt.datetime) -> Stored:
+        self._check()
+        return self.store_message(source.read_bytes(), received)
+
     def store_attachment(self, data: bytes, kind: str) -> Stored:
         digest = sha256_of(data)
         return self._store(attachment_path(digest, kind), data, digest)
@@ -313,10 +323,11 @@ class MemoryArchive:
         self.files.setdefault(relative, self.read(stored.path))
         return relative
 
-    def read(self, relative: Path | str) -> bytes:
+    def read(self, relative: Path | str, limit: int | None = None) -> bytes:
         self._check()
         try:
-            return self.files[Path(relative)]
+            data = self.files[Path(relative)]
+            return data if limit is None else data[:limit]
         except KeyError:
             raise StorageError(f"cannot read {relative} from the archive: not stored") from None
 

@@ -36,10 +36,11 @@ from mailbot.adapters.mime.bounds import (
     parameter_cost,
 )
 from mailbot.adapters.mime.charsets import codec_for, decode_bytes, decode_rfc2047
-from mailbot.adapters.mime.parse import parse_message
+from mailbot.adapters.mime.parse import HEAD_BYTES, parse_head, parse_message
 from mailbot.adapters.mime.tnef import TnefError, read_tnef
 
 __all__ = [
+    "HEAD_BYTES",
     "MAX_DEPTH",
     "MAX_NESTING_COST",
     "MAX_PARTS",
@@ -52,6 +53,7 @@ __all__ = [
     "html_to_text",
     "nesting_cost",
     "parameter_cost",
+    "parse_head",
     "parse_message",
     "read_tnef",
 ]

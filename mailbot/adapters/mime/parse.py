@@ -23,6 +23,9 @@ from mailbot.log import get_logger
 
 log = get_logger("mailbot.mime")
 
+#: Bytes of an oversized message read for its headers (the header block's cap, and room for an mbox line).
+HEAD_BYTES = MAX_HEADER_BLOCK + 4096
+
 
 def parse_message(raw: bytes, *, max_message_bytes: int, max_attachment_bytes: int) -> ParsedMessage:
     """Parse one received message; never raises. See `mailbot.adapters.mime.bounds` for the bounds."""
@@ -44,6 +47,25 @@ def parse_message(raw: bytes, *, max_message_bytes: int, max_attachment_bytes: i
     return ParsedMessage(facts=MessageFacts(), defects=tuple(failures), size=len(data))
 
 
+def parse_head(head: bytes, size: int, *, max_message_bytes: int) -> ParsedMessage:
+    """A message over `max_message_bytes`, from its first HEAD_BYTES only (the rest stays in the archive file):
+    the headers, marked oversized. Never raises."""
+    try:
+        defects = Defects([])
+        defects.add(f"message larger than the limit ({size} > {max_message_bytes} bytes): only headers read")
+        parsed = _headers_only(head, size, oversized=True, defects=defects)
+    except Exception as exc:  # the safety net, as parse_message's
+        log.warning("mime.parse_failed", error=exception_name(exc), size=size, exc_info=True)
+        return ParsedMessage(
+            facts=MessageFacts(),
+            defects=(f"headers could not be read ({exception_name(exc)})",),
+            oversized=True,
+            size=size,
+        )
+    _log_defects(parsed)
+    return parsed
+
+
 def _log_defects(parsed: ParsedMessage) -> None:
     """One line per message with defects: what was odd, capped or lost, for whoever wonders where a file went."""
     if parsed.defects:
@@ -58,7 +80,7 @@ def _as_bytes(raw: object) -> bytes:
 def _parse_within(data: bytes, max_message_bytes: int, max_attachment_bytes: int, defects: Defects) -> ParsedMessage:
     if len(data) > max_message_bytes:
         defects.add(f"message larger than the limit ({len(data)} > {max_message_bytes} bytes): only headers read")
-        return _headers_only(data, len(data), oversized=True, defects=defects)
+        return _headers_only(data[:HEAD_BYTES], len(data), oversized=True, defects=defects)
     return _parse_whole(data, max_attachment_bytes, defects)
 
 
@@ -112,7 +134,7 @@ def _without_preamble(data: bytes) -> bytes:
 
 
 def _header_block(data: bytes, defects: Defects) -> bytes:
-    head = _without_preamble(data[: MAX_HEADER_BLOCK + 4096])[:MAX_HEADER_BLOCK]
+    head = _without_preamble(data[:HEAD_BYTES])[:MAX_HEADER_BLOCK]
     end = re.search(rb"\r?\n\r?\n", head)
     if end is None:
         if len(data) > MAX_HEADER_BLOCK:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from mailbot.adapters.archive import Stored
-from mailbot.adapters.mime import parse_message
+from mailbot.adapters.mime import HEAD_BYTES, parse_head, parse_message
 from mailbot.adapters.workbook.reader import ReaderLimits
 from mailbot.app import App
 from mailbot.config import MailbotConfig
@@ -43,6 +44,16 @@ def parse(inbox: Inbox, raw: bytes) -> ParsedMessage:
     return parse_message(
         raw, max_message_bytes=limits.max_message_bytes, max_attachment_bytes=limits.max_attachment_bytes
     )
+
+
+def parse_stored(inbox: Inbox, relative: Path | str, size: int) -> ParsedMessage:
+    """A message from the archive: whole up to `max_message_bytes`; a larger one by its first bytes only (its
+    headers), so that its size never decides the memory used."""
+    limits = inbox.config.limits
+    if size > limits.max_message_bytes:
+        head = inbox.app.archive.read(relative, HEAD_BYTES)
+        return parse_head(head, size, max_message_bytes=limits.max_message_bytes)
+    return parse(inbox, inbox.app.archive.read(relative))
 
 
 def store_attachments(inbox: Inbox, parsed: ParsedMessage) -> Files:
