@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -116,6 +116,10 @@ class Archive(Protocol):
         self, stored: Stored, *, vigencia: int, dependencia: str, ronda: str, version: int, outcome: str
     ) -> Path:
         """Make a stored plan visible under planes/…; idempotent."""
+        ...
+
+    def open(self, relative: Path | str) -> BinaryIO:
+        """The stored file for reading in pieces (the caller closes it); StorageError when it cannot be opened."""
         ...
 
     def read(self, relative: Path | str, limit: int | None = None) -> bytes:

@@ -99,6 +99,12 @@ class FileArchive:
             raise StorageError(f"cannot file the plan in the archive ({target}): {exc}") from exc
         return relative
 
+    def open(self, relative: Path | str) -> BinaryIO:
+        try:
+            return (self.root / relative).open("rb")
+        except OSError as exc:
+            raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
+
     def read(self, relative: Path | str, limit: int | None = None) -> bytes:
         try:
             if limit is None:

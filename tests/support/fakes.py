@@ -9,11 +9,13 @@ what Dovecot, Postfix and the archive folder do.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from mailbot.adapters.archive import attachment_path, message_path, plan_path, sha256_of
@@ -322,6 +324,9 @@ class MemoryArchive:
         )
         self.files.setdefault(relative, self.read(stored.path))
         return relative
+
+    def open(self, relative: Path | str) -> BinaryIO:
+        return io.BytesIO(self.read(relative))
 
     def read(self, relative: Path | str, limit: int | None = None) -> bytes:
         self._check()

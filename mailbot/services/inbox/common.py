@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailbot.adapters.archive import Stored
-from mailbot.adapters.mime import HEAD_BYTES, parse_head, parse_message
+from mailbot.adapters.mime import parse_message, parse_message_file
 from mailbot.adapters.workbook.reader import ReaderLimits
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.domain.inbound import AttachmentPart, ParsedMessage
+from mailbot.errors import StorageError
 
 Files = list[tuple[AttachmentPart, Stored]]  # a message's attachments with where the archive keeps them
 
@@ -47,13 +48,20 @@ def parse(inbox: Inbox, raw: bytes) -> ParsedMessage:
 
 
 def parse_stored(inbox: Inbox, relative: Path | str, size: int) -> ParsedMessage:
-    """A message from the archive: whole up to `max_message_bytes`; a larger one by its first bytes only (its
-    headers), so that its size never decides the memory used."""
+    """A message from the archive, read from its file so that its size never decides the memory used: up to
+    `max_message_bytes` parsed with its long bodies left in the file (`adapters.mime.spool`), a larger one by its
+    headers only. An unreadable file is a StorageError (the message waits for the next attempt)."""
     limits = inbox.config.limits
-    if size > limits.max_message_bytes:
-        head = inbox.app.archive.read(relative, HEAD_BYTES)
-        return parse_head(head, size, max_message_bytes=limits.max_message_bytes)
-    return parse(inbox, inbox.app.archive.read(relative))
+    try:
+        with inbox.app.archive.open(relative) as source:
+            return parse_message_file(
+                source,
+                size,
+                max_message_bytes=limits.max_message_bytes,
+                max_attachment_bytes=limits.max_attachment_bytes,
+            )
+    except OSError as exc:
+        raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
 
 
 def store_attachments(inbox: Inbox, parsed: ParsedMessage) -> Files:
