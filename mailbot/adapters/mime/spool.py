@@ -23,7 +23,8 @@ MIN_RUN: Final = 256 * 1024  # bytes of base64 lines worth leaving in the file (
 LINE_CAP: Final = 64 * 1024  # a longer line is read in pieces (never a base64 line: those are at most 998 bytes)
 PIECE: Final = 1 << 20  # bytes read and decoded at a time
 SNIFF_BYTES: Final = 64 * 1024  # of a dropped (oversized) body kept to tell its kind
-_BASE64_LINE: Final = re.compile(rb"[A-Za-z0-9+/]+={0,2}\r?\n")
+_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_NOT_BASE64: Final = bytes(sorted(set(range(256)) - set(_ALPHABET)))
 _BASE64_HEADER: Final = re.compile(rb"content-transfer-encoding:[ \t]*base64[ \t]*\r?\n", re.IGNORECASE)
 #: An attached message sent in base64 is decoded and parsed again by the walk: never left in the file.
 _MESSAGE_TYPE: Final = re.compile(rb"content-type:[ \t]*message/", re.IGNORECASE)
@@ -78,7 +79,7 @@ class Spooled:
             if not raw:
                 break
             left -= len(raw)
-            text = carry + raw.replace(b"\r", b"").replace(b"\n", b"")
+            text = carry + raw.translate(None, _NOT_BASE64)  # line ends and stray characters, as the stdlib
             usable = len(text) - len(text) % 4 if left > 0 else len(text)
             text, carry = text[:usable], text[usable:]
             try:
@@ -101,17 +102,20 @@ class Spooled:
 
 
 def skeleton(source: BinaryIO) -> tuple[bytes, Spooled]:
-    """The message's bytes with each long base64 body replaced by a marker line, and where those bodies are."""
+    """The message's bytes with each long base64 body replaced by a marker line, and where those bodies are.
+
+    A body is everything from the blank line that ends its part's headers to the next boundary line (or the end):
+    all of it is left in the file or none of it, so a stray line inside never splits it.
+    """
     out = bytearray()
     runs: list[Run] = []
-    in_base64_part = False
-    attached_message = False
+    base64_part = attached_message = in_body = False
     offset = 0
     start: int | None = None
-    pending = bytearray()  # the current run's lines, until it proves long enough to leave in the file
+    pending = bytearray()  # the current body, until it proves long enough to leave in the file
     length = 0
 
-    def end_run() -> None:
+    def end_body() -> None:
         nonlocal start, length
         if start is not None:
             if length >= MIN_RUN:
@@ -124,7 +128,11 @@ def skeleton(source: BinaryIO) -> tuple[bytes, Spooled]:
 
     source.seek(0)
     while line := source.readline(LINE_CAP):
-        if in_base64_part and not attached_message and _BASE64_LINE.fullmatch(line):
+        if line.startswith(b"--"):  # a boundary (never a base64 line): the next part declares its own encoding
+            end_body()
+            base64_part = attached_message = in_body = False
+            out.extend(line)
+        elif in_body:
             if start is None:
                 start = offset
             if length < MIN_RUN:
@@ -133,14 +141,13 @@ def skeleton(source: BinaryIO) -> tuple[bytes, Spooled]:
                     pending.clear()
             length += len(line)
         else:
-            end_run()
-            if line.startswith(b"--"):
-                in_base64_part = attached_message = False  # a boundary: the next part declares its own
+            if line in (b"\r\n", b"\n"):
+                in_body = base64_part and not attached_message
             elif _BASE64_HEADER.fullmatch(line):
-                in_base64_part = True
+                base64_part = True
             elif _MESSAGE_TYPE.match(line):
                 attached_message = True
             out.extend(line)
         offset += len(line)
-    end_run()
+    end_body()
     return bytes(out), Spooled(source, runs)
