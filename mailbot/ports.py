@@ -122,9 +122,8 @@ class Archive(Protocol):
         """The stored file for reading in pieces (the caller closes it); StorageError when it cannot be opened."""
         ...
 
-    def read(self, relative: Path | str, limit: int | None = None) -> bytes:
-        """The bytes stored at a path this archive returned (the first `limit` only, when given); StorageError when
-        they cannot be read."""
+    def read(self, relative: Path | str) -> bytes:
+        """The bytes stored at a path this archive returned; StorageError when they cannot be read."""
         ...
 
 

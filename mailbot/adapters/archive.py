@@ -105,12 +105,9 @@ class FileArchive:
         except OSError as exc:
             raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
 
-    def read(self, relative: Path | str, limit: int | None = None) -> bytes:
+    def read(self, relative: Path | str) -> bytes:
         try:
-            if limit is None:
-                return (self.root / relative).read_bytes()
-            with (self.root / relative).open("rb") as handle:
-                return handle.read(limit)
+            return (self.root / relative).read_bytes()
         except OSError as exc:
             raise StorageError(f"cannot read {self.root / relative} from the archive: {exc.strerror or exc}") from exc
 

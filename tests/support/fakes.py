@@ -328,11 +328,10 @@ class MemoryArchive:
     def open(self, relative: Path | str) -> BinaryIO:
         return io.BytesIO(self.read(relative))
 
-    def read(self, relative: Path | str, limit: int | None = None) -> bytes:
+    def read(self, relative: Path | str) -> bytes:
         self._check()
         try:
-            data = self.files[Path(relative)]
-            return data if limit is None else data[:limit]
+            return self.files[Path(relative)]
         except KeyError:
             raise StorageError(f"cannot read {relative} from the archive: not stored") from None
 

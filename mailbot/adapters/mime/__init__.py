@@ -37,11 +37,10 @@ from mailbot.adapters.mime.bounds import (
     parameter_cost,
 )
 from mailbot.adapters.mime.charsets import codec_for, decode_bytes, decode_rfc2047
-from mailbot.adapters.mime.parse import HEAD_BYTES, parse_head, parse_message, parse_message_file
+from mailbot.adapters.mime.parse import parse_message, parse_message_file
 from mailbot.adapters.mime.tnef import TnefError, read_tnef
 
 __all__ = [
-    "HEAD_BYTES",
     "MAX_DEPTH",
     "MAX_NESTING_COST",
     "MAX_PARTS",
@@ -54,7 +53,6 @@ __all__ = [
     "html_to_text",
     "nesting_cost",
     "parameter_cost",
-    "parse_head",
     "parse_message",
     "parse_message_file",
     "read_tnef",

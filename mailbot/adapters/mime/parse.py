@@ -43,7 +43,7 @@ def parse_message_file(
     OSError (the file could not be read: the caller's storage fault)."""
     if size > max_message_bytes:
         source.seek(0)
-        return parse_head(source.read(HEAD_BYTES), size, max_message_bytes=max_message_bytes)
+        return _parse_head(source.read(HEAD_BYTES), size, max_message_bytes=max_message_bytes)
     data, spool = skeleton(source)
     return _parse(data, size, max_message_bytes, max_attachment_bytes, spool)
 
@@ -76,7 +76,7 @@ def _parse(
     return ParsedMessage(facts=MessageFacts(), defects=tuple(failures), size=size)
 
 
-def parse_head(head: bytes, size: int, *, max_message_bytes: int) -> ParsedMessage:
+def _parse_head(head: bytes, size: int, *, max_message_bytes: int) -> ParsedMessage:
     """A message over `max_message_bytes`, from its first HEAD_BYTES only (the rest stays in the archive file):
     the headers, marked oversized. Never raises."""
     try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailbot.adapters.archive import Stored
-from mailbot.adapters.mime import parse_message, parse_message_file
+from mailbot.adapters.mime import parse_message_file
 from mailbot.adapters.workbook.reader import ReaderLimits
 from mailbot.app import App
 from mailbot.config import MailbotConfig
@@ -38,13 +38,6 @@ class Inbox:
     def names(self) -> dict[str, str]:
         """Dependencia code → name, as the attention items say them."""
         return {d.code: d.name for d in self.config.dependencias}
-
-
-def parse(inbox: Inbox, raw: bytes) -> ParsedMessage:
-    limits = inbox.config.limits
-    return parse_message(
-        raw, max_message_bytes=limits.max_message_bytes, max_attachment_bytes=limits.max_attachment_bytes
-    )
 
 
 def parse_stored(inbox: Inbox, relative: Path | str, size: int) -> ParsedMessage:
