@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--metas", type=int, default=40)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL set-ups only")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     replies, metas, counts = (8, 3, [1, 2]) if args.quick else (args.replies, args.metas, args.workers)
@@ -130,8 +131,9 @@ def main() -> None:
         postgres = PostgresServer()
         postgres.start()
         try:
-            with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
-                results.append(measure(servers, f"sqlite:///{folder}/mailbot.db", 0, replies, metas))
+            if not args.no_sqlite:
+                with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
+                    results.append(measure(servers, f"sqlite:///{folder}/mailbot.db", 0, replies, metas))
             for n in counts:
                 results.append(measure(servers, postgres.new_database(), n, replies, metas))
                 print(f"{n} worker(s): {results[-1]}", file=sys.stderr)

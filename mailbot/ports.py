@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -68,6 +68,11 @@ class Mailbox(Protocol):
         """(uid, original bytes) ascending; never marks a message \\Seen; a vanished UID is skipped."""
         ...
 
+    def fetch_files(self, folder: str, uids: Sequence[int], directory: Path) -> Iterator[tuple[int, Path]]:
+        """(uid, a new file in `directory` holding its original bytes) ascending, in bounded memory whatever the
+        message weighs; never marks a message \\Seen; a vanished UID is skipped; the caller owns the files."""
+        ...
+
     def ensure_folder(self, name: str) -> str:
         """Create the folder when missing; returns its name as the server spells it."""
         ...
@@ -101,12 +106,20 @@ class Archive(Protocol):
 
     def store_message(self, raw: bytes, received: dt.datetime) -> Stored: ...
 
+    def store_message_file(self, source: Path, received: dt.datetime) -> Stored:
+        """`store_message` of a message spooled to a file, read in pieces (any size in bounded memory)."""
+        ...
+
     def store_attachment(self, data: bytes, kind: str) -> Stored: ...
 
     def file_plan(
         self, stored: Stored, *, vigencia: int, dependencia: str, ronda: str, version: int, outcome: str
     ) -> Path:
         """Make a stored plan visible under planes/…; idempotent."""
+        ...
+
+    def open(self, relative: Path | str) -> BinaryIO:
+        """The stored file for reading in pieces (the caller closes it); StorageError when it cannot be opened."""
         ...
 
     def read(self, relative: Path | str) -> bytes:

@@ -14,11 +14,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from mailbot.errors import StorageError
 
+PIECE = 1 << 20  # bytes read at a time from a spooled message
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -59,6 +62,19 @@ class FileArchive:
         digest = sha256_of(raw)
         return self._store(message_path(digest, received), raw, digest)
 
+    def store_message_file(self, source: Path, received: dt.datetime) -> Stored:
+        """A spooled message, hashed and copied in PIECE-sized reads: a 50 MB message never sits in memory."""
+        try:
+            digest = hashlib.sha256()
+            with source.open("rb") as handle:
+                while piece := handle.read(PIECE):
+                    digest.update(piece)
+            size = source.stat().st_size
+        except OSError as exc:
+            raise StorageError(f"cannot read the fetched message {source.name}: {exc}") from exc
+        relative = message_path(digest.hexdigest(), received)
+        return self._write(relative, digest.hexdigest(), size, lambda out: _copy(source, out))
+
     def store_attachment(self, data: bytes, kind: str) -> Stored:
         digest = sha256_of(data)
         return self._store(attachment_path(digest, kind), data, digest)
@@ -83,6 +99,12 @@ class FileArchive:
             raise StorageError(f"cannot file the plan in the archive ({target}): {exc}") from exc
         return relative
 
+    def open(self, relative: Path | str) -> BinaryIO:
+        try:
+            return (self.root / relative).open("rb")
+        except OSError as exc:
+            raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
+
     def read(self, relative: Path | str) -> bytes:
         try:
             return (self.root / relative).read_bytes()
@@ -90,15 +112,18 @@ class FileArchive:
             raise StorageError(f"cannot read {self.root / relative} from the archive: {exc.strerror or exc}") from exc
 
     def _store(self, relative: Path, data: bytes, digest: str) -> Stored:
+        return self._write(relative, digest, len(data), lambda out: out.write(data))
+
+    def _write(self, relative: Path, digest: str, size: int, fill: Callable[[BinaryIO], object]) -> Stored:
         target = self.root / relative
         try:
-            if target.exists() and target.stat().st_size == len(data):
-                return Stored(relative, digest, len(data))
+            if target.exists() and target.stat().st_size == size:
+                return Stored(relative, digest, size)
             self._folder(target.parent)
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             try:
                 with os.fdopen(handle, "wb") as out:
-                    out.write(data)
+                    fill(out)
                     out.flush()
                     os.fsync(out.fileno())
                 Path(temporary).chmod(0o600)
@@ -108,7 +133,7 @@ class FileArchive:
                 raise
         except OSError as exc:
             raise StorageError(f"cannot write to the archive ({target.parent}): {exc}") from exc
-        return Stored(relative, digest, len(data))
+        return Stored(relative, digest, size)
 
     def _folder(self, folder: Path) -> None:
         """Create `folder` and every missing parent owner-only (mkdir's mode applies to the last one only)."""
@@ -118,3 +143,8 @@ class FileArchive:
             folder = folder.parent
         for path in reversed(missing):
             path.mkdir(mode=0o700, exist_ok=True)
+
+
+def _copy(source: Path, out: BinaryIO) -> None:
+    with source.open("rb") as handle:
+        shutil.copyfileobj(handle, out, PIECE)

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -49,6 +50,8 @@ log = get_logger(__name__)
 IDLE_CYCLE_SECONDS = 25 * 60  # re-issue IDLE well before RFC 2177's 29 minutes
 _IDLE_CYCLE_LIMIT = 29 * 60
 FETCH_BATCH = 20  # messages per UID FETCH: few round trips, bounded memory (messages may weigh 25 MB)
+FETCH_CHUNK = 2 * 2**20  # a larger message is fetched in pieces of this size (bounded memory at any size)
+FETCH_GROUP_BYTES = 8 * 2**20  # small messages fetched in one command, at most this much together
 _STOP_CHECK_SECONDS = 0.5  # how often a wait looks at its stop event
 _SEARCH_ROUNDS = 3  # re-searches when a SEARCH itself announces new mail (see uids_after)
 _NOT_A_FOLDER = ("\\NONEXISTENT", "\\NOSELECT")
@@ -241,6 +244,33 @@ class ImapMailbox:
                     yield uid, found[uid]
                 else:
                     log.info("imap_message_vanished", folder=folder, uid=uid)
+
+    def fetch_files(self, folder: str, uids: Sequence[int], directory: Path) -> Iterator[tuple[int, Path]]:
+        """(uid, a new file in `directory` with its original bytes), ascending; a vanished UID is skipped.
+
+        Memory stays bounded whatever a message weighs: one `UID FETCH (UID RFC822.SIZE)` per batch learns the
+        sizes; messages up to FETCH_CHUNK are fetched a group at a time (at most FETCH_GROUP_BYTES in flight), a
+        larger one in FETCH_CHUNK pieces (`BODY.PEEK[]<offset.length>`, RFC 3501 6.4.5) appended to its file. The
+        caller owns each file, and may use the connection between two messages.
+        """
+        wanted = sorted(set(uids))
+        for start in range(0, len(wanted), self._fetch_batch):
+            batch = wanted[start : start + self._fetch_batch]
+            self._ensure_selected(folder)
+            sizes = self._sizes(folder, batch)
+            small = [uid for uid in batch if sizes.get(uid, FETCH_CHUNK + 1) <= FETCH_CHUNK]
+            written: dict[int, Path] = {}
+            for group in _groups(small, sizes):
+                for uid, raw in self._fetch_batch_raw(folder, group).items():
+                    written[uid] = _spool(directory, uid, raw)
+            for uid in batch:
+                path = written.get(uid)
+                if path is None and uid in sizes and uid not in small:
+                    path = self._fetch_in_pieces(folder, uid, directory)
+                if path is None:
+                    log.info("imap_message_vanished", folder=folder, uid=uid)
+                    continue
+                yield uid, path
 
     # -- folders and moves --------------------------------------------------------------------------------
 
@@ -467,6 +497,33 @@ class ImapMailbox:
             data = self._client().untagged_responses.pop("FETCH", [])
         return parse_fetch(data)
 
+    def _sizes(self, folder: str, batch: Sequence[int]) -> dict[int, int]:
+        """UID → RFC822.SIZE for the batch's messages still there."""
+        typ, data = self._uid("FETCH", ",".join(map(str, batch)), "(UID RFC822.SIZE)")
+        if typ != "OK":
+            log.warning("imap_fetch_incomplete", folder=folder, uids=list(batch), server=wire.text(data))
+            data = self._client().untagged_responses.pop("FETCH", [])
+        return wire.parse_sizes(data)
+
+    def _fetch_in_pieces(self, folder: str, uid: int, directory: Path) -> Path | None:
+        """One large message, FETCH_CHUNK bytes a command, appended to its file; None when it vanished."""
+        path = directory / f"{uid}.eml"
+        offset = 0
+        with path.open("wb") as out:
+            while True:
+                typ, data = self._uid("FETCH", str(uid), f"(UID BODY.PEEK[]<{offset}.{FETCH_CHUNK}>)")
+                piece = parse_fetch(data).get(uid) if typ == "OK" else None
+                if piece is None:
+                    break
+                out.write(piece)
+                offset += len(piece)
+                if len(piece) < FETCH_CHUNK:
+                    break
+        if offset == 0:
+            path.unlink(missing_ok=True)
+            return None
+        return path
+
     def _delete_one(self, folder: str, uid: int) -> None:
         """Flag one UID \\Deleted and expunge that UID only; without UIDPLUS leave it flagged (never EXPUNGE all)."""
         typ, data = self._uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
@@ -564,3 +621,23 @@ class ImapMailbox:
                 if "EXISTS" in client.untagged_responses:
                     return True
         return False
+
+
+def _groups(uids: Sequence[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """Consecutive UIDs whose sizes add up to at most FETCH_GROUP_BYTES (each at most FETCH_CHUNK)."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        if group and total + sizes[uid] > FETCH_GROUP_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += sizes[uid]
+    if group:
+        yield group
+
+
+def _spool(directory: Path, uid: int, raw: bytes) -> Path:
+    path = directory / f"{uid}.eml"
+    path.write_bytes(raw)
+    return path

@@ -40,6 +40,22 @@ def parse_fetch(data: Iterable[Any]) -> dict[int, bytes]:
     return found
 
 
+_SIZE_IN_FETCH = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
+
+def parse_sizes(data: Iterable[Any]) -> dict[int, int]:
+    """Map UID → RFC822.SIZE from the plain FETCH lines of `UID FETCH … (UID RFC822.SIZE)`."""
+    found: dict[int, int] = {}
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        if not isinstance(line, bytes):
+            continue
+        uid, size = _UID_IN_FETCH.search(line), _SIZE_IN_FETCH.search(line)
+        if uid is not None and size is not None:
+            found[int(uid.group(1))] = int(size.group(1))
+    return found
+
+
 def idle_start(client: imaplib.IMAP4) -> bytes:
     """Send IDLE and read until "+ idling"; untagged lines before it (EXISTS) are kept in untagged_responses."""
     raw = cast(Any, client)

@@ -11,13 +11,43 @@ import datetime as dt
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from mailbot.domain.outgoing import OutgoingMail
 
 LOOP_HEADER = "X-Mailbot-Loop"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class QuickFoldPolicy(EmailPolicy):
+    """`email.policy.SMTP`, writing a short plain-ASCII header as it is instead of refolding its parse tree.
+
+    The stdlib refolds every header through its parser's token tree even when the line already fits: in a
+    backlog's profile that was most of the time spent building each answer. For a header that is ASCII, one line
+    within `max_line_length`, single-spaced, without encoded-word markers or parse defects, that refolding gives
+    back the same text, so it is written directly; anything else goes the standard way (tests compare the bytes).
+    """
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        tree = getattr(value, "_parse_tree", None)
+        if tree is not None and not value.defects:
+            text = str(tree)
+            if (
+                text
+                and text.isascii()
+                and len(name) + 2 + len(text) <= (self.max_line_length or 78)
+                and text == text.strip()
+                and "  " not in text
+                and "=?" not in text
+                and _CONTROL.search(text) is None
+            ):
+                return f"{name}: {text}{self.linesep}"
+        return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+
+
+QUICK_SMTP = QuickFoldPolicy().clone(linesep="\r\n")
 
 
 def header_text(value: str) -> str:
@@ -39,7 +69,7 @@ def build_message(
     loop_value: str,
     now: dt.datetime,
 ) -> bytes:
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=QUICK_SMTP)
     # Address() encodes a non-ASCII display name as RFC 2047 words; CPython's own default-policy parser then
     # shows a stray space where the words were folded ("acci ón"), a bug of that parser only: email.header and
     # mail clients decode adjacent encoded words as the RFC says.

@@ -219,7 +219,7 @@ def flush_outbox(app: App) -> None:
     from mailbot.services import outbox
 
     try:
-        click.echo(f"outbox: {outbox.flush(app.sessions, app.senders, app.clock.now).summary()}")
+        click.echo(f"outbox: {outbox.flush_due(app.sessions, app.senders, app.clock.now).summary()}")
     except PermanentError as exc:  # e.g. the SMTP server refused the credentials: the mail waits, said below
         click.echo(f"outbox: nothing sent: {exc}")
     waiting = outbox.next_waiting(app.sessions)

@@ -43,6 +43,7 @@ class Answer(StrEnum):
     DUPLICATE = "duplicado"
     NO_ATTACHMENT = "sin_adjunto"
     CLOUD_LINK = "enlace_nube"
+    TOO_LARGE = "muy_grande"  # a message over `limits.max_message_bytes`: archived, never read
     SEVERAL = "varios_adjuntos"
     REVIEW = "en_revision"  # quarantined, unmatched or rejected insider: a person at planeación will look
     QUESTION = "consulta_recibida"  # a question: forwarded to planeación's contact, who will answer
@@ -81,12 +82,16 @@ def decide_unplaced(match: Match, *, insider: bool, answer_outsiders: bool) -> D
 
 
 def decide_attachments(
-    found: Sequence[AttachmentPart], cloud_links: Sequence[str], *, asks: bool = False
+    found: Sequence[AttachmentPart], cloud_links: Sequence[str], *, asks: bool = False, oversized: int | None = None
 ) -> Decision | None:
     """No plan attached, or several: a decision already; exactly one: None (it gets validated).
 
     `asks`: the text is a probable question from a registered address (`domain.questions`): a person answers it.
+    `oversized`: the size of a message over the limit, whose attachments were never read: not "no attachment"
+    (it may well carry the plan) but "too large", so that the secretario sends it lighter.
     """
+    if oversized is not None:
+        return Decision(Outcome.NO_ATTACHMENT, f"message of {oversized} bytes over the size limit", Answer.TOO_LARGE)
     if not found:
         if asks and not cloud_links:
             return Decision(

@@ -152,7 +152,8 @@ def place(
         return Verdict(unplaced, matched, tampered=tampered, insider=insider)
     if chosen is None or workbook is None:
         asks = "sender" in matched.signals and is_question(parsed.text)
-        by_files = decide_attachments(found, parsed.cloud_links, asks=asks)
+        oversized = parsed.size if parsed.oversized else None
+        by_files = decide_attachments(found, parsed.cloud_links, asks=asks, oversized=oversized)
         assert by_files is not None
         return Verdict(by_files, matched, insider=insider)
     known_token = control is not None and control.block is not None and control.block.token in directory.by_token

@@ -363,7 +363,7 @@ def flush_outbox(app: App, smtp_state: ConnectionState, smtp_auth: AuthBackoff |
     if smtp_auth is not None and not smtp_auth.allowed():
         return
     try:
-        report = outbox.flush(app.sessions, app.senders, app.clock.now)
+        report = outbox.flush_due(app.sessions, app.senders, app.clock.now)
         for result, ids in (("sent", report.sent), ("retry", report.retrying), ("failed", report.failed)):
             if ids:
                 metrics.OUTBOX_RESULTS.labels(result=result).inc(len(ids))

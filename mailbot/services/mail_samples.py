@@ -298,6 +298,8 @@ def _answer(kind: str) -> Samples:
                 (MessageFacts(subject=""), AnswerFacts()),
                 (registered, AnswerFacts(extra={"motivo": other})),
             ]
+        elif kind == "muy_grande":
+            facts = [(registered, _replace(base, extra={"limite": "25,0 MB"}))]
         else:
             facts = [(registered, base), (MessageFacts(from_address="otro@example.org"), base)]
         return [answer_context(config, received, f) for received, f in facts]
@@ -390,6 +392,7 @@ SAMPLES: dict[str, Samples] = {
     "duplicado": _answer("duplicado"),
     "sin_adjunto": _answer("sin_adjunto"),
     "enlace_nube": _answer("enlace_nube"),
+    "muy_grande": _answer("muy_grande"),
     "varios_adjuntos": _answer("varios_adjuntos"),
     "en_revision": _answer("en_revision"),
     "consulta_recibida": _answer("consulta_recibida"),

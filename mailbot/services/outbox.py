@@ -35,6 +35,7 @@ RETRY_BASE = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about two days of retries with the cap above
 STALE_CLAIM = dt.timedelta(minutes=10)
+FLUSH_BATCH = 200  # mails sent over one SMTP connection
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 log = get_logger("mailbot.outbox")
@@ -128,6 +129,17 @@ class FlushReport:
     failed: list[int] = field(default_factory=list)
     reclaimed: list[int] = field(default_factory=list)
 
+    @property
+    def handled(self) -> int:
+        """Rows this flush claimed and settled (sent, failed or back to pending)."""
+        return len(self.sent) + len(self.retrying) + len(self.failed)
+
+    def add(self, other: FlushReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.reclaimed += other.reclaimed
+
     def summary(self) -> str:
         return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed" + (
             f", {len(self.reclaimed)} in doubt re-queued" if self.reclaimed else ""
@@ -148,7 +160,7 @@ def flush(
     senders: SenderFactory,
     now: Clock,
     *,
-    limit: int = 200,
+    limit: int = FLUSH_BATCH,
     on_sent: Callable[[int], None] | None = None,
 ) -> FlushReport:
     """Send the due rows over one connection from `senders`; stop the batch at the first connection failure."""
@@ -183,6 +195,28 @@ def flush(
     if report.sent or report.failed or report.retrying:
         log.info("outbox_flushed", sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed))
     return report
+
+
+def flush_due(
+    sessions: UnitOfWork,
+    senders: SenderFactory,
+    now: Clock,
+    *,
+    batch: int | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> FlushReport:
+    """Flush batch after batch (one connection each) until nothing due remains.
+
+    A backlog answers more than one batch: a single `flush` would leave the rest pending until the next timer. Stops
+    when a batch ends short (nothing due left) or a connection failure leaves the rest for the retry.
+    """
+    size = batch or FLUSH_BATCH
+    total = FlushReport()
+    while True:
+        report = flush(sessions, senders, now, limit=size, on_sent=on_sent)
+        total.add(report)
+        if report.handled < size or report.retrying:
+            return total
 
 
 def waiting(sessions: UnitOfWork) -> int:

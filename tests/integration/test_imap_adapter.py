@@ -13,12 +13,13 @@ import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
-from mailbot.adapters.imap import FolderState, ImapMailbox, parse_fetch
+from mailbot.adapters.imap import FETCH_CHUNK, FolderState, ImapMailbox, parse_fetch
 from mailbot.config import Imap
 from mailbot.errors import PermanentError, TemporaryError
 from tests.support.mailservers import MailServers, _free_ports
@@ -249,6 +250,31 @@ def test_fetch_raw_batches_and_skips_a_vanished_uid(mail: MailServers) -> None:
 
     assert [uid for uid, _ in fetched] == [u for u in uids if u != uids[2]]
     assert all(b"Subject: mensaje" in body for _, body in fetched)
+
+
+def test_fetch_files_writes_each_message_whole_a_large_one_in_pieces_and_leaves_them_unseen(
+    mail: MailServers, tmp_path: Path
+) -> None:
+    """Small messages in one group, one over FETCH_CHUNK in `BODY.PEEK[]<offset.length>` pieces: each file holds
+    exactly what `fetch_raw` returns; a UID that is not there is skipped; nothing is marked \\Seen."""
+    client = _client(mail)
+    try:
+        client.append("INBOX", None, None, _raw("pequeño 1"))
+        lines = (b"y" * 998 + b"\r\n") * (FETCH_CHUNK // 1000 + 500)  # a piece and a half
+        big = _raw("grande").replace(b"\r\nAdjunto", b"\r\n" + lines + b"Adjunto", 1)
+        client.append("INBOX", None, None, big)
+        client.append("INBOX", None, None, _raw("pequeño 2"))
+    finally:
+        client.logout()
+    with ImapMailbox(_config(mail)) as box:
+        uids = box.uids_after("INBOX", 0)
+        expected = dict(box.fetch_raw("INBOX", uids))
+        files = list(box.fetch_files("INBOX", [*uids, 9999], tmp_path))
+
+    assert [uid for uid, _ in files] == uids
+    assert {uid: path.read_bytes() for uid, path in files} == expected
+    assert len(expected[uids[1]]) > FETCH_CHUNK  # really more than one piece
+    assert all("\\Seen" not in _flags(mail, uid) for uid in uids)
 
 
 def test_parse_fetch_reads_the_uid_before_or_after_the_body_and_skips_gone_messages() -> None:

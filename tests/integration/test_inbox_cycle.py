@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from mailbot.adapters.db.models import ReceivedMessage
 from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
@@ -226,3 +228,37 @@ def test_mail_already_in_the_mailbox_before_the_first_round_is_left_alone(tmp_pa
     with mail.mailbox(PLANEACION) as box:
         remaining = [m.subject for m in box.fetch(mark_seen=False, headers_only=True)]
     assert remaining == ["Reunión del consejo de gobierno"]
+
+
+def test_a_message_over_the_size_limit_is_archived_whole_and_answered_too_large(
+    tmp_path: Path, mail: MailServers
+) -> None:
+    """A reply with the plan and a heavy annex, over `max_message_bytes` (1 MB here) and over one FETCH piece
+    (2 MB): fetched in pieces, archived byte for byte, never parsed past its headers, answered naming the limit."""
+    app = App(load_config(server_config(tmp_path, mail, {"limits": {"max_message_bytes": 2**20}}), environ={}))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.senders, app.clock.now)
+    hac = mailing_of(mail, "HAC")
+    annex = bytes(range(256)) * (12 * 2**10)  # 3 MB of binary: about 4 MB of base64
+    heavy = reply(
+        hac,
+        sender=SERVER_DEPENDENCIAS["HAC"],
+        attachments=[("Plan HAC.xlsx", filled(app, workbook_of(hac), "HAC")), ("Anexo.xlsx", annex)],
+    )
+    mail.send(heavy, SERVER_DEPENDENCIAS["HAC"], [PLANEACION])
+    (delivered,) = mail.wait_for(PLANEACION, count=1, timeout=30)
+
+    assert poll(app) == {"no_attachment": 1}
+
+    _, answer = answers(mail, "HAC", 2)
+    text = answer.get_body(("plain",)).get_content()
+    assert "supera el tamaño máximo" in text
+    assert "1,0 MB" in text
+    assert "no trae adjunto" not in text
+    (row,) = by_id(app).values()
+    assert row["outcome"] == "no_attachment"
+    assert "over the size limit" in row["reason"]
+    with app.sessions() as session:
+        raw_path = session.scalars(select(ReceivedMessage.raw_path)).one()
+    assert app.archive.read(raw_path) == delivered

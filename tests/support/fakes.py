@@ -9,11 +9,13 @@ what Dovecot, Postfix and the archive folder do.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from mailbot.adapters.archive import attachment_path, message_path, plan_path, sha256_of
@@ -172,6 +174,12 @@ class FakeMailbox:
             if found is not None:
                 yield uid, found.raw
 
+    def fetch_files(self, folder: str, uids: Sequence[int], directory: Path) -> Iterator[tuple[int, Path]]:
+        for uid, raw in self.fetch_raw(folder, uids):
+            path = directory / f"{uid}.eml"
+            path.write_bytes(raw)
+            yield uid, path
+
     def ensure_folder(self, name: str) -> str:
         self._check()
         self.server.create_folder(name)
@@ -300,6 +308,10 @@ class MemoryArchive:
         digest = sha256_of(raw)
         return self._store(message_path(digest, received), raw, digest)
 
+    def store_message_file(self, source: Path, received: dt.datetime) -> Stored:
+        self._check()
+        return self.store_message(source.read_bytes(), received)
+
     def store_attachment(self, data: bytes, kind: str) -> Stored:
         digest = sha256_of(data)
         return self._store(attachment_path(digest, kind), data, digest)
@@ -312,6 +324,9 @@ class MemoryArchive:
         )
         self.files.setdefault(relative, self.read(stored.path))
         return relative
+
+    def open(self, relative: Path | str) -> BinaryIO:
+        return io.BytesIO(self.read(relative))
 
     def read(self, relative: Path | str) -> bytes:
         self._check()

@@ -281,3 +281,29 @@ def test_a_message_that_makes_the_processing_fail_is_an_error_in_the_queue(
     assert item["kind"] == "error"
     assert item["summary"].startswith(f"No se pudo procesar el mensaje de {world.address('HAC')}")
     assert item["summary"].endswith("el original está guardado en el archivo")
+
+
+def test_a_pass_flushes_batch_after_batch_until_no_answer_is_left_pending(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More answers than one batch (200 a connection; 2 here): `poll --once` must not exit with some pending."""
+    monkeypatch.setattr(outbox, "FLUSH_BATCH", 2)
+    with world.app.sessions.begin() as session:
+        for i in range(5):
+            outbox.enqueue(
+                session,
+                dedup_key=f"batch-{i}",
+                kind="test",
+                raw=f"Subject: lote {i}\r\n\r\nHola.\r\n".encode(),
+                message_id=f"<batch-{i}@municipio.test>",
+                envelope_from="planeacion@municipio.test",
+                recipients=["lotes@municipio.test"],
+                now=world.clock.now(),
+            )
+    connections = world.smtp.connections
+
+    world.poll()
+
+    assert len(world.smtp.to("lotes@municipio.test")) == 5
+    assert world.smtp.connections - connections == 3  # batches of 2, 2 and 1, one connection each
+    assert outbox.waiting(world.app.sessions) == 0

@@ -13,6 +13,7 @@ The package, one concern a module:
 - `charsets`: bytes to text (declared charsets, UTF-8, Windows-1252) and RFC 2047 words;
 - `headers`: a part's raw headers, their parameters (RFC 2231) and the attachment's file name;
 - `facts`: the top-level headers read into `MessageFacts`;
+- `spool`: long base64 bodies of a message read from a file, left there and decoded a piece at a time;
 - `walk`: the bounded walk over the MIME tree that collects attachments and bodies, recovering broken multiparts;
 - `bodies`: plain text and HTML bodies to text;
 - `dsn`: delivery status notifications (RFC 3464) and text bounces;
@@ -36,7 +37,7 @@ from mailbot.adapters.mime.bounds import (
     parameter_cost,
 )
 from mailbot.adapters.mime.charsets import codec_for, decode_bytes, decode_rfc2047
-from mailbot.adapters.mime.parse import parse_message
+from mailbot.adapters.mime.parse import parse_message, parse_message_file
 from mailbot.adapters.mime.tnef import TnefError, read_tnef
 
 __all__ = [
@@ -53,5 +54,6 @@ __all__ = [
     "nesting_cost",
     "parameter_cost",
     "parse_message",
+    "parse_message_file",
     "read_tnef",
 ]

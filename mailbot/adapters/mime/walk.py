@@ -41,6 +41,7 @@ from mailbot.adapters.mime.headers import (
     declared_type,
     disposition,
 )
+from mailbot.adapters.mime.spool import Run, Spooled
 from mailbot.adapters.mime.tnef import TnefError, read_tnef
 from mailbot.adapters.workbook.sniff import sniff
 from mailbot.domain.inbound import AttachmentPart, Origin
@@ -65,6 +66,7 @@ class Walk:
     returned_ids: list[str] = field(default_factory=list)  # Message-IDs of directly attached messages
     parts: int = 0
     recoveries: int = 0  # multiparts whose parts were recovered from their delimiter lines
+    spool: Spooled | None = None  # the bodies a message read from a file left there (mime.spool)
 
     def run(self, root: Message) -> None:
         stack: list[tuple[Message, int, Origin]] = [(root, 0, "direct")]
@@ -115,7 +117,7 @@ class Walk:
 
     def _recovered(self, part: Message, ctype: str) -> list[Message]:
         """The parts of a multipart the stdlib could not split, found again by the delimiter lines its body uses."""
-        body = payload(part, self.defects)
+        body = self._payload(part)
         if not body.strip():
             self.defects.add(f"{ctype} part is empty")
             return []
@@ -163,12 +165,16 @@ class Walk:
         if ctype in _TNEF_TYPES or (filename or "").lower() == "winmail.dat":
             self._tnef(part, headers, filename, origin)
         elif kind == "attachment" or filename is not None or _is_file_type(ctype):
-            self._attach(filename, declared_type(headers, ctype), payload(part, self.defects), origin)
+            run = self.spool.run_of(part) if self.spool is not None else None
+            if run is not None:
+                self._attach_spooled(filename, declared_type(headers, ctype), run, origin)
+            else:
+                self._attach(filename, declared_type(headers, ctype), payload(part, self.defects), origin)
         elif origin == "direct" and ctype in _BODY_TYPES:
             self._body(part, headers, ctype)
 
     def _note_returned_headers(self, part: Message) -> None:
-        self._note_returned(_parse_header_text(payload(part, self.defects)))
+        self._note_returned(_parse_header_text(self._payload(part)))
 
     def _attach(self, filename: str | None, ctype: str, data: bytes, origin: Origin) -> None:
         if len(self.attachments) >= MAX_PARTS:
@@ -190,8 +196,48 @@ class Walk:
             )
         )
 
+    def _attach_spooled(self, filename: str | None, ctype: str, run: Run, origin: Origin) -> None:
+        """`_attach` of a body left in the file: decoded a piece at a time, its bytes kept only within the limit."""
+        assert self.spool is not None
+        if len(self.attachments) >= MAX_PARTS:
+            self.defects.add(f"more than {MAX_PARTS} attachments: the rest not read")
+            return
+        body = self.spool.decode(run, self.max_attachment_bytes)
+        if body.damaged:
+            self.defects.add("invalid base64 in an attachment: cut where it broke")
+        if body.data is None:
+            self.defects.add(f"attachment larger than the limit ({self.max_attachment_bytes} bytes)")
+        data = body.data if body.data is not None else b""
+        self.attachments.append(
+            AttachmentPart(
+                filename=filename,
+                content_type=ctype,
+                data=data,
+                kind=sniff(data or body.head),
+                origin=origin,
+                size=body.size,
+                sha256=body.sha256,
+                oversized=body.data is None,
+            )
+        )
+
+    def _payload(self, part: Message) -> bytes:
+        """`payload`, from the file for a body left there: at most the attachment limit of it (or the most a text
+        body is read), so that no part costs more memory than an attachment may."""
+        run = self.spool.run_of(part) if self.spool is not None else None
+        if run is None or self.spool is None:
+            return payload(part, self.defects)
+        cap = max(self.max_attachment_bytes, TEXT_BYTES, 4 * HTML_CHARS)
+        body = self.spool.decode(run, cap, prefix=True)
+        if body.damaged:
+            self.defects.add("invalid base64 in a part: cut where it broke")
+        data = body.data or b""
+        if len(data) >= cap:
+            self.defects.add(f"part longer than {cap} bytes: the rest not read")
+        return data
+
     def _tnef(self, part: Message, headers: Headers, filename: str | None, origin: Origin) -> None:
-        data = payload(part, self.defects)
+        data = self._payload(part)
         notes: list[str] = []
         try:
             files = read_tnef(data, notes=notes)
@@ -212,7 +258,7 @@ class Walk:
         if sum(len(body) for body in bodies) >= BODY_CHARS:
             return
         limit = TEXT_BYTES if ctype == "text/plain" else 4 * HTML_CHARS
-        bodies.append(_decode_text(cut(payload(part, self.defects), limit), charset(headers)))
+        bodies.append(_decode_text(cut(self._payload(part), limit), charset(headers)))
 
 
 def children(part: Message) -> list[Message]:

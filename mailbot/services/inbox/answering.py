@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail, ReceivedMessage, Round
+from mailbot.adapters.workbook.refusals import megabytes
 from mailbot.domain import attention as attention_items
 from mailbot.domain.decisions import Answer, Outcome, candidates
 from mailbot.domain.inbound import ParsedMessage
@@ -76,6 +77,8 @@ def answer_facts(
         facts = replace(facts, extra={**facts.extra, "motivo": told}) if told else facts
     if outcome is Outcome.QUESTION:
         facts = replace(facts, extra={**facts.extra, "contacto": contact_context(inbox.config)})
+    if verdict.decision.answer is Answer.TOO_LARGE:
+        facts = replace(facts, extra={**facts.extra, "limite": megabytes(inbox.config.limits.max_message_bytes)})
     return facts
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from mailbot.adapters.archive import Stored
-from mailbot.adapters.mime import parse_message
+from mailbot.adapters.mime import parse_message_file
 from mailbot.adapters.workbook.reader import ReaderLimits
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.domain.inbound import AttachmentPart, ParsedMessage
+from mailbot.errors import StorageError
 
 Files = list[tuple[AttachmentPart, Stored]]  # a message's attachments with where the archive keeps them
 
@@ -38,11 +40,21 @@ class Inbox:
         return {d.code: d.name for d in self.config.dependencias}
 
 
-def parse(inbox: Inbox, raw: bytes) -> ParsedMessage:
+def parse_stored(inbox: Inbox, relative: Path | str, size: int) -> ParsedMessage:
+    """A message from the archive, read from its file so that its size never decides the memory used: up to
+    `max_message_bytes` parsed with its long bodies left in the file (`adapters.mime.spool`), a larger one by its
+    headers only. An unreadable file is a StorageError (the message waits for the next attempt)."""
     limits = inbox.config.limits
-    return parse_message(
-        raw, max_message_bytes=limits.max_message_bytes, max_attachment_bytes=limits.max_attachment_bytes
-    )
+    try:
+        with inbox.app.archive.open(relative) as source:
+            return parse_message_file(
+                source,
+                size,
+                max_message_bytes=limits.max_message_bytes,
+                max_attachment_bytes=limits.max_attachment_bytes,
+            )
+    except OSError as exc:
+        raise StorageError(f"cannot read {relative} from the archive: {exc}") from exc
 
 
 def store_attachments(inbox: Inbox, parsed: ParsedMessage) -> Files:

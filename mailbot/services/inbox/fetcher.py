@@ -8,15 +8,19 @@ committed, so a crash before it is healed by the next pass (`move_decided`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.models import Attachment, ImapCheckpoint, ReceivedMessage, Round
 from mailbot.domain.decisions import Outcome
+from mailbot.domain.inbound import ParsedMessage
 from mailbot.log import get_logger
 from mailbot.ports import FolderState, Mailbox
-from mailbot.services.inbox.common import Inbox, parse, store_attachments, text
+from mailbot.services.inbox.common import Inbox, parse_stored, store_attachments, text
 
 log = get_logger("mailbot.inbox")
 
@@ -108,17 +112,29 @@ def advance(inbox: Inbox, uidvalidity: int, uid: int, session: Session | None = 
 
 
 def record(inbox: Inbox, uid: int, uidvalidity: int, raw: bytes) -> int:
-    """Archive a fetched message and its attachments, then commit its row (no outcome) and the checkpoint.
+    """`record_file` of a message in memory."""
+    return _record(inbox, uid, uidvalidity, lambda now: inbox.app.archive.store_message(raw, now))[0]
+
+
+def record_file(inbox: Inbox, uid: int, uidvalidity: int, path: Path) -> tuple[int, ParsedMessage | None]:
+    """Archive a fetched message (spooled to `path`) and its attachments, then commit its row (no outcome) and the
+    checkpoint; returns the row and the message as parsed (None when already recorded), for a worker at hand.
 
     A UID already recorded (a re-fetch after a crash) gives back its row and writes nothing.
     """
+    return _record(inbox, uid, uidvalidity, lambda now: inbox.app.archive.store_message_file(path, now))
+
+
+def _record(
+    inbox: Inbox, uid: int, uidvalidity: int, store: Callable[[dt.datetime], Stored]
+) -> tuple[int, ParsedMessage | None]:
     with inbox.app.sessions() as session:
         known = _find(inbox, session, uidvalidity, uid)
         if known is not None:
-            return known.id
+            return known.id, None
     now = inbox.app.clock.now()
-    parsed = parse(inbox, raw)
-    stored = inbox.app.archive.store_message(raw, now)
+    stored = store(now)
+    parsed = parse_stored(inbox, stored.path, stored.size)
     files = store_attachments(inbox, parsed)
     facts = parsed.facts
     with inbox.app.sessions.begin() as session:
@@ -150,7 +166,7 @@ def record(inbox: Inbox, uid: int, uidvalidity: int, raw: bytes) -> int:
                 )
             )
         advance(inbox, uidvalidity, uid, session)
-        return row.id
+        return row.id, parsed
 
 
 def _find(inbox: Inbox, session: Session, uidvalidity: int, uid: int) -> ReceivedMessage | None:

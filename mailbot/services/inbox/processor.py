@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mailbot.app import App
 from mailbot.faults import failpoint
@@ -49,17 +51,19 @@ class InboxProcessor:
         last_uid = self.checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.inbox.folder, last_uid)
         known = directory.load(self.app) if work and uids else None
-        for uid, raw in mailbox.fetch_raw(self.inbox.folder, uids):
-            failpoint("after_fetch")
-            report.fetched += 1
-            row_id = self.record(uid, state.uidvalidity, raw)
-            failpoint("after_archive")
-            if known is not None:
-                done = worker.work_one(self.inbox, known, row_id=row_id)
-                report.outcomes[done[1] if done else fetcher.outcome_of(self.inbox, row_id)] += 1
-                report.moved += self._move(mailbox, row_id)
-            if stop is not None and stop.is_set():
-                return report
+        with tempfile.TemporaryDirectory(prefix="mailbot-fetch-") as spool:
+            for uid, path in mailbox.fetch_files(self.inbox.folder, uids, Path(spool)):
+                failpoint("after_fetch")
+                report.fetched += 1
+                row_id, parsed = fetcher.record_file(self.inbox, uid, state.uidvalidity, path)
+                path.unlink()
+                failpoint("after_archive")
+                if known is not None:
+                    done = worker.work_one(self.inbox, known, row_id=row_id, parsed=parsed)
+                    report.outcomes[done[1] if done else fetcher.outcome_of(self.inbox, row_id)] += 1
+                    report.moved += self._move(mailbox, row_id)
+                if stop is not None and stop.is_set():
+                    return report
         if uids:
             self.advance(state.uidvalidity, max(uids))  # UIDs that vanished before the fetch count as seen
         if report.fetched or report.outcomes:

@@ -28,7 +28,7 @@ from mailbot.log import get_logger
 from mailbot.services import metrics
 from mailbot.services.inbox import answering, attend, deciding, filing, persist
 from mailbot.services.inbox import directory as directories
-from mailbot.services.inbox.common import Files, Inbox, parse, store_attachments
+from mailbot.services.inbox.common import Files, Inbox, parse_stored, store_attachments
 
 log = get_logger("mailbot.inbox")
 
@@ -60,9 +60,14 @@ def work_pending(inbox: Inbox, stop: threading.Event | None = None, limit: int |
     return done
 
 
-def work_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> tuple[int, str] | None:
-    """Claim one row without an outcome (`row_id`'s, or the oldest free one), decide it, commit, file; or None."""
-    done = decide_one(inbox, directory, row_id)
+def work_one(
+    inbox: Inbox, directory: Directory, row_id: int | None = None, parsed: ParsedMessage | None = None
+) -> tuple[int, str] | None:
+    """Claim one row without an outcome (`row_id`'s, or the oldest free one), decide it, commit, file; or None.
+
+    `parsed`: `row_id`'s message as the fetcher just parsed it (role `all`), not read and parsed again.
+    """
+    done = decide_one(inbox, directory, row_id, parsed)
     if done is None:
         return None
     failpoint("after_commit")
@@ -81,7 +86,9 @@ def work_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> t
     return done.row_id, done.outcome
 
 
-def decide_one(inbox: Inbox, directory: Directory, row_id: int | None = None) -> Done | None:
+def decide_one(
+    inbox: Inbox, directory: Directory, row_id: int | None = None, parsed: ParsedMessage | None = None
+) -> Done | None:
     """The claiming transaction: a failure of this message becomes its outcome `error`; a storage fault (archive
     or database) leaves the row without an outcome for the next attempt."""
     now = inbox.app.clock.now()
@@ -90,7 +97,8 @@ def decide_one(inbox: Inbox, directory: Directory, row_id: int | None = None) ->
         if row is None:
             return None
         failpoint("while_deciding")
-        parsed = parse(inbox, inbox.app.archive.read(row.raw_path))  # a StorageError leaves the row for later
+        if parsed is None or row.id != row_id:  # a StorageError leaves the row for later
+            parsed = parse_stored(inbox, row.raw_path, row.size)
         files = store_attachments(inbox, parsed)
         try:
             with session.begin_nested():  # a failure undoes this message's partial writes, keeps the claim
