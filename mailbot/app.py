@@ -20,6 +20,7 @@ from mailbot.adapters.clock import SystemClock
 from mailbot.adapters.db.engine import make_session_factory
 from mailbot.adapters.db.migrate import open_current
 from mailbot.adapters.imap import ImapMailbox
+from mailbot.adapters.oauth2 import OAuth2Tokens
 from mailbot.adapters.smtp import SmtpConnection
 from mailbot.config import MailbotConfig
 from mailbot.ports import Archive, Clock, MailboxFactory, SenderFactory, UnitOfWork
@@ -46,8 +47,12 @@ class App:
         self.config = config
         self.clock: Clock = clock or SystemClock(config.municipality.timezone)
         self.archive: Archive = archive or FileArchive(config.storage.archive_dir)
-        self.mailboxes: MailboxFactory = mailboxes or functools.partial(ImapMailbox, config.imap)
-        self.senders: SenderFactory = senders or functools.partial(SmtpConnection, config.smtp)
+        # One token for IMAP and SMTP: the same account, one refresh token that may rotate (adapters.oauth2).
+        self.oauth2_tokens = OAuth2Tokens(config.oauth2) if config.oauth2 is not None else None
+        imap_tokens = self.oauth2_tokens if config.uses_oauth2(config.imap) else None
+        smtp_tokens = self.oauth2_tokens if config.uses_oauth2(config.smtp) else None
+        self.mailboxes: MailboxFactory = mailboxes or functools.partial(ImapMailbox, config.imap, tokens=imap_tokens)
+        self.senders: SenderFactory = senders or functools.partial(SmtpConnection, config.smtp, tokens=smtp_tokens)
 
     @cached_property
     def engine(self) -> Engine:

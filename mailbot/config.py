@@ -158,6 +158,61 @@ class _Login(Section):
         return self
 
 
+OAuth2Provider = Literal["microsoft", "google", "custom"]
+
+
+class OAuth2(Section):
+    """OAuth2 with refresh for XOAUTH2 logins: mailbot renews the access token itself (it lives about an hour).
+
+    One top-level section because a provider issues one token for IMAP and SMTP of the same mailbox (Microsoft
+    365's scopes cover both, Google's `https://mail.google.com/` too): IMAP and SMTP share it, and a rotated
+    refresh token is kept once. It applies to every login (`imap`, `smtp`) that has a `user` but neither a
+    `password` nor a fixed `oauth2_token`.
+    """
+
+    provider: OAuth2Provider = Field(description="microsoft | google | custom (any RFC 6749 token endpoint).")
+    client_id: str = Field(min_length=1, description="The app registration's client (application) ID.")
+    client_secret: SecretStr | None = Field(
+        None, description="Use ${ENV_VAR}. Google's desktop clients have one; Microsoft public clients none."
+    )
+    tenant: str = Field(
+        "organizations", min_length=1, description="Microsoft: the directory (tenant) ID or domain of the mailbox."
+    )
+    scopes: list[str] | None = Field(
+        None, description="Default: the provider's IMAP + SMTP scopes (custom: none sent).", min_length=1
+    )
+    token_url: str | None = Field(None, description="Token endpoint; required for custom, else the provider's.")
+    device_authorization_url: str | None = Field(
+        None, description="custom only: RFC 8628 device endpoint, for `mailbot auth login`."
+    )
+    refresh_token: SecretStr | None = Field(
+        None,
+        description="A refresh token obtained elsewhere (use ${ENV_VAR}); taken over from the token store "
+        "whenever it changes here. Without it, run `mailbot auth login` once.",
+    )
+    token_store: Path = Field(
+        Path("storage/oauth2-token.json"),
+        description="Where renewed and rotated tokens are kept: a 0600 file, replaced atomically.",
+    )
+    ca_file: Path | None = Field(None, description="CA bundle for a token endpoint behind a private CA.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a silent token endpoint counts as down.")
+
+    @field_validator("token_url", "device_authorization_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("an OAuth2 endpoint must be an https:// URL (tokens travel in it)")
+        return value
+
+    @model_validator(mode="after")
+    def _custom_needs_url(self) -> OAuth2:
+        if self.provider == "custom" and not self.token_url:
+            raise ValueError("provider 'custom' needs token_url")
+        if self.device_authorization_url and self.provider != "custom":
+            raise ValueError("device_authorization_url is for provider 'custom' (the others' are known)")
+        return self
+
+
 class Imap(_Login):
     host: str = Field(min_length=1)
     port: int | None = Field(None, ge=1, le=65535, description="Default: 993 for ssl, 143 otherwise.")
@@ -476,6 +531,24 @@ class MailbotConfig(Section):
     contact: Contact | None = Field(
         None, description="Planeación's person for questions. Default: smtp.from_name at smtp.from_address."
     )
+
+    oauth2: OAuth2 | None = Field(
+        None, description="OAuth2 with refresh for the logins without password or fixed oauth2_token."
+    )
+
+    def uses_oauth2(self, login: _Login) -> bool:
+        """Whether `login` (self.imap or self.smtp) authenticates with the renewed OAuth2 token."""
+        secrets = (login.password, login.oauth2_token)
+        has_secret = any(s is not None and s.get_secret_value() for s in secrets)
+        return self.oauth2 is not None and bool(login.user) and not has_secret
+
+    @model_validator(mode="after")
+    def _oauth2_is_used(self) -> MailbotConfig:
+        if self.oauth2 is not None and not (self.uses_oauth2(self.imap) or self.uses_oauth2(self.smtp)):
+            raise ValueError(
+                "oauth2 is configured but no login uses it: give imap.user (or smtp.user) without a password"
+            )
+        return self
 
     @property
     def effective_contact(self) -> Contact:

@@ -41,6 +41,7 @@ from imap_tools.errors import ImapToolsError, MailboxLoginError
 from mailbot.adapters import imap_wire as wire
 from mailbot.adapters.connections import describe, tls_context
 from mailbot.adapters.imap_wire import parse_fetch
+from mailbot.adapters.oauth2 import OAuth2Tokens, xoauth2
 from mailbot.config import Imap
 from mailbot.errors import AuthenticationError, PermanentError, TemporaryError
 from mailbot.log import get_logger
@@ -79,8 +80,12 @@ class ImapMailbox:
         idle_cycle: float = IDLE_CYCLE_SECONDS,
         fetch_batch: int = FETCH_BATCH,
         ignore_capabilities: Collection[str] = (),
+        tokens: OAuth2Tokens | None = None,
     ) -> None:
-        """`ignore_capabilities` names extensions to treat as absent: a server that announces one and breaks it."""
+        """`ignore_capabilities` names extensions to treat as absent: a server that announces one and breaks it.
+
+        `tokens`: log in with XOAUTH2 and this renewed OAuth2 token (shared with SMTP) instead of the password.
+        """
         if not 0 < idle_cycle <= _IDLE_CYCLE_LIMIT:
             raise ValueError("idle_cycle must be positive and at most 29 minutes (RFC 2177)")
         if fetch_batch < 1:
@@ -89,6 +94,7 @@ class ImapMailbox:
         self._idle_cycle = idle_cycle
         self._fetch_batch = fetch_batch
         self._ignored = frozenset(c.upper() for c in ignore_capabilities)
+        self._tokens = tokens
         self._box: BaseMailBox | None = None
         self._capabilities: frozenset[str] = frozenset()
         self._selected: str | None = None
@@ -373,6 +379,9 @@ class ImapMailbox:
         cfg = self.config
         token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
         password = cfg.password.get_secret_value() if cfg.password else ""
+        if self._tokens is not None and cfg.user:
+            self._login_oauth2(box, cfg.user, self._tokens)
+            return
         if not cfg.user or not (token or password):
             raise PermanentError("imap.user and imap.password (or imap.oauth2_token) are needed to read the mailbox")
         if not token and "LOGINDISABLED" in box.client.capabilities:
@@ -383,7 +392,7 @@ class ImapMailbox:
         box.client.untagged_responses.clear()  # so CAPABILITY afterwards can only come from the login answer
         try:
             if token:
-                box.xoauth2(cfg.user, token, initial_folder=None)
+                self._xoauth2(box, cfg.user, token)
             elif password.isascii() and cfg.user.isascii():
                 box.login(cfg.user, password, initial_folder=None)
             else:
@@ -396,6 +405,39 @@ class ImapMailbox:
         except imaplib.IMAP4.error as exc:
             raise self._refusal(str(exc), token or password) from None
 
+    def _login_oauth2(self, box: BaseMailBox, user: str, tokens: OAuth2Tokens) -> None:
+        """XOAUTH2 with the current token; a refusal renews the token once (revoked or expired early) and retries."""
+        token = tokens.access_token()
+        if self._try_xoauth2(box, user, token) is None:
+            return
+        log.info("imap_oauth2_refused_renewing", user=user)
+        token = tokens.renew_after_refusal(token)
+        refusal = self._try_xoauth2(box, user, token)
+        if refusal is not None:
+            raise refusal
+
+    def _try_xoauth2(self, box: BaseMailBox, user: str, token: str) -> AuthenticationError | None:
+        """None when logged in, the refusal when the server said NO; a lost connection raises TemporaryError."""
+        try:
+            self._xoauth2(box, user, token)
+        except imaplib.IMAP4.abort as exc:
+            where = f"{self.config.host}:{self.config.effective_port}"
+            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
+        except imaplib.IMAP4.error as exc:
+            refusal = self._refusal(str(exc), token)
+            if isinstance(refusal, TemporaryError):
+                raise refusal from None
+            return refusal
+        except _CONNECTION_LOST as exc:
+            where = f"{self.config.host}:{self.config.effective_port}"
+            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
+        return None
+
+    @staticmethod
+    def _xoauth2(box: BaseMailBox, user: str, token: str) -> None:
+        """AUTHENTICATE XOAUTH2 with our SASL client (imap-tools' answers a refusal with the token again)."""
+        box.client.authenticate("XOAUTH2", xoauth2(user, token))  # type: ignore[arg-type]  # imaplib encodes str
+
     def _refusal(self, server_text: str, secret: str) -> TemporaryError | AuthenticationError:
         """A refused login as an error naming user and server, never the secret (even if the server echoed it)."""
         cfg = self.config
@@ -403,7 +445,11 @@ class ImapMailbox:
         where = f"{cfg.host}:{cfg.effective_port}"
         if any(code in text.upper() for code in _TEMPORARY_LOGIN_CODES):
             return TemporaryError(f"IMAP server {where} cannot check logins right now: {text}")
-        how = "imap.oauth2_token" if cfg.oauth2_token else "imap.password"
+        how = "imap.password"
+        if self._tokens is not None:
+            how = "the oauth2 section (the account the token was issued to)"
+        elif cfg.oauth2_token:
+            how = "imap.oauth2_token"
         return AuthenticationError(
             f"IMAP login refused for '{cfg.user}' at {where} ({text}); check imap.user and {how}", "imap"
         )

@@ -3,7 +3,7 @@
 yagmail (a fixed choice of the project) opens the connection: SSL or STARTTLS with our own verified TLS context,
 or plain on a trusted relay. Login and sending are smtplib calls on the connection it opened, because yagmail
 cannot do what mailbot needs there: it appends "@gmail.com" to a login without "@", supports OAuth2 only through
-Gmail's client-secret file (mailbot is given an access token: XOAUTH2), builds its own messages (mailbot sends
+Gmail's client-secret file (mailbot renews its own token: adapters.oauth2), builds its own messages (mailbot sends
 bytes built by the stdlib `email` package), and on failure retries for ~18 s and returns False instead of raising.
 `smtplib.SMTP.sendmail` returns the refused recipients of a partly accepted mail, which the outbox records.
 """
@@ -19,8 +19,12 @@ from typing import Any
 import yagmail
 
 from mailbot.adapters.connections import describe, tls_context
+from mailbot.adapters.oauth2 import OAuth2Tokens, xoauth2
 from mailbot.config import Smtp
-from mailbot.errors import AuthenticationError, TemporaryError
+from mailbot.errors import AuthenticationError, MailbotError, TemporaryError
+from mailbot.log import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,10 @@ class SendFailedError(Exception):
 class SmtpConnection:
     """One authenticated SMTP session; use as a context manager around a batch of sends."""
 
-    def __init__(self, config: Smtp) -> None:
+    def __init__(self, config: Smtp, *, tokens: OAuth2Tokens | None = None) -> None:
+        """`tokens`: AUTH XOAUTH2 with this renewed OAuth2 token (shared with IMAP) instead of the password."""
         self.config = config
+        self._tokens = tokens
         self._client: Any = None
 
     def __enter__(self) -> SmtpConnection:
@@ -104,17 +110,31 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TemporaryError(f"cannot connect to SMTP {cfg.host}:{cfg.effective_port}: {describe(exc)}") from None
+        except MailbotError:  # the OAuth2 token could not be renewed
+            self.close()
+            raise
 
     def _authenticate(self) -> None:
         cfg = self.config
         password = cfg.password.get_secret_value() if cfg.password else ""
         token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
-        if token and cfg.user:
-            user = cfg.user
+        if self._tokens is not None and cfg.user:
+            self._authenticate_oauth2(cfg.user, self._tokens)
+        elif token and cfg.user:
             self.smtp.ehlo_or_helo_if_needed()
-            self.smtp.auth("XOAUTH2", lambda challenge=None: f"user={user}\x01auth=Bearer {token}\x01\x01")
+            self.smtp.auth("XOAUTH2", xoauth2(cfg.user, token))
         elif password and cfg.user:
             self.smtp.login(cfg.user, password)
+
+    def _authenticate_oauth2(self, user: str, tokens: OAuth2Tokens) -> None:
+        """AUTH XOAUTH2; a refusal renews the token once (revoked or expired early) and tries again."""
+        self.smtp.ehlo_or_helo_if_needed()
+        token = tokens.access_token()
+        try:
+            self.smtp.auth("XOAUTH2", xoauth2(user, token))
+        except smtplib.SMTPAuthenticationError:
+            log.info("smtp_oauth2_refused_renewing", user=user)
+            self.smtp.auth("XOAUTH2", xoauth2(user, tokens.renew_after_refusal(token)))
 
     def send(self, envelope_from: str, recipients: Sequence[str], raw: bytes) -> SendResult:
         """Hand one mail to the server. Raises SendFailedError (answered) or TemporaryError (connection)."""

@@ -1,0 +1,269 @@
+"""OAuth2 access tokens that renew themselves, for XOAUTH2 logins to IMAP and SMTP.
+
+The exchange with the token endpoint goes through Authlib (`authlib.integrations.requests_client.OAuth2Session`),
+chosen because one well-kept library covers what the three providers need: the RFC 6749 refresh_token grant
+(keeping the old refresh token when the provider sends none, as Google does), PKCE and the authorization-code
+grant for Google's installed-app flow, any extra grant type such as RFC 8628's device code, and OAuth errors as
+exceptions carrying `error` ("invalid_grant"). msal speaks only to Microsoft's identity platform, and
+requests-oauthlib refuses a token endpoint on a private network without an environment switch. What is written
+here by hand is only what no library does for a mail client: the SASL XOAUTH2 string, the token store and when
+to renew.
+
+`OAuth2Tokens` is shared by the IMAP and SMTP adapters of one process (a lock), and by the processes of one
+installation (an flock beside the store): a refresh token that the provider rotates is used once, by one of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+
+from mailbot.config import OAuth2
+from mailbot.errors import AuthenticationError, PermanentError, TemporaryError
+from mailbot.log import get_logger
+
+log = get_logger(__name__)
+
+#: Renew this long before expiry at most; a short-lived token is renewed after half its life instead.
+RENEW_MARGIN_SECONDS = 300.0
+_REFUSED = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope")
+_MICROSOFT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0"
+GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+_GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
+DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
+    "microsoft": (
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+        "https://outlook.office.com/SMTP.Send",
+        "offline_access",
+    ),
+    "google": ("https://mail.google.com/",),
+    "custom": (),
+}
+
+
+def xoauth2(user: str, token: str) -> Callable[..., str]:
+    """The SASL XOAUTH2 client for imaplib's `authenticate` and smtplib's `auth` (the only part written by hand).
+
+    The first call answers with `user=U^Aauth=Bearer T^A^A`; a server that refuses sends its JSON error as a
+    further challenge, which must be answered with an empty line (not the token again) to get the final NO/535.
+    """
+    answers = iter([f"user={user}\x01auth=Bearer {token}\x01\x01"])
+
+    def respond(challenge: bytes | None = None) -> str:
+        return next(answers, "")
+
+    return respond
+
+
+def token_url(config: OAuth2) -> str:
+    if config.token_url:
+        return config.token_url
+    if config.provider == "microsoft":
+        return _MICROSOFT.format(tenant=config.tenant) + "/token"
+    return _GOOGLE_TOKEN_URL
+
+
+def device_authorization_url(config: OAuth2) -> str | None:
+    if config.provider == "microsoft":
+        return _MICROSOFT.format(tenant=config.tenant) + "/devicecode"
+    return config.device_authorization_url
+
+
+def scopes(config: OAuth2) -> list[str]:
+    return list(config.scopes) if config.scopes else list(DEFAULT_SCOPES[config.provider])
+
+
+def session(config: OAuth2, **kwargs: Any) -> OAuth2Session:
+    """An Authlib session for the configured client (secret in the body when there is one; public client else)."""
+    secret = config.client_secret.get_secret_value() if config.client_secret else None
+    method = "client_secret_post" if secret else "none"
+    return OAuth2Session(
+        config.client_id, secret, scope=" ".join(scopes(config)) or None, token_endpoint_auth_method=method, **kwargs
+    )
+
+
+def request_options(config: OAuth2) -> dict[str, Any]:
+    """Per request, not on the session: requests lets REQUESTS_CA_BUNDLE override a session's `verify`."""
+    return {"timeout": config.timeout, "verify": str(config.ca_file) if config.ca_file else True}
+
+
+def _fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else ""
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    refresh_token: str
+    access_token: str = ""
+    expires_at: float = 0.0  # epoch seconds
+    lifetime: float = 0.0  # seconds the access token was issued for
+    issued_for: str = ""  # fingerprint of oauth2.refresh_token when this was written: a new one there wins
+
+
+class TokenStore:
+    """The token file: JSON, mode 0600 from its creation, replaced atomically (a crash leaves old or new)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> StoredToken | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise PermanentError(f"oauth2.token_store {self.path} cannot be read: {type(exc).__name__}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("refresh_token"), str):
+            raise PermanentError(f"oauth2.token_store {self.path} is not a mailbot token file")
+        return StoredToken(
+            str(data["refresh_token"]),
+            str(data.get("access_token", "")),
+            float(data.get("expires_at", 0.0)),
+            float(data.get("lifetime", 0.0)),
+            str(data.get("issued_for", "")),
+        )
+
+    def save(self, token: StoredToken) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".oauth2-", dir=self.path.parent)  # mkstemp creates it 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(token.__dict__, out)
+                out.flush()
+                os.fsync(out.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive across processes, so a rotated refresh token is spent once."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
+class OAuth2Tokens:
+    """The current access token, renewed before it expires and once after the server refused it."""
+
+    def __init__(self, config: OAuth2, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.store = TokenStore(config.token_store)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: StoredToken | None = None
+        self.refreshes = 0  # renewals done by this process (shown in logs, counted by tests)
+
+    def access_token(self) -> str:
+        """A token valid for a while yet. Refused refresh: AuthenticationError; endpoint down: TemporaryError."""
+        with self._lock:
+            current = self._current
+            if current is None or self._due(current):
+                current = self._renew(force=False)
+            return current.access_token
+
+    def renew_after_refusal(self, refused: str) -> str:
+        """A fresh token after the mail server refused `refused` (revoked or expired early); renewed once."""
+        with self._lock:
+            current = self._current
+            if current is not None and current.access_token != refused and not self._due(current):
+                return current.access_token  # another thread has renewed it meanwhile
+            return self._renew(force=True).access_token
+
+    def _due(self, token: StoredToken) -> bool:
+        lifetime_left = token.expires_at - self._clock()
+        return not token.access_token or lifetime_left <= self._margin(token)
+
+    @staticmethod
+    def _margin(token: StoredToken) -> float:
+        return min(RENEW_MARGIN_SECONDS, token.lifetime / 2) if token.lifetime > 0 else RENEW_MARGIN_SECONDS
+
+    def _renew(self, *, force: bool) -> StoredToken:
+        configured = self.config.refresh_token.get_secret_value() if self.config.refresh_token else ""
+        with self.store.locked():
+            stored = self.store.load()
+            if configured and (stored is None or stored.issued_for != _fingerprint(configured)):
+                stored = StoredToken(configured, issued_for=_fingerprint(configured))
+            if stored is None:
+                raise AuthenticationError(
+                    f"no OAuth2 refresh token yet: run `mailbot auth login`, or set oauth2.refresh_token "
+                    f"(token store {self.store.path})",
+                    "oauth2",
+                )
+            if not force and not self._due(stored):
+                self._current = stored  # renewed by another process, or by this one before a restart
+                return stored
+            fresh = self._refresh(stored)
+            self.store.save(fresh)
+        self._current = fresh
+        return fresh
+
+    def _refresh(self, stored: StoredToken) -> StoredToken:
+        url = token_url(self.config)
+        client = session(self.config)
+        try:
+            token = client.refresh_token(url, refresh_token=stored.refresh_token, **request_options(self.config))
+        except OAuthError as exc:
+            if exc.error in _REFUSED:
+                raise AuthenticationError(
+                    f"OAuth2 refresh refused by {url} ({exc.error}: {exc.description or 'no description'}): "
+                    "the refresh token was revoked or has expired; run `mailbot auth login` again "
+                    "(or set a new oauth2.refresh_token)",
+                    "oauth2",
+                ) from None
+            raise TemporaryError(f"OAuth2 token endpoint {url} answered {exc.error}") from None
+        except requests.RequestException as exc:
+            raise TemporaryError(f"OAuth2 token endpoint {url} cannot be reached: {type(exc).__name__}") from None
+        finally:
+            client.close()
+        access = str(token.get("access_token") or "")
+        if not access:
+            raise TemporaryError(f"OAuth2 token endpoint {url} sent no access_token")
+        lifetime = float(token.get("expires_in") or 3600)
+        refresh = str(token.get("refresh_token") or stored.refresh_token)
+        fresh = StoredToken(refresh, access, self._clock() + lifetime, lifetime, stored.issued_for)
+        self.refreshes += 1
+        log.info(
+            "oauth2_token_renewed",
+            expires_in=int(lifetime),
+            refresh_token_rotated=refresh != stored.refresh_token,
+            renewals=self.refreshes,
+        )
+        return fresh
+
+    def keep_login(self, token: dict[str, Any]) -> None:
+        """Store the tokens a `mailbot auth login` obtained; they win over oauth2.refresh_token as it is now."""
+        refresh = str(token.get("refresh_token") or "")
+        if not refresh:
+            raise PermanentError(
+                "the provider sent no refresh token: ask for offline access (Microsoft: the offline_access scope; "
+                "Google: consent again)"
+            )
+        configured = self.config.refresh_token.get_secret_value() if self.config.refresh_token else ""
+        lifetime = float(token.get("expires_in") or 3600)
+        fresh = StoredToken(
+            refresh, str(token.get("access_token") or ""), self._clock() + lifetime, lifetime, _fingerprint(configured)
+        )
+        with self._lock, self.store.locked():
+            self.store.save(fresh)
+            self._current = fresh

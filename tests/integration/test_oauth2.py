@@ -1,0 +1,189 @@
+"""OAuth2 that renews itself, against the real Dovecot and Postfix checking every bearer token.
+
+The identity provider is the one stand-in (tests/support/oauth_idp.py); its tokens live 5 seconds and its refresh
+token rotates every second refresh, so a few minutes of a real provider's life pass in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailbot.adapters.imap import ImapMailbox
+from mailbot.adapters.oauth2 import OAuth2Tokens
+from mailbot.adapters.smtp import SmtpConnection
+from mailbot.app import App
+from mailbot.config import MailbotConfig, load_config
+from mailbot.errors import AuthenticationError
+from mailbot.services import campaign, outbox, setup
+from tests.integration.test_daemon import send_plan
+from tests.support.configs import SERVER_DEPENDENCIAS, server_config
+from tests.support.oauth_idp import CLIENT_ID, CLIENT_SECRET
+from tests.support.oauth_mailservers import OAuthMailServers
+from tests.support.replies import parse, reply
+from tests.support.settle import log_events, wait_until
+
+pytestmark = pytest.mark.mailserver
+
+PLANEACION = "planeacion@municipio.test"
+VIGENCIA = 2027
+
+
+@pytest.fixture(scope="module")
+def oauth_mail() -> Iterator[OAuthMailServers]:
+    """Dovecot and Postfix with the oauth2 passdb and SASL submission, and the stand-in identity provider."""
+    reason = OAuthMailServers.available()
+    if reason is not None:
+        pytest.skip(reason)
+    with OAuthMailServers(lifetime=5, rotate_every=2) as servers:
+        yield servers
+
+
+def oauth_config(folder: Path, servers: OAuthMailServers, refresh_token: str) -> Path:
+    """IMAP and SMTP submission (STARTTLS, verified) both logging in with the one renewed token."""
+    return server_config(
+        folder,
+        servers,
+        {
+            "imap": {"password": None},
+            "smtp": {
+                "port": servers.submission_port,
+                "security": "starttls",
+                "ca_file": str(servers.ca_file),
+                "user": PLANEACION,
+            },
+            "oauth2": {
+                "provider": "custom",
+                "client_id": CLIENT_ID,
+                "client_secret": "${TEST_OAUTH2_SECRET}",
+                "token_url": servers.idp.token_url,
+                "refresh_token": "${TEST_OAUTH2_REFRESH}",
+                "token_store": str(folder / "state" / "oauth2-token.json"),
+                "ca_file": str(servers.ca_file),
+                "timeout": 10,
+            },
+        },
+    )
+
+
+def environ(refresh_token: str) -> dict[str, str]:
+    return {"TEST_OAUTH2_SECRET": CLIENT_SECRET, "TEST_OAUTH2_REFRESH": refresh_token}
+
+
+def loaded(path: Path, refresh_token: str) -> MailbotConfig:
+    return load_config(path, environ=environ(refresh_token))
+
+
+def test_refused_token_is_renewed_once_rotation_is_kept_and_revocation_is_an_authentication_error(
+    tmp_path: Path, oauth_mail: OAuthMailServers
+) -> None:
+    first = oauth_mail.idp.grant(PLANEACION)
+    config = loaded(oauth_config(tmp_path, oauth_mail, first), first)
+    assert config.oauth2 is not None
+    tokens = OAuth2Tokens(config.oauth2)
+    refreshes = oauth_mail.idp.refreshes
+
+    with ImapMailbox(config.imap, tokens=tokens) as box:
+        assert box.select("INBOX").uidvalidity > 0
+    with SmtpConnection(config.smtp, tokens=tokens):
+        pass
+    assert oauth_mail.idp.refreshes == refreshes + 1  # one token for IMAP and SMTP
+    store = config.oauth2.token_store
+    assert store.stat().st_mode & 0o777 == 0o600
+
+    oauth_mail.idp.expire_access_tokens()  # the server refuses a token the client still thinks valid
+    with ImapMailbox(config.imap, tokens=tokens) as box:
+        box.select("INBOX")
+    oauth_mail.idp.expire_access_tokens()
+    with SmtpConnection(config.smtp, tokens=tokens):
+        pass
+    assert oauth_mail.idp.refreshes == refreshes + 3
+    assert oauth_mail.idp.rotations >= 1
+
+    # The rotated refresh token is in the store, and only it works now: a new process must take it from there.
+    rotated = json.loads(store.read_text())["refresh_token"]
+    assert rotated != first
+    assert first not in store.read_text()
+    oauth_mail.idp.expire_access_tokens()
+    with ImapMailbox(config.imap, tokens=OAuth2Tokens(config.oauth2)) as box:
+        box.select("INBOX")
+
+    oauth_mail.idp.revoke(PLANEACION)
+    with pytest.raises(AuthenticationError) as refused:
+        ImapMailbox(config.imap, tokens=tokens).connect()
+    assert refused.value.service == "oauth2"
+    assert "invalid_grant" in str(refused.value)
+    assert "mailbot auth login" in str(refused.value)
+    assert rotated not in str(refused.value)
+
+
+@pytest.mark.slow
+@pytest.mark.storage
+def test_daemon_answers_across_refreshes_and_a_rotation_and_says_once_when_revoked(
+    tmp_path: Path, oauth_mail: OAuthMailServers
+) -> None:
+    oauth_mail.clear_mailboxes()
+    first = oauth_mail.idp.grant(PLANEACION)
+    path = oauth_config(tmp_path, oauth_mail, first)
+    app = App(loaded(path, first))
+    setup.upgrade_storage(app)
+    campaign.start(app, VIGENCIA)
+    outbox.flush(app.sessions, app.senders, app.clock.now)  # the mailings, over XOAUTH2 submission
+    refreshes, rotations = oauth_mail.idp.refreshes, oauth_mail.idp.rotations
+
+    log = tmp_path / "run.log"
+    command = [
+        sys.executable,
+        "-m",
+        "mailbot",
+        "--config",
+        str(path),
+        "--log-format",
+        "json",
+        "--log-level",
+        "debug",
+        "run",
+    ]
+    env = {**os.environ, **environ(first)}
+    with log.open("wb") as err, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env) as daemon:
+        try:
+            wait_until(
+                lambda: daemon.poll() is not None or "watcher_idle" in [e.get("event") for e in log_events(log)],
+                "the daemon never reported its first pass done",
+            )
+            for code in ("HAC", "EDU", "SAL", "GOB"):
+                # Every token issued so far has expired: this answer needs a renewed one.
+                wait_until(oauth_mail.idp.all_expired, "the access tokens never expired", timeout=20)
+                send_plan(app, oauth_mail, code)
+                answers = oauth_mail.wait_for(SERVER_DEPENDENCIAS[code], count=2, timeout=30)
+                assert "PA-2027-" in answers[1].decode("utf-8", "replace")
+            assert oauth_mail.idp.refreshes - refreshes >= 3
+            assert oauth_mail.idp.rotations - rotations >= 1
+
+            oauth_mail.idp.revoke(PLANEACION)
+            hacienda = SERVER_DEPENDENCIAS["HAC"]
+            mailing = parse(oauth_mail.wait_for(hacienda, count=2)[0])
+            oauth_mail.send(reply(mailing, sender=hacienda, attachments=[]), hacienda, [PLANEACION])  # to answer
+            wait_until(
+                lambda: any("OAuth2 refresh refused" in str(e.get("error", "")) for e in log_events(log)),
+                "the daemon never said that the refresh was refused",
+                timeout=30,
+            )
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    refused = [e for e in log_events(log) if "OAuth2 refresh refused" in str(e.get("error", ""))]
+    assert len(refused) == 1, text[-3000:]
+    assert "mailbot auth login" in str(refused[0]["error"])
+    assert app.config.oauth2 is not None
+    store = json.loads(app.config.oauth2.token_store.read_text())
+    for secret in (first, store["refresh_token"], store["access_token"], CLIENT_SECRET):
+        assert secret not in text  # tokens are never logged

@@ -1,0 +1,156 @@
+"""The one stand-in of the OAuth2 tests: a tiny identity provider on loopback.
+
+Microsoft's and Google's identity platforms cannot run here, so this plays their part, and only that: an RFC 6749
+token endpoint (refresh_token grant, with refresh-token rotation and revocation) over HTTPS with the test CA, and
+an RFC 7662 introspection endpoint that Dovecot's `oauth2` passdb asks about every bearer token. Everything else
+in the OAuth2 tests is real: Dovecot checks the tokens, Postfix authenticates submission through Dovecot's SASL,
+and mailbot's adapters renew their tokens with Authlib.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+CLIENT_ID = "mailbot-tests"
+CLIENT_SECRET = "client-secret-de-prueba"
+
+
+@dataclass
+class _Grant:
+    user: str
+    refresh_tokens: list[str] = field(default_factory=list)  # every one issued; only the last is valid
+    revoked: bool = False
+
+
+class IdentityProvider:
+    """Issues access tokens that live `lifetime` seconds; rotates the refresh token every `rotate_every` refreshes."""
+
+    def __init__(self, *, lifetime: int = 5, rotate_every: int = 2) -> None:
+        """Binds both ports now (Dovecot's configuration names them); serves from `start()`."""
+        self.lifetime = lifetime
+        self.rotate_every = rotate_every
+        self._lock = threading.Lock()
+        self._grants: dict[str, _Grant] = {}  # by current refresh token
+        self._access: dict[str, tuple[str, float]] = {}  # token -> (user, monotonic expiry)
+        self.refreshes = 0
+        self.rotations = 0
+        self.refused: list[str] = []  # the error of every refused refresh
+        self._https = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())  # Dovecot's introspection only
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self._https, self._http)]
+
+    @property
+    def token_url(self) -> str:
+        return f"https://127.0.0.1:{self._https.server_address[1]}/token"
+
+    @property
+    def introspection_url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}/introspect"
+
+    def start(self, cert: Path, key: Path) -> None:
+        """Serve: the token endpoint over TLS with the test servers' certificate, introspection in plain HTTP."""
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        self._https.socket = tls.wrap_socket(self._https.socket, server_side=True)
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for server in (self._https, self._http):
+            server.shutdown()
+            server.server_close()
+
+    # -- what the tests do --------------------------------------------------------------------------------
+
+    def grant(self, user: str) -> str:
+        """A first refresh token for `user`, as an admin's consent would give."""
+        token = "rt-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._grants[token] = _Grant(user, [token])
+        return token
+
+    def revoke(self, user: str) -> None:
+        """The admin revokes the user's sessions: refresh and access tokens stop working."""
+        with self._lock:
+            for grant in self._grants.values():
+                if grant.user == user:
+                    grant.revoked = True
+            self._access = {t: v for t, v in self._access.items() if v[0] != user}
+
+    def expire_access_tokens(self) -> None:
+        """Every access token expires now (the server refuses them before the client expects)."""
+        with self._lock:
+            self._access.clear()
+
+    def all_expired(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return all(expires <= now for _, expires in self._access.values())
+
+    # -- the endpoints ------------------------------------------------------------------------------------
+
+    def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return 401, {"error": "invalid_client"}
+        if form.get("grant_type") != "refresh_token":
+            return 400, {"error": "unsupported_grant_type"}
+        with self._lock:
+            grant = self._grants.get(form.get("refresh_token", ""))
+            if grant is None or grant.revoked:
+                self.refused.append("invalid_grant")
+                return 400, {"error": "invalid_grant", "error_description": "AADSTS50173: the grant was revoked"}
+            self.refreshes += 1
+            answer: dict[str, Any] = {"token_type": "Bearer", "expires_in": self.lifetime}
+            if self.refreshes % self.rotate_every == 0:
+                old = grant.refresh_tokens[-1]
+                new = "rt-" + secrets.token_urlsafe(16)
+                grant.refresh_tokens.append(new)
+                del self._grants[old]
+                self._grants[new] = grant
+                self.rotations += 1
+                answer["refresh_token"] = new
+            access = "at-" + secrets.token_urlsafe(16)
+            self._access[access] = (grant.user, time.monotonic() + self.lifetime)
+            answer["access_token"] = access
+        return 200, answer
+
+    def _introspect(self, form: dict[str, str]) -> dict[str, Any]:
+        with self._lock:
+            user, expires = self._access.get(form.get("token", ""), ("", 0.0))
+        if not user or expires <= time.monotonic():
+            return {"active": False}
+        return {"active": True, "username": user}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        idp = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if self.path == "/token":
+                    status, body = idp._token(form)
+                elif self.path == "/introspect":
+                    status, body = 200, idp._introspect(form)
+                else:
+                    status, body = 404, {"error": "not_found"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: tokens must not reach test logs
+                return
+
+        return Handler
