@@ -20,11 +20,13 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +269,104 @@ class OAuth2Tokens:
         with self._lock, self.store.locked():
             self.store.save(fresh)
             self._current = fresh
+
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def device_login(config: OAuth2, show: Callable[[str], None], *, sleep: Callable[[float], None] = time.sleep) -> Any:
+    """RFC 8628 device authorization: `show` tells the person where to sign in, then the token endpoint is polled.
+
+    Microsoft's choice for a server without a browser: the person signs in on any device with the code shown.
+    """
+    url = device_authorization_url(config)
+    if url is None:
+        raise PermanentError(
+            "oauth2.device_authorization_url is needed for `mailbot auth login` with provider 'custom' "
+            "(or give oauth2.refresh_token instead)"
+        )
+    client = session(config)
+    try:
+        answer = client.post(
+            url, data={"client_id": config.client_id, "scope": " ".join(scopes(config))}, withhold_token=True,
+            **request_options(config),
+        )  # fmt: skip
+        grant = answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise TemporaryError(f"OAuth2 device endpoint {url} cannot be used: {type(exc).__name__}") from None
+    if "device_code" not in grant:
+        raise PermanentError(f"OAuth2 device endpoint {url} refused: {grant.get('error', answer.status_code)}")
+    show(
+        str(grant.get("message") or "")
+        or f"Open {grant.get('verification_uri')} and enter the code {grant.get('user_code')}"
+    )
+    interval = float(grant.get("interval", 5))
+    deadline = time.monotonic() + float(grant.get("expires_in", 900))
+    while time.monotonic() < deadline:
+        sleep(interval)
+        try:
+            return client.fetch_token(
+                token_url(config), grant_type=DEVICE_CODE_GRANT, device_code=grant["device_code"],
+                **request_options(config),
+            )  # fmt: skip
+        except OAuthError as exc:
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += 5
+                continue
+            raise _sign_in_refused(exc) from None
+        except requests.RequestException as exc:
+            raise TemporaryError(f"OAuth2 token endpoint cannot be reached: {type(exc).__name__}") from None
+    raise AuthenticationError("the sign-in code expired unused: run `mailbot auth login` again", "oauth2")
+
+
+def _sign_in_refused(exc: OAuthError) -> AuthenticationError:
+    return AuthenticationError(f"OAuth2 sign-in refused: {exc.error} ({exc.description or 'no description'})", "oauth2")
+
+
+def loopback_login(config: OAuth2, show: Callable[[str], None], *, port: int = 0, wait: float = 600) -> Any:
+    """Google's installed-app flow: authorization code with PKCE, redirected to a listener on 127.0.0.1:`port`.
+
+    Google offers no device flow for the Gmail scope and has retired the pasted-code (out-of-band) flow, so the
+    browser must reach this loopback address: on the server itself, or from a laptop through `ssh -L PORT:...`.
+    """
+    received: list[str] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            received.append(self.path)
+            body = "mailbot: autorización recibida; puede cerrar esta ventana.".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # the path carries the code: never logged
+            return
+
+    with HTTPServer(("127.0.0.1", port), Redirect) as listener:
+        redirect = f"http://127.0.0.1:{listener.server_address[1]}/"
+        verifier = secrets.token_urlsafe(64)
+        client = session(config, redirect_uri=redirect, code_challenge_method="S256")
+        url, state = client.create_authorization_url(
+            GOOGLE_AUTHORIZATION_URL, code_verifier=verifier, access_type="offline", prompt="consent"
+        )
+        show(f"Open this address in a browser and sign in as the mailbox's account:\n{url}")
+        listener.timeout = wait
+        deadline = time.monotonic() + wait
+        while not any("code=" in p or "error=" in p for p in received):
+            if time.monotonic() > deadline:
+                raise AuthenticationError("no sign-in arrived: run `mailbot auth login` again", "oauth2")
+            listener.handle_request()
+    path = next(p for p in received if "code=" in p or "error=" in p)
+    try:
+        return client.fetch_token(
+            token_url(config), authorization_response=redirect.rstrip("/") + path, code_verifier=verifier,
+            state=state, **request_options(config),
+        )  # fmt: skip
+    except OAuthError as exc:
+        raise _sign_in_refused(exc) from None
+    except requests.RequestException as exc:
+        raise TemporaryError(f"OAuth2 token endpoint cannot be reached: {type(exc).__name__}") from None

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.adapters.oauth2 import OAuth2Tokens
@@ -25,7 +26,7 @@ from mailbot.errors import AuthenticationError
 from mailbot.services import campaign, outbox, setup
 from tests.integration.test_daemon import send_plan
 from tests.support.configs import SERVER_DEPENDENCIAS, server_config
-from tests.support.oauth_idp import CLIENT_ID, CLIENT_SECRET
+from tests.support.oauth_idp import CLIENT_ID, CLIENT_SECRET, USER_CODE
 from tests.support.oauth_mailservers import OAuthMailServers
 from tests.support.replies import parse, reply
 from tests.support.settle import log_events, wait_until
@@ -122,6 +123,31 @@ def test_refused_token_is_renewed_once_rotation_is_kept_and_revocation_is_an_aut
     assert "invalid_grant" in str(refused.value)
     assert "mailbot auth login" in str(refused.value)
     assert rotated not in str(refused.value)
+
+
+def test_auth_login_signs_in_with_a_device_code_and_keeps_the_tokens_for_the_adapters(
+    tmp_path: Path, oauth_mail: OAuthMailServers
+) -> None:
+    path = oauth_config(tmp_path, oauth_mail, "")
+    data = yaml.safe_load(path.read_text())
+    data["oauth2"]["refresh_token"] = None
+    data["oauth2"]["device_authorization_url"] = oauth_mail.idp.device_url
+    path.write_text(yaml.safe_dump(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "mailbot", "--config", str(path), "auth", "login"],
+        capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **environ("")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert USER_CODE in done.stdout  # what the person types at the provider's sign-in page
+    config = load_config(path, environ=environ(""))
+    assert config.oauth2 is not None
+    store = config.oauth2.token_store
+    assert store.stat().st_mode & 0o777 == 0o600
+    kept = json.loads(store.read_text())
+    assert kept["refresh_token"] not in done.stdout + done.stderr
+    oauth_mail.idp.expire_access_tokens()  # the adapters must renew from the stored refresh token
+    with ImapMailbox(config.imap, tokens=OAuth2Tokens(config.oauth2)) as box:
+        box.select("INBOX")
 
 
 @pytest.mark.slow

@@ -1,10 +1,10 @@
 """The one stand-in of the OAuth2 tests: a tiny identity provider on loopback.
 
 Microsoft's and Google's identity platforms cannot run here, so this plays their part, and only that: an RFC 6749
-token endpoint (refresh_token grant, with refresh-token rotation and revocation) over HTTPS with the test CA, and
-an RFC 7662 introspection endpoint that Dovecot's `oauth2` passdb asks about every bearer token. Everything else
-in the OAuth2 tests is real: Dovecot checks the tokens, Postfix authenticates submission through Dovecot's SASL,
-and mailbot's adapters renew their tokens with Authlib.
+token endpoint over HTTPS with the test CA (refresh_token grant with rotation and revocation; RFC 8628 device code
+for `mailbot auth login`), and an RFC 7662 introspection endpoint that Dovecot's `oauth2` passdb asks about every
+bearer token. Everything else in the OAuth2 tests is real: Dovecot checks the tokens, Postfix authenticates
+submission through Dovecot's SASL, and mailbot's adapters renew their tokens with Authlib.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from urllib.parse import parse_qs
 
 CLIENT_ID = "mailbot-tests"
 CLIENT_SECRET = "client-secret-de-prueba"
+USER_CODE = "BCDF-GHJK"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 @dataclass
@@ -44,6 +46,8 @@ class IdentityProvider:
         self.refreshes = 0
         self.rotations = 0
         self.refused: list[str] = []  # the error of every refused refresh
+        self.device_user = "planeacion@municipio.test"  # who signs in when a device code is entered
+        self._devices: dict[str, int] = {}  # device code -> polls so far
         self._https = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())  # Dovecot's introspection only
         self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self._https, self._http)]
@@ -51,6 +55,10 @@ class IdentityProvider:
     @property
     def token_url(self) -> str:
         return f"https://127.0.0.1:{self._https.server_address[1]}/token"
+
+    @property
+    def device_url(self) -> str:
+        return f"https://127.0.0.1:{self._https.server_address[1]}/device"
 
     @property
     def introspection_url(self) -> str:
@@ -101,6 +109,8 @@ class IdentityProvider:
     def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return 401, {"error": "invalid_client"}
+        if form.get("grant_type") == DEVICE_CODE_GRANT:
+            return self._device_token(form.get("device_code", ""))
         if form.get("grant_type") != "refresh_token":
             return 400, {"error": "unsupported_grant_type"}
         with self._lock:
@@ -123,6 +133,37 @@ class IdentityProvider:
             answer["access_token"] = access
         return 200, answer
 
+    def _device(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """RFC 8628: a code for the person to enter; `device_user` signs in after the client's first poll."""
+        if form.get("client_id") != CLIENT_ID:
+            return 401, {"error": "invalid_client"}
+        code = "dc-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._devices[code] = 0
+        return 200, {
+            "device_code": code,
+            "user_code": USER_CODE,
+            "verification_uri": "https://login.example.test/device",
+            "expires_in": 60,
+            "interval": 0,
+        }
+
+    def _device_token(self, code: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if code not in self._devices:
+                return 400, {"error": "expired_token"}
+            self._devices[code] += 1
+            if self._devices[code] == 1:
+                return 400, {"error": "authorization_pending"}
+            del self._devices[code]
+        refresh = self.grant(self.device_user)
+        access = "at-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._access[access] = (self.device_user, time.monotonic() + self.lifetime)
+        return 200, {
+            "token_type": "Bearer", "expires_in": self.lifetime, "access_token": access, "refresh_token": refresh,
+        }  # fmt: skip
+
     def _introspect(self, form: dict[str, str]) -> dict[str, Any]:
         with self._lock:
             user, expires = self._access.get(form.get("token", ""), ("", 0.0))
@@ -139,6 +180,8 @@ class IdentityProvider:
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 if self.path == "/token":
                     status, body = idp._token(form)
+                elif self.path == "/device":
+                    status, body = idp._device(form)
                 elif self.path == "/introspect":
                     status, body = 200, idp._introspect(form)
                 else:
