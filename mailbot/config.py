@@ -548,6 +548,12 @@ class MailbotConfig(Section):
             raise ValueError(
                 "oauth2 is configured but no login uses it: give imap.user (or smtp.user) without a password"
             )
+        users = {login.user.lower() for login in (self.imap, self.smtp) if login.user and self.uses_oauth2(login)}
+        if len(users) > 1:
+            raise ValueError(
+                "oauth2 holds the token of one account, but imap.user and smtp.user differ: "
+                "give the other login its password"
+            )
         return self
 
     @property

@@ -91,7 +91,7 @@ def scopes(config: OAuth2) -> list[str]:
 
 def session(config: OAuth2, **kwargs: Any) -> OAuth2Session:
     """An Authlib session for the configured client (secret in the body when there is one; public client else)."""
-    secret = config.client_secret.get_secret_value() if config.client_secret else None
+    secret = (config.client_secret.get_secret_value() if config.client_secret else "") or None  # "${X:-}" is none
     method = "client_secret_post" if secret else "none"
     return OAuth2Session(
         config.client_id, secret, scope=" ".join(scopes(config)) or None, token_endpoint_auth_method=method, **kwargs

@@ -31,6 +31,10 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def extend(self, other: CheckReport) -> None:
+        self.problems.extend(other.problems)
+        self.warnings.extend(other.warnings)
+
 
 def check_configuration(config: MailbotConfig) -> CheckReport:
     """What schema validation cannot see: files that must exist, folders that must be writable, risks."""
@@ -63,12 +67,29 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
         name = "imap" if section is config.imap else "smtp"
         if section.security == "none" and section.host not in _LOOPBACK:
             report.warnings.append(f"{name}.security is 'none' for {section.host}: passwords travel in clear")
+    report.extend(check_oauth2(config))
     owners = Counter(a for d in config.dependencias for a in d.addresses)
     for address, count in sorted(owners.items()):
         if count > 1:
             report.warnings.append(
                 f"{address} is registered for {count} dependencias: its replies match only by attachment"
             )
+    return report
+
+
+def check_oauth2(config: MailbotConfig) -> CheckReport:
+    """The OAuth2 token store must be writable (rotated tokens are kept there) and hold a token, or be seeded."""
+    report = CheckReport()
+    oauth2 = config.oauth2
+    if oauth2 is None:
+        return report
+    if not _can_create_or_write(oauth2.token_store.parent):
+        report.problems.append(f"oauth2.token_store: folder of {oauth2.token_store} is not writable")
+    seeded = oauth2.refresh_token is not None and oauth2.refresh_token.get_secret_value()
+    if not seeded and not oauth2.token_store.exists():
+        report.warnings.append(
+            "oauth2: no refresh token yet: run `mailbot auth login` once (or set oauth2.refresh_token)"
+        )
     return report
 
 
