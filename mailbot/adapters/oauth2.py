@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,14 @@ log = get_logger(__name__)
 
 #: Renew this long before expiry at most; a short-lived token is renewed after half its life instead.
 RENEW_MARGIN_SECONDS = 300.0
-_REFUSED = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope")
+# What a refused refresh means, for the one line an operator reads (RFC 6749 section 5.2).
+_REFUSED = {
+    "invalid_grant": "the refresh token was revoked or has expired; run `mailbot auth login` again "
+    "(or set a new oauth2.refresh_token)",
+    "invalid_client": "the provider does not know this client: check oauth2.client_id and oauth2.client_secret",
+    "unauthorized_client": "this client may not use refresh tokens: check the app registration",
+    "invalid_scope": "the provider refuses these scopes: check oauth2.scopes and the app's permissions",
+}
 _MICROSOFT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0"
 GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 _GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
@@ -109,8 +116,8 @@ def _fingerprint(secret: str) -> str:
 
 @dataclass(frozen=True)
 class StoredToken:
-    refresh_token: str
-    access_token: str = ""
+    refresh_token: str = field(repr=False)  # never in a log or a traceback
+    access_token: str = field(default="", repr=False)
     expires_at: float = 0.0  # epoch seconds
     lifetime: float = 0.0  # seconds the access token was issued for
     issued_for: str = ""  # fingerprint of oauth2.refresh_token when this was written: a new one there wins
@@ -175,13 +182,14 @@ class OAuth2Tokens:
         self._lock = threading.Lock()
         self._current: StoredToken | None = None
         self.refreshes = 0  # renewals done by this process (shown in logs, counted by tests)
+        self._refused: tuple[str, AuthenticationError] | None = None  # a refresh token the provider refused
 
     def access_token(self) -> str:
         """A token valid for a while yet. Refused refresh: AuthenticationError; endpoint down: TemporaryError."""
         with self._lock:
             current = self._current
             if current is None or self._due(current):
-                current = self._renew(force=False)
+                current = self._renew(refused=None)
             return current.access_token
 
     def renew_after_refusal(self, refused: str) -> str:
@@ -190,7 +198,7 @@ class OAuth2Tokens:
             current = self._current
             if current is not None and current.access_token != refused and not self._due(current):
                 return current.access_token  # another thread has renewed it meanwhile
-            return self._renew(force=True).access_token
+            return self._renew(refused=refused).access_token
 
     def _due(self, token: StoredToken) -> bool:
         lifetime_left = token.expires_at - self._clock()
@@ -200,7 +208,8 @@ class OAuth2Tokens:
     def _margin(token: StoredToken) -> float:
         return min(RENEW_MARGIN_SECONDS, token.lifetime / 2) if token.lifetime > 0 else RENEW_MARGIN_SECONDS
 
-    def _renew(self, *, force: bool) -> StoredToken:
+    def _renew(self, *, refused: str | None) -> StoredToken:
+        """Under the store's lock: the stored token if another process renewed it meanwhile, else a refresh."""
         configured = self.config.refresh_token.get_secret_value() if self.config.refresh_token else ""
         with self.store.locked():
             stored = self.store.load()
@@ -212,10 +221,18 @@ class OAuth2Tokens:
                     f"(token store {self.store.path})",
                     "oauth2",
                 )
-            if not force and not self._due(stored):
+            if stored.access_token != refused and not self._due(stored):
                 self._current = stored  # renewed by another process, or by this one before a restart
                 return stored
-            fresh = self._refresh(stored)
+            if self._refused is not None and self._refused[0] == stored.refresh_token:
+                # Asking again cannot help (and providers lock out clients that insist): a new login or a new
+                # oauth2.refresh_token changes the stored token, and then it is tried.
+                raise AuthenticationError(str(self._refused[1]), "oauth2")
+            try:
+                fresh = self._refresh(stored)
+            except AuthenticationError as exc:
+                self._refused = (stored.refresh_token, exc)
+                raise
             self.store.save(fresh)
         self._current = fresh
         return fresh
@@ -229,8 +246,7 @@ class OAuth2Tokens:
             if exc.error in _REFUSED:
                 raise AuthenticationError(
                     f"OAuth2 refresh refused by {url} ({exc.error}: {exc.description or 'no description'}): "
-                    "the refresh token was revoked or has expired; run `mailbot auth login` again "
-                    "(or set a new oauth2.refresh_token)",
+                    f"{_REFUSED[exc.error]}",
                     "oauth2",
                 ) from None
             raise TemporaryError(f"OAuth2 token endpoint {url} answered {exc.error}") from None

@@ -121,9 +121,12 @@ class Scripted(OAuth2Tokens):
         super().__init__(config.oauth2, clock=clock)
         self.lifetime = lifetime
         self.spent: list[str] = []  # the refresh tokens used, in order
+        self.revoked: set[str] = set()
 
     def _refresh(self, stored: StoredToken) -> StoredToken:
         self.spent.append(stored.refresh_token)
+        if stored.refresh_token in self.revoked:
+            raise AuthenticationError("OAuth2 refresh refused by the provider (invalid_grant)", "oauth2")
         n = len(self.spent)
         return StoredToken(f"rt-{n}", f"at-{n}", self._clock() + self.lifetime, self.lifetime, stored.issued_for)
 
@@ -192,3 +195,19 @@ def test_without_any_refresh_token_the_error_says_to_run_auth_login(tmp_path: Pa
     report = check_oauth2(config)
     assert report.ok
     assert any("mailbot auth login" in warning for warning in report.warnings)
+
+
+def test_a_refused_refresh_token_is_not_tried_again_until_a_new_one_is_stored(tmp_path: Path) -> None:
+    clock = Clock()
+    config = oauth_config(tmp_path)
+    tokens = Scripted(config, clock)
+    tokens.revoked.add(SEED)
+    for _ in range(3):
+        with pytest.raises(AuthenticationError, match="invalid_grant"):
+            tokens.access_token()
+    assert tokens.spent == [SEED]  # the provider was asked once
+
+    tokens.keep_login({"refresh_token": "rt-login", "access_token": "at-login", "expires_in": 1})
+    clock.now += 1
+    assert tokens.access_token() == "at-2"  # the new login's refresh token is used
+    assert tokens.spent == [SEED, "rt-login"]
