@@ -52,6 +52,11 @@ def config_check(state: CliState) -> None:
         f"  smtp: {config.smtp.host}:{config.smtp.effective_port} ({config.smtp.security}), "
         f"from {config.smtp.from_address}"
     )
+    if config.oauth2 is not None:
+        logins = [name for name, login in (("imap", config.imap), ("smtp", config.smtp)) if config.uses_oauth2(login)]
+        click.echo(
+            f"  oauth2: {config.oauth2.provider} for {' and '.join(logins)}, token store {config.oauth2.token_store}"
+        )
     from mailbot.adapters.db.engine import database_label  # a PostgreSQL URL's password is never printed
 
     click.echo(f"  storage: {database_label(config.storage.database_url)}, archive {config.storage.archive_dir}")

@@ -209,6 +209,7 @@ def test_daemon_answers_across_refreshes_and_a_rotation_and_says_once_when_revok
     refused = [e for e in log_events(log) if "OAuth2 refresh refused" in str(e.get("error", ""))]
     assert len(refused) == 1, text[-3000:]
     assert "mailbot auth login" in str(refused[0]["error"])
+    assert refused[0]["error_type"] == "AuthenticationError"  # what the daemon's backoff keys on
     assert app.config.oauth2 is not None
     store = json.loads(app.config.oauth2.token_store.read_text())
     for secret in (first, store["refresh_token"], store["access_token"], CLIENT_SECRET):

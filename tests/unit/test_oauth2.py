@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from mailbot.adapters import oauth2
 from mailbot.adapters.oauth2 import OAuth2Tokens, StoredToken, TokenStore, xoauth2
+from mailbot.cli import cli
 from mailbot.config import MailbotConfig, load_config
 from mailbot.errors import AuthenticationError, ConfigError
 from mailbot.services.setup import check_oauth2
@@ -195,6 +197,14 @@ def test_without_any_refresh_token_the_error_says_to_run_auth_login(tmp_path: Pa
     report = check_oauth2(config)
     assert report.ok
     assert any("mailbot auth login" in warning for warning in report.warnings)
+
+
+def test_config_check_shows_which_logins_use_oauth2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = oauth_config(tmp_path, smtp={"password": "clave"})
+    assert config.oauth2 is not None
+    monkeypatch.setenv("SEED", SEED)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "mailbot.yaml"), "config", "check"])
+    assert f"oauth2: custom for imap, token store {config.oauth2.token_store}" in result.output
 
 
 def test_a_refused_refresh_token_is_not_tried_again_until_a_new_one_is_stored(tmp_path: Path) -> None:
