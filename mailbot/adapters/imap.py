@@ -7,6 +7,8 @@ to its `client` (imaplib) directly (each case is tested in tests/integration/tes
 - `fetch()` sets \\Seen by default and `msg.obj` is a re-parse: we send `UID FETCH (UID BODY.PEEK[])` ourselves;
 - `flag()` and the fallback of `move()` run a plain EXPUNGE, which also removes unrelated messages someone marked
   \\Deleted: we use UID MOVE, or UID COPY + UID STORE + UID EXPUNGE of that one UID (UIDPLUS);
+- its `xoauth2()` answers a refused XOAUTH2 with the token again instead of an empty line: the exchange runs on
+  imaplib with `mailbot.adapters.oauth2.xoauth2`, and a renewed token (`OAuth2Tokens`) is tried once;
 - imaplib keeps the capabilities announced before login (no MOVE on Dovecot): we read them again after login;
 - its IDLE poll returns `[]` forever once the server has gone (a busy loop), and misses mail that arrived before
   IDLE: Dovecot sends that EXISTS right behind "+ idling", imaplib's buffered reader takes both lines, and a
@@ -379,20 +381,21 @@ class ImapMailbox:
         cfg = self.config
         token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
         password = cfg.password.get_secret_value() if cfg.password else ""
-        if self._tokens is not None and cfg.user:
-            self._login_oauth2(box, cfg.user, self._tokens)
-            return
-        if not cfg.user or not (token or password):
+        if not cfg.user or not (token or password or self._tokens):
             raise PermanentError("imap.user and imap.password (or imap.oauth2_token) are needed to read the mailbox")
-        if not token and "LOGINDISABLED" in box.client.capabilities:
+        if not (token or self._tokens) and "LOGINDISABLED" in box.client.capabilities:
             raise PermanentError(
                 f"IMAP server {cfg.host} refuses passwords on an unencrypted connection (LOGINDISABLED); "
                 "set imap.security to ssl or starttls"
             )
         box.client.untagged_responses.clear()  # so CAPABILITY afterwards can only come from the login answer
+        user = cfg.user
         try:
-            if token:
-                self._xoauth2(box, cfg.user, token)
+            if self._tokens is not None:
+                self._tokens.authenticate(lambda fresh: self._xoauth2(box, user, fresh))
+            elif token:
+                if refused := self._xoauth2(box, user, token):
+                    raise refused
             elif password.isascii() and cfg.user.isascii():
                 box.login(cfg.user, password, initial_folder=None)
             else:
@@ -405,38 +408,22 @@ class ImapMailbox:
         except imaplib.IMAP4.error as exc:
             raise self._refusal(str(exc), token or password) from None
 
-    def _login_oauth2(self, box: BaseMailBox, user: str, tokens: OAuth2Tokens) -> None:
-        """XOAUTH2 with the current token; a refusal renews the token once (revoked or expired early) and retries."""
-        token = tokens.access_token()
-        if self._try_xoauth2(box, user, token) is None:
-            return
-        log.info("imap_oauth2_refused_renewing", user=user)
-        token = tokens.renew_after_refusal(token)
-        refusal = self._try_xoauth2(box, user, token)
-        if refusal is not None:
-            raise refusal
-
-    def _try_xoauth2(self, box: BaseMailBox, user: str, token: str) -> AuthenticationError | None:
-        """None when logged in, the refusal when the server said NO; a lost connection raises TemporaryError."""
-        try:
-            self._xoauth2(box, user, token)
-        except imaplib.IMAP4.abort as exc:
-            where = f"{self.config.host}:{self.config.effective_port}"
-            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
-        except imaplib.IMAP4.error as exc:
-            refusal = self._refusal(str(exc), token)
-            if isinstance(refusal, TemporaryError):
-                raise refusal from None
-            return refusal
-        except _CONNECTION_LOST as exc:
-            where = f"{self.config.host}:{self.config.effective_port}"
-            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
-        return None
-
     @staticmethod
-    def _xoauth2(box: BaseMailBox, user: str, token: str) -> None:
-        """AUTHENTICATE XOAUTH2 with our SASL client (imap-tools' answers a refusal with the token again)."""
-        box.client.authenticate("XOAUTH2", xoauth2(user, token))  # type: ignore[arg-type]  # imaplib encodes str
+    def _xoauth2(box: BaseMailBox, user: str, token: str) -> imaplib.IMAP4.error | None:
+        """AUTHENTICATE XOAUTH2 with our SASL client (imap-tools' answers a refusal with the token again).
+
+        Returns the server's NO, for OAuth2Tokens.authenticate to renew the token once; "try later" codes and a
+        lost connection raise.
+        """
+        try:
+            box.client.authenticate("XOAUTH2", xoauth2(user, token))  # type: ignore[arg-type]  # imaplib encodes str
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            if any(code in str(exc).upper() for code in _TEMPORARY_LOGIN_CODES):
+                raise
+            return exc
+        return None
 
     def _refusal(self, server_text: str, secret: str) -> TemporaryError | AuthenticationError:
         """A refused login as an error naming user and server, never the secret (even if the server echoed it)."""

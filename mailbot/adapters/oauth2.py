@@ -200,6 +200,20 @@ class OAuth2Tokens:
                 return current.access_token  # another thread has renewed it meanwhile
             return self._renew(refused=refused).access_token
 
+    def authenticate(self, attempt: Callable[[str], BaseException | None]) -> None:
+        """Log in with `attempt(token)` (None: accepted; else the server's refusal); a refusal renews the token once.
+
+        The one place where IMAP and SMTP share the rule: a token the server refuses before its time (revoked,
+        clocks apart) is renewed and tried once more; a second refusal is raised, for the adapter to word.
+        """
+        token = self.access_token()
+        if attempt(token) is None:
+            return
+        log.info("oauth2_token_refused_renewing")
+        refused = attempt(self.renew_after_refusal(token))
+        if refused is not None:
+            raise refused
+
     def _due(self, token: StoredToken) -> bool:
         lifetime_left = token.expires_at - self._clock()
         return not token.access_token or lifetime_left <= self._margin(token)

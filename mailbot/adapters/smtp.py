@@ -22,9 +22,6 @@ from mailbot.adapters.connections import describe, tls_context
 from mailbot.adapters.oauth2 import OAuth2Tokens, xoauth2
 from mailbot.config import Smtp
 from mailbot.errors import AuthenticationError, MailbotError, TemporaryError
-from mailbot.log import get_logger
-
-log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,23 +115,23 @@ class SmtpConnection:
         cfg = self.config
         password = cfg.password.get_secret_value() if cfg.password else ""
         token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
-        if self._tokens is not None and cfg.user:
-            self._authenticate_oauth2(cfg.user, self._tokens)
-        elif token and cfg.user:
+        user = cfg.user
+        if user and (token or self._tokens is not None):
             self.smtp.ehlo_or_helo_if_needed()
-            self.smtp.auth("XOAUTH2", xoauth2(cfg.user, token))
+            if self._tokens is not None:
+                self._tokens.authenticate(lambda fresh: self._xoauth2(user, fresh))
+            elif refused := self._xoauth2(user, token):
+                raise refused
         elif password and cfg.user:
             self.smtp.login(cfg.user, password)
 
-    def _authenticate_oauth2(self, user: str, tokens: OAuth2Tokens) -> None:
-        """AUTH XOAUTH2; a refusal renews the token once (revoked or expired early) and tries again."""
-        self.smtp.ehlo_or_helo_if_needed()
-        token = tokens.access_token()
+    def _xoauth2(self, user: str, token: str) -> smtplib.SMTPAuthenticationError | None:
+        """AUTH XOAUTH2; the server's refusal is returned, for OAuth2Tokens.authenticate to renew the token once."""
         try:
             self.smtp.auth("XOAUTH2", xoauth2(user, token))
-        except smtplib.SMTPAuthenticationError:
-            log.info("smtp_oauth2_refused_renewing", user=user)
-            self.smtp.auth("XOAUTH2", xoauth2(user, tokens.renew_after_refusal(token)))
+        except smtplib.SMTPAuthenticationError as exc:
+            return exc
+        return None
 
     def send(self, envelope_from: str, recipients: Sequence[str], raw: bytes) -> SendResult:
         """Hand one mail to the server. Raises SendFailedError (answered) or TemporaryError (connection)."""

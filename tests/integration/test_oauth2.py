@@ -113,12 +113,13 @@ def test_refused_token_is_renewed_once_rotation_is_kept_and_revocation_is_an_aut
     assert rotated != first
     assert first not in store.read_text()
     oauth_mail.idp.expire_access_tokens()
-    with ImapMailbox(config.imap, tokens=OAuth2Tokens(config.oauth2)) as box:
+    restarted = OAuth2Tokens(config.oauth2)
+    with ImapMailbox(config.imap, tokens=restarted) as box:
         box.select("INBOX")
 
     oauth_mail.idp.revoke(PLANEACION)
     with pytest.raises(AuthenticationError) as refused:
-        ImapMailbox(config.imap, tokens=tokens).connect()
+        ImapMailbox(config.imap, tokens=restarted).connect()
     assert refused.value.service == "oauth2"
     assert "invalid_grant" in str(refused.value)
     assert "mailbot auth login" in str(refused.value)
