@@ -355,7 +355,14 @@ def _sign_in_refused(exc: OAuthError) -> AuthenticationError:
     return AuthenticationError(f"OAuth2 sign-in refused: {exc.error} ({exc.description or 'no description'})", "oauth2")
 
 
-def loopback_login(config: OAuth2, show: Callable[[str], None], *, port: int = 0, wait: float = 600) -> Any:
+def loopback_login(
+    config: OAuth2,
+    show: Callable[[str], None],
+    *,
+    port: int = 0,
+    wait: float = 600,
+    authorization_url: str = GOOGLE_AUTHORIZATION_URL,
+) -> Any:
     """Google's installed-app flow: authorization code with PKCE, redirected to a listener on 127.0.0.1:`port`.
 
     Google offers no device flow for the Gmail scope and has retired the pasted-code (out-of-band) flow, so the
@@ -381,7 +388,7 @@ def loopback_login(config: OAuth2, show: Callable[[str], None], *, port: int = 0
         verifier = secrets.token_urlsafe(64)
         client = session(config, redirect_uri=redirect, code_challenge_method="S256")
         url, state = client.create_authorization_url(
-            GOOGLE_AUTHORIZATION_URL, code_verifier=verifier, access_type="offline", prompt="consent"
+            authorization_url, code_verifier=verifier, access_type="offline", prompt="consent"
         )
         show(f"Open this address in a browser and sign in as the mailbox's account:\n{url}")
         listener.timeout = wait

@@ -11,12 +11,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
+from mailbot.adapters import oauth2
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.adapters.oauth2 import OAuth2Tokens
 from mailbot.adapters.smtp import SmtpConnection
@@ -148,6 +151,36 @@ def test_auth_login_signs_in_with_a_device_code_and_keeps_the_tokens_for_the_ada
     assert kept["refresh_token"] not in done.stdout + done.stderr
     oauth_mail.idp.expire_access_tokens()  # the adapters must renew from the stored refresh token
     with ImapMailbox(config.imap, tokens=OAuth2Tokens(config.oauth2)) as box:
+        box.select("INBOX")
+
+
+def test_googles_loopback_sign_in_sends_the_pkce_verifier_and_keeps_the_refresh_token(
+    tmp_path: Path, oauth_mail: OAuthMailServers
+) -> None:
+    """The browser is played by requests: it opens the printed address and follows the redirect to mailbot."""
+    path = oauth_config(tmp_path, oauth_mail, "")
+    data = yaml.safe_load(path.read_text())
+    data["oauth2"].update(provider="google", refresh_token=None)  # token_url: the stand-in's
+    path.write_text(yaml.safe_dump(data))
+    config = load_config(path, environ=environ(""))
+    assert config.oauth2 is not None
+    browsers: list[threading.Thread] = []
+
+    def show(text: str) -> None:
+        address = text.split()[-1]
+        assert "code_challenge=" in address
+        assert "access_type=offline" in address  # Google sends a refresh token only then
+        browser = threading.Thread(target=requests.get, args=(address,), kwargs={"verify": str(oauth_mail.ca_file)})
+        browser.start()
+        browsers.append(browser)
+
+    token = oauth2.loopback_login(config.oauth2, show, wait=30, authorization_url=oauth_mail.idp.authorization_url)
+    for browser in browsers:
+        browser.join(timeout=30)
+    tokens = OAuth2Tokens(config.oauth2)
+    tokens.keep_login(dict(token))
+    oauth_mail.idp.expire_access_tokens()
+    with ImapMailbox(config.imap, tokens=tokens) as box:  # renewed from the refresh token the sign-in gave
         box.select("INBOX")
 
 

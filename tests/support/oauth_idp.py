@@ -1,14 +1,17 @@
 """The one stand-in of the OAuth2 tests: a tiny identity provider on loopback.
 
 Microsoft's and Google's identity platforms cannot run here, so this plays their part, and only that: an RFC 6749
-token endpoint over HTTPS with the test CA (refresh_token grant with rotation and revocation; RFC 8628 device code
-for `mailbot auth login`), and an RFC 7662 introspection endpoint that Dovecot's `oauth2` passdb asks about every
-bearer token. Everything else in the OAuth2 tests is real: Dovecot checks the tokens, Postfix authenticates
-submission through Dovecot's SASL, and mailbot's adapters renew their tokens with Authlib.
+token endpoint over HTTPS with the test CA (refresh_token grant with rotation and revocation; for `mailbot auth
+login`, RFC 8628's device code and Google's authorization code with PKCE, each approved at once), and an RFC 7662
+introspection endpoint that Dovecot's `oauth2` passdb asks about every bearer token. Everything else in the OAuth2
+tests is real: Dovecot checks the tokens, Postfix authenticates submission through Dovecot's SASL, and mailbot's
+adapters renew their tokens with Authlib.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import ssl
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 CLIENT_ID = "mailbot-tests"
 CLIENT_SECRET = "client-secret-de-prueba"
@@ -48,6 +51,7 @@ class IdentityProvider:
         self.refused: list[str] = []  # the error of every refused refresh
         self.device_user = "planeacion@municipio.test"  # who signs in when a device code is entered
         self._devices: dict[str, int] = {}  # device code -> polls so far
+        self._codes: dict[str, tuple[str, str]] = {}  # authorization code -> (PKCE challenge, redirect URI)
         self._https = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())  # Dovecot's introspection only
         self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self._https, self._http)]
@@ -59,6 +63,10 @@ class IdentityProvider:
     @property
     def device_url(self) -> str:
         return f"https://127.0.0.1:{self._https.server_address[1]}/device"
+
+    @property
+    def authorization_url(self) -> str:
+        return f"https://127.0.0.1:{self._https.server_address[1]}/authorize"
 
     @property
     def introspection_url(self) -> str:
@@ -111,6 +119,8 @@ class IdentityProvider:
             return 401, {"error": "invalid_client"}
         if form.get("grant_type") == DEVICE_CODE_GRANT:
             return self._device_token(form.get("device_code", ""))
+        if form.get("grant_type") == "authorization_code":
+            return self._code_token(form)
         if form.get("grant_type") != "refresh_token":
             return 400, {"error": "unsupported_grant_type"}
         with self._lock:
@@ -156,13 +166,33 @@ class IdentityProvider:
             if self._devices[code] == 1:
                 return 400, {"error": "authorization_pending"}
             del self._devices[code]
-        refresh = self.grant(self.device_user)
+        return self._signed_in(self.device_user)
+
+    def _signed_in(self, user: str) -> tuple[int, dict[str, Any]]:
+        """The first tokens of a sign-in: a refresh token and an access token."""
+        refresh = self.grant(user)
         access = "at-" + secrets.token_urlsafe(16)
         with self._lock:
-            self._access[access] = (self.device_user, time.monotonic() + self.lifetime)
+            self._access[access] = (user, time.monotonic() + self.lifetime)
         return 200, {
             "token_type": "Bearer", "expires_in": self.lifetime, "access_token": access, "refresh_token": refresh,
         }  # fmt: skip
+
+    def _authorize(self, query: dict[str, str]) -> str:
+        """The browser's sign-in (approved at once): a code bound to the PKCE challenge, back to the redirect URI."""
+        code = "code-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = (query.get("code_challenge", ""), query.get("redirect_uri", ""))
+        return f"{query.get('redirect_uri', '')}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+
+    def _code_token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            challenge, redirect = self._codes.pop(form.get("code", ""), ("", ""))
+        verifier = form.get("code_verifier", "").encode()
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+        if not challenge or challenge != expected or redirect != form.get("redirect_uri"):
+            return 400, {"error": "invalid_grant", "error_description": "code, verifier or redirect_uri wrong"}
+        return self._signed_in(self.device_user)
 
     def _introspect(self, form: dict[str, str]) -> dict[str, Any]:
         with self._lock:
@@ -192,6 +222,16 @@ class IdentityProvider:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                if path != "/authorize":
+                    self.send_error(404)
+                    return
+                self.send_response(302)
+                self.send_header("Location", idp._authorize({k: v[0] for k, v in parse_qs(query).items()}))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tokens must not reach test logs
                 return
