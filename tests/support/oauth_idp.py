@@ -48,7 +48,6 @@ class IdentityProvider:
         self._access: dict[str, tuple[str, float]] = {}  # token -> (user, monotonic expiry)
         self.refreshes = 0
         self.rotations = 0
-        self.refused: list[str] = []  # the error of every refused refresh
         self.device_user = "planeacion@municipio.test"  # who signs in when a device code is entered
         self._devices: dict[str, int] = {}  # device code -> polls so far
         self._codes: dict[str, tuple[str, str]] = {}  # authorization code -> (PKCE challenge, redirect URI)
@@ -126,7 +125,6 @@ class IdentityProvider:
         with self._lock:
             grant = self._grants.get(form.get("refresh_token", ""))
             if grant is None or grant.revoked:
-                self.refused.append("invalid_grant")
                 return 400, {"error": "invalid_grant", "error_description": "AADSTS50173: the grant was revoked"}
             self.refreshes += 1
             answer: dict[str, Any] = {"token_type": "Bearer", "expires_in": self.lifetime}
