@@ -124,8 +124,9 @@ _SECRETS_SEEN: list[str] = []
 def _suite_secrets() -> tuple[str, ...]:
     from tests.support.configs import TEST_SECRET
     from tests.support.mailservers import PASSWORD
+    from tests.support.oauth_idp import CLIENT_SECRET
 
-    return (TEST_SECRET, PASSWORD)
+    return (TEST_SECRET, PASSWORD, CLIENT_SECRET)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
