@@ -4,10 +4,12 @@ The exchange with the token endpoint goes through Authlib (`authlib.integrations
 chosen because one well-kept library covers what the three providers need: the RFC 6749 refresh_token grant
 (keeping the old refresh token when the provider sends none, as Google does), PKCE and the authorization-code
 grant for Google's installed-app flow, any extra grant type such as RFC 8628's device code, and OAuth errors as
-exceptions carrying `error` ("invalid_grant"). msal speaks only to Microsoft's identity platform, and
-requests-oauthlib refuses a token endpoint on a private network without an environment switch. What is written
-here by hand is only what no library does for a mail client: the SASL XOAUTH2 string, the token store and when
-to renew.
+exceptions carrying `error` ("invalid_grant"), with `verify` and `timeout` per request. msal was not chosen
+because it speaks only to Microsoft's identity platform (Google and custom providers would need a second library)
+and keeps its own token cache beside ours; requests-oauthlib would serve, but oauthlib refuses any plain-HTTP
+endpoint through a process-wide environment switch and needs a client class per grant type. What is written here
+by hand is only what no library does for a mail client: the SASL XOAUTH2 string, the token store and when to
+renew.
 
 `OAuth2Tokens` is shared by the IMAP and SMTP adapters of one process (a lock), and by the processes of one
 installation (an flock beside the store): a refresh token that the provider rotates is used once, by one of them.
