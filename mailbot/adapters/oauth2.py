@@ -6,8 +6,8 @@ chosen because one well-kept library covers what the three providers need: the R
 grant for Google's installed-app flow, any extra grant type such as RFC 8628's device code, and OAuth errors as
 exceptions carrying `error` ("invalid_grant"), with `verify` and `timeout` per request. msal was not chosen
 because it speaks only to Microsoft's identity platform (Google and custom providers would need a second library)
-and keeps its own token cache beside ours; requests-oauthlib would serve, but oauthlib refuses any plain-HTTP
-endpoint through a process-wide environment switch and needs a client class per grant type. What is written here
+and keeps its own token cache beside ours; requests-oauthlib would serve, but oauthlib refuses a plain-HTTP
+endpoint unless a process-wide environment switch is set, and needs a client class per grant type. What is written here
 by hand is only what no library does for a mail client: the SASL XOAUTH2 string, the token store and when to
 renew.
 
