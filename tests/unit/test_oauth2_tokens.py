@@ -221,3 +221,16 @@ def test_a_refused_refresh_token_is_not_tried_again_until_a_new_one_is_stored(tm
     clock.now += 1
     assert tokens.access_token() == "at-2"  # the new login's refresh token is used
     assert tokens.spent == [SEED, "rt-login"]
+
+
+def test_two_processes_spend_a_rotated_refresh_token_once(tmp_path: Path) -> None:
+    """The second process finds the first one's renewal in the store (under its lock) and refreshes nothing."""
+    clock = Clock()
+    config = oauth_config(tmp_path)
+    fetcher, worker = Scripted(config, clock), Scripted(config, clock)
+    assert fetcher.access_token() == "at-1"
+    clock.now += 3600
+    assert fetcher.access_token() == "at-2"
+    assert worker.access_token() == "at-2"
+    assert fetcher.spent == [SEED, "rt-1"]
+    assert worker.spent == []
