@@ -129,6 +129,33 @@ def test_refused_token_is_renewed_once_rotation_is_kept_and_revocation_is_an_aut
     assert rotated not in str(refused.value)
 
 
+def test_a_fixed_oauth2_token_still_logs_in_and_when_expired_names_the_setting(
+    tmp_path: Path, oauth_mail: OAuthMailServers
+) -> None:
+    """The old way: `imap.oauth2_token` / `smtp.oauth2_token` given as they are, never renewed."""
+    first = oauth_mail.idp.grant(PLANEACION)
+    (tmp_path / "seed").mkdir()
+    seeded = loaded(oauth_config(tmp_path / "seed", oauth_mail, first), first)
+    assert seeded.oauth2 is not None
+    access = OAuth2Tokens(seeded.oauth2).access_token()
+    path = oauth_config(tmp_path, oauth_mail, first)
+    data = yaml.safe_load(path.read_text())
+    del data["oauth2"]
+    data["imap"]["oauth2_token"] = data["smtp"]["oauth2_token"] = "${TEST_FIXED_TOKEN}"
+    path.write_text(yaml.safe_dump(data))
+    config = load_config(path, environ={"TEST_FIXED_TOKEN": access})
+    with ImapMailbox(config.imap) as box:
+        box.select("INBOX")
+    with SmtpConnection(config.smtp):
+        pass
+
+    oauth_mail.idp.expire_access_tokens()
+    with pytest.raises(AuthenticationError, match=r"imap\.oauth2_token") as refused:
+        ImapMailbox(config.imap).connect()
+    assert refused.value.service == "imap"
+    assert access not in str(refused.value)
+
+
 def test_auth_login_signs_in_with_a_device_code_and_keeps_the_tokens_for_the_adapters(
     tmp_path: Path, oauth_mail: OAuthMailServers
 ) -> None:
