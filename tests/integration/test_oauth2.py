@@ -149,6 +149,10 @@ def test_a_fixed_oauth2_token_still_logs_in_and_when_expired_names_the_setting(
     with SmtpConnection(config.smtp):
         pass
 
+    bearer_password = load_config(path, environ={"TEST_FIXED_TOKEN": oauth_mail.password})
+    with pytest.raises(AuthenticationError):  # only the identity provider's tokens pass XOAUTH2
+        ImapMailbox(bearer_password.imap).connect()
+
     oauth_mail.idp.expire_access_tokens()
     with pytest.raises(AuthenticationError, match=r"imap\.oauth2_token") as refused:
         ImapMailbox(config.imap).connect()
