@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from click.testing import CliRunner
 
 from mailbot.adapters import oauth2
 from mailbot.adapters.imap import ImapMailbox
 from mailbot.adapters.oauth2 import OAuth2Tokens
 from mailbot.adapters.smtp import SmtpConnection
 from mailbot.app import App
+from mailbot.cli import cli
 from mailbot.config import MailbotConfig, load_config
 from mailbot.errors import AuthenticationError
 from mailbot.services import campaign, outbox, setup
@@ -262,20 +264,28 @@ def test_daemon_answers_across_refreshes_and_a_rotation_and_says_once_when_revok
             hacienda = SERVER_DEPENDENCIAS["HAC"]
             mailing = parse(oauth_mail.wait_for(hacienda, count=2)[0])
             oauth_mail.send(reply(mailing, sender=hacienda, attachments=[]), hacienda, [PLANEACION])  # to answer
-            wait_until(
-                lambda: any("OAuth2 refresh refused" in str(e.get("error", "")) for e in log_events(log)),
-                "the daemon never said that the refresh was refused",
-                timeout=30,
-            )
+            wait_until(lambda: bool(refusals(log)), "the daemon never said that the refresh was refused", timeout=30)
+
+            def status() -> str:
+                return str(CliRunner().invoke(cli, ["--config", str(path), "status"], env=environ(first)).stdout)
+
+            # The operator sees it in `mailbot status` too, with what to do.
+            wait_until(lambda: "mailbot auth login" in status(), "status never showed the refused refresh", timeout=30)
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=30)
     text = log.read_text(errors="replace")
-    refused = [e for e in log_events(log) if "OAuth2 refresh refused" in str(e.get("error", ""))]
+    refused = refusals(log)
     assert len(refused) == 1, text[-3000:]
+    assert "OAuth2 refresh refused" in str(refused[0]["error"])
     assert "mailbot auth login" in str(refused[0]["error"])
-    assert refused[0]["error_type"] == "AuthenticationError"  # what the daemon's backoff keys on
+    assert int(str(refused[0]["retry_in_seconds"])) > 60  # the daemon backs off instead of asking again soon
     assert app.config.oauth2 is not None
     store = json.loads(app.config.oauth2.token_store.read_text())
     for secret in (first, store["refresh_token"], store["access_token"], CLIENT_SECRET):
         assert secret not in text  # tokens are never logged
+
+
+def refusals(log: Path) -> list[dict[str, object]]:
+    """The daemon's one error line for credentials the provider refused (its backoff keys on the service)."""
+    return [e for e in log_events(log) if e.get("event") == "authentication_refused" and e.get("service") == "oauth2"]
