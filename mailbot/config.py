@@ -597,16 +597,26 @@ def secret_problems(config: MailbotConfig) -> list[str]:
             if name == "imap":
                 problems.append("imap.user is empty: the mailbox needs a login")
             continue  # SMTP without a user: a relay that needs no login
-        if not _has_credential(login):
+        if not _has_credential(login) and not config.uses_oauth2(login):
             problems.append(
                 f"{name}.password is empty and there is no {name}.oauth2_token for {login.user}: set the variable "
                 f"the configuration names (MAILBOT_{name.upper()}_PASSWORD in the example)"
             )
+    oauth2 = config.oauth2
+    if oauth2 is not None and oauth2.provider == "google" and not _secret(oauth2.client_secret):
+        problems.append(
+            "oauth2.client_secret is empty: Google's desktop client needs it (MAILBOT_OAUTH2_CLIENT_SECRET in the "
+            "example)"
+        )
     if config.signing.secret.get_secret_value().startswith(EXAMPLE_SECRET_PREFIX):
         problems.append(
             "signing.secret is the example's public value: set a secret of your own (MAILBOT_SECRET in the example)"
         )
     return problems
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
 
 
 def _has_credential(login: Section) -> bool:

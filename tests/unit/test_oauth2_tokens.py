@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from mailbot.adapters import oauth2
 from mailbot.adapters.oauth2 import OAuth2Tokens, StoredToken, TokenStore, xoauth2
 from mailbot.cli import cli
-from mailbot.config import MailbotConfig, load_config
+from mailbot.config import MailbotConfig, load_config, secret_problems
 from mailbot.errors import AuthenticationError, ConfigError
 from mailbot.services.setup import check_oauth2
 from tests.support.configs import EXAMPLE, write_config
@@ -52,10 +52,11 @@ def oauth_config(tmp_path: Path, oauth: dict[str, Any] | None = None, **logins: 
 
 
 def test_the_examples_oauth2_block_loads_and_imap_and_smtp_share_it(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, example_oauth2_block()), environ={})
+    changes = {**example_oauth2_block(), "imap": {"password": None}, "smtp": {"password": None}}
+    config = load_config(write_config(tmp_path, changes), environ={})
     assert config.oauth2 is not None
     assert config.oauth2.provider == "microsoft"
-    assert config.uses_oauth2(config.imap)  # the example's passwords are empty without the environment
+    assert config.uses_oauth2(config.imap)  # as the example says: passwords left out
     assert config.uses_oauth2(config.smtp)
     assert oauth2.token_url(config.oauth2).startswith("https://login.microsoftonline.com/villaesperanza.gov.co/")
     assert "offline_access" in oauth2.scopes(config.oauth2)  # without it Microsoft sends no refresh token
@@ -234,3 +235,9 @@ def test_two_processes_spend_a_rotated_refresh_token_once(tmp_path: Path) -> Non
     assert worker.access_token() == "at-2"
     assert fetcher.spent == [SEED, "rt-1"]
     assert worker.spent == []
+
+
+def test_a_login_through_oauth2_needs_no_password_but_google_needs_its_client_secret(tmp_path: Path) -> None:
+    assert secret_problems(oauth_config(tmp_path)) == []
+    google = oauth_config(tmp_path, {"provider": "google", "token_url": None, "client_secret": "${NONE:-}"})
+    assert [p for p in secret_problems(google) if "oauth2.client_secret" in p]
