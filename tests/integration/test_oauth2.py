@@ -53,12 +53,11 @@ def oauth_mail() -> Iterator[OAuthMailServers]:
 
 
 def oauth_config(folder: Path, servers: OAuthMailServers, refresh_token: str) -> Path:
-    """IMAP and SMTP submission (STARTTLS, verified) both logging in with the one renewed token."""
-    return server_config(
+    """IMAP and SMTP submission (STARTTLS, verified) both logging in with the one renewed token, no password."""
+    path = server_config(
         folder,
         servers,
         {
-            "imap": {"password": None},
             "smtp": {
                 "port": servers.submission_port,
                 "security": "starttls",
@@ -77,6 +76,11 @@ def oauth_config(folder: Path, servers: OAuthMailServers, refresh_token: str) ->
             },
         },
     )
+    data = yaml.safe_load(path.read_text())
+    for login in ("imap", "smtp"):
+        data[login].pop("password", None)  # the test configurations give one by default
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
 
 
 def environ(refresh_token: str) -> dict[str, str]:
@@ -84,7 +88,10 @@ def environ(refresh_token: str) -> dict[str, str]:
 
 
 def loaded(path: Path, refresh_token: str) -> MailbotConfig:
-    return load_config(path, environ=environ(refresh_token))
+    config = load_config(path, environ=environ(refresh_token))
+    assert config.uses_oauth2(config.imap)
+    assert config.uses_oauth2(config.smtp)
+    return config
 
 
 def test_refused_token_is_renewed_once_rotation_is_kept_and_revocation_is_an_authentication_error(
