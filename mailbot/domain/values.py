@@ -49,7 +49,13 @@ def text(value: object) -> str:
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return re.sub(r"[ \t]+", " ", str(value)).strip()
+    text = str(value)
+    if "\t" not in text and "  " not in text:
+        return text.strip()  # the common case: nothing to collapse
+    return _BLANKS.sub(" ", text).strip()
+
+
+_BLANKS = re.compile(r"[ \t]+")
 
 
 def _decimal_from_text(raw: str) -> Decimal | None:
