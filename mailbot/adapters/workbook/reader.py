@@ -377,7 +377,8 @@ class _MergeFill:
     """Gives every cell of a merged range in the data rows the top-left cell (value and formula), as Excel shows.
 
     Only ranges that start at or below `FIRST_DATA_ROW` count: titles merged above the header are the format's.
-    Rows are visited in order, so the top-left cell is always read before the cells it covers.
+    Ranges are taken top-left first (the file's order is arbitrary; overlapping ones: the first wins), and rows
+    are visited in order, so the top-left cell is always read before the cells it covers.
     """
 
     def __init__(self, sheet: SheetData, width: int) -> None:
@@ -386,7 +387,7 @@ class _MergeFill:
         self.anchors: dict[tuple[int, int], Cell | None] = {}
         self.refs: dict[tuple[int, int], str] = {}
         budget = MAX_MERGED_CELLS
-        for merge in sheet.merges:
+        for merge in sorted(sheet.merges, key=lambda m: (m.min_row, m.min_col, m.max_row, m.max_col)):
             last_row, last_col = min(merge.max_row, sheet.last_row), min(merge.max_col, width)
             area = (last_row - merge.min_row + 1) * (last_col - merge.min_col + 1)
             if merge.min_row < FIRST_DATA_ROW or merge.min_col > width or area <= 1 or area > budget:
