@@ -275,6 +275,8 @@ def test_an_edited_plan_with_formulas_typed_over(config: Any) -> None:
 @needs_libreoffice
 def test_plans_saved_again_by_libreoffice(config: Any, tmp_path: Path) -> None:
     """LibreOffice writes shared strings, shared formulas with cached values and its own styles."""
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "typed").mkdir()
     plan = roundtrip_xlsx(make_plan(config, n=6), tmp_path / "plan")
     typed = roundtrip_xlsx(_typed_workbook(), tmp_path / "typed")
     for data in (plan, typed):

@@ -132,7 +132,9 @@ def test_a_compression_ratio_above_the_limit_is_a_bomb_even_when_small_in_total(
     """One member inflating 1000:1 is refused from the zip directory alone, under the total limit."""
     sheet = hostile.sheet_xml({6: {"B": "x"}}) + b" " * (3 << 20)
     finding = _refusal(hostile.minimal_xlsx({"Metas": sheet}))
-    assert "descomprimido" in finding.message
+    assert "comprimida de forma anómala" in finding.message
+    assert "no pasa de 100 veces" in finding.message  # the limit, and the ratio found beside it
+    assert "(xl/worksheets/sheet1.xml)" in finding.message
     assert "sheet1.xml" in (finding.value or "")
 
 
@@ -142,6 +144,34 @@ def test_markup_beyond_the_budget_is_refused_before_openpyxl_reads_shared_string
     rows = {n: {"B": n} for n in range(6, 2000)}
     finding = _refusal(hostile.minimal_xlsx({"Metas": hostile.sheet_xml(rows)}), tight)
     assert "etiquetas XML" in (finding.value or "")
+    assert "más de 5.000 elementos internos" in finding.message
+    assert "hasta 100 filas y 50 columnas" in finding.message
+
+
+def test_each_size_refusal_says_its_own_reason_and_limit() -> None:
+    """A workbook with too many elements is not told it is too big uncompressed, nor the other way round."""
+    tight = ReaderLimits(15 << 20, 100 << 20, 100, 100, 50)
+    elements = _refusal(
+        hostile.minimal_xlsx({"Metas": hostile.sheet_xml({n: {"B": n} for n in range(6, 2000)})}), tight
+    )
+    ratio = _refusal(hostile.minimal_xlsx({"Metas": hostile.sheet_xml({6: {"B": "x"}}) + b" " * (3 << 20)}))
+    uncompressed = _refusal(hostile.zip_bomb())
+    big = _refusal(hostile.minimal_xlsx(), ReaderLimits(100, 10**8, 100, 5000, 200))
+    parts = _refusal(hostile.too_many_members())
+    messages = {
+        "elements": elements.message,
+        "ratio": ratio.message,
+        "uncompressed": uncompressed.message,
+        "big": big.message,
+        "parts": parts.message,
+    }
+    assert len(set(messages.values())) == len(messages)
+    assert "descomprimido" not in elements.message + ratio.message
+    assert "elementos" not in uncompressed.message + ratio.message
+    assert "ocupa 2048,0 MB" in uncompressed.message
+    assert "hasta 100,0 MB" in uncompressed.message
+    assert "máximo de 0,0 MB" in big.message
+    assert "más de 1000" in parts.message
 
 
 def test_forged_dimension_does_not_matter() -> None:

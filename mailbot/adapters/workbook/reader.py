@@ -47,6 +47,7 @@ from mailbot.adapters.workbook.refusals import Problem, Refused, failure, kind_f
 from mailbot.adapters.workbook.sniff import ZIP_MAGIC, FileKind, sniff, zip_entry_bound
 from mailbot.adapters.workbook.stream import Merge, Raw, SheetData, read_book, read_sheet
 from mailbot.config import Limits
+from mailbot.domain.espanol import numero
 from mailbot.domain.findings import Finding
 from mailbot.domain.parsed import Cell, ParsedWorkbook, Row
 from mailbot.domain.workbook_format import (
@@ -161,11 +162,15 @@ def _check_archive(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
         raise Refused(kind_finding(FileKind.ENCRYPTED), "encrypted_members")
     limit, total = megabytes(limits.max_uncompressed_bytes), sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_bytes:
-        raise Refused(problem(Problem.ZIP_BOMB, megabytes(total), limit=limit), "uncompressed_size")
+        size = megabytes(total)
+        raise Refused(problem(Problem.ZIP_BOMB, size, size=size, limit=limit), "uncompressed_size")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.max_compression_ratio * info.compress_size:
             value = f"{info.filename}: {megabytes(info.file_size)}"
-            raise Refused(problem(Problem.ZIP_BOMB, value, limit=limit), "compression_ratio")
+            ratio = numero(info.file_size // max(info.compress_size, 1))
+            limit_ratio = numero(limits.max_compression_ratio)
+            finding = problem(Problem.COMPRESSION_RATIO, value, part=info.filename, ratio=ratio, limit=limit_ratio)
+            raise Refused(finding, "compression_ratio")
 
 
 def _unsafe_name(name: str) -> bool:
@@ -192,8 +197,15 @@ def _check_markup(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
                     raise Refused(problem(Problem.FORBIDDEN_XML, "DTD/entidades XML"), "forbidden_xml")
                 tail = chunk[-32:]
         if tags > limits.max_xml_tags:
-            value = f"más de {limits.max_xml_tags} etiquetas XML"
-            raise Refused(problem(Problem.ZIP_BOMB, value, limit=megabytes(limits.max_uncompressed_bytes)), "markup")
+            value = f"más de {numero(limits.max_xml_tags)} etiquetas XML"
+            finding = problem(
+                Problem.TOO_MANY_ELEMENTS,
+                value,
+                limit=numero(limits.max_xml_tags),
+                rows=numero(limits.max_rows),
+                columns=numero(limits.max_columns),
+            )
+            raise Refused(finding, "markup")
 
 
 _DTD_MARKERS: Final = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
