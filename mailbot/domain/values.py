@@ -36,7 +36,7 @@ def is_blank(value: object) -> bool:
 
 def formula_error(value: object) -> str | None:
     """The spreadsheet error code a cell shows (`#REF!` …), or None."""
-    if isinstance(value, str) and value.strip().upper() in _FORMULA_ERRORS:
+    if isinstance(value, str) and "#" in value and value.strip().upper() in _FORMULA_ERRORS:  # "#": every code has it
         return value.strip().upper()
     return None
 

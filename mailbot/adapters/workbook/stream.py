@@ -302,10 +302,38 @@ def _cast_number(value: str) -> int | float:
 
 
 class _SheetPass:
-    """The expat handlers for one sheet: cells kept within `width` (every column on the header row)."""
+    """The expat handlers for one sheet: cells kept within `width` (every column on the header row).
+
+    The handlers run once per element of the largest part of the file: they are written for speed (slots, the
+    cell's start and end inline, a plain number converted on the spot).
+    """
+
+    __slots__ = (
+        "book",
+        "cell_row",
+        "cells_in_row",
+        "col",
+        "data",
+        "dates",
+        "formats",
+        "formula",
+        "formula_attrs",
+        "in_phonetic",
+        "inline",
+        "kind",
+        "max_columns",
+        "max_rows",
+        "row",
+        "shared",
+        "style",
+        "text",
+        "value",
+        "width",
+    )
 
     def __init__(self, book: Book, name: str, width: int, max_rows: int, max_columns: int) -> None:
         self.book, self.width, self.max_rows, self.max_columns = book, width, max_rows, max_columns
+        self.formats, self.dates = book.formats, book.dates
         self.data = SheetData(name)
         self.row = self.col = self.cells_in_row = self.cell_row = 0
         self.kind = "n"
@@ -315,13 +343,29 @@ class _SheetPass:
         self.formula: list[str] | None = None
         self.formula_attrs: dict[str, str] = {}
         self.text: list[str] | None = None  # where character data goes now
-        self.in_run_t = self.in_phonetic = False
+        self.in_phonetic = False
         self.shared: dict[str, Translator] = {}
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         tag = name if ":" not in name else _local(name)
         if tag == "c":
-            self._start_cell(attrs)
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip(_DIGITS)  # the fast path: "AB123" as Excel, LibreOffice and openpyxl write it
+                col = _column(letters) if len(letters) <= 3 else 0
+                digits = ref[len(letters) :]
+                position = (int(digits), col) if col and 0 < len(digits) <= 7 else parse_ref(ref)
+                self.cell_row, self.col = position or (self.row, self.col + 1)
+            else:
+                self.cell_row, self.col = self.row, self.col + 1
+            self.cells_in_row += 1
+            if self.cells_in_row > EXCEL_MAX_COLUMNS or self.col > EXCEL_MAX_COLUMNS:
+                self._refuse(f"la fila {self.row} (más de {EXCEL_MAX_COLUMNS} celdas)")
+            self.kind = attrs.get("t", "n")
+            style = attrs.get("s")
+            self.style = int(style) if style else 0
+            self.value = []
+            self.inline = self.formula = self.text = None
         elif tag == "v":
             self.text = self.value
         elif tag == "f":
@@ -350,33 +394,14 @@ class _SheetPass:
         tag = name if ":" not in name else _local(name)
         if tag == "c":
             self._end_cell()
-        elif tag in ("v", "f", "t"):
+        elif tag == "v" or tag == "f" or tag == "t":
             self.text = None
         elif tag == "rPh":
             self.in_phonetic = False
 
-    def _start_cell(self, attrs: dict[str, str]) -> None:
-        ref = attrs.get("r")
-        if ref:
-            letters = ref.rstrip(_DIGITS)  # the fast path: "AB123" as Excel, LibreOffice and openpyxl write it
-            col = _column(letters) if len(letters) <= 3 else 0
-            digits = ref[len(letters) :]
-            position = (int(digits), col) if col and 0 < len(digits) <= 7 else parse_ref(ref)
-            self.cell_row, self.col = position or (self.row, self.col + 1)
-        else:
-            self.cell_row, self.col = self.row, self.col + 1
-        self.cells_in_row += 1
-        if self.cells_in_row > EXCEL_MAX_COLUMNS or self.col > EXCEL_MAX_COLUMNS:
-            self._refuse(f"la fila {self.row} (más de {EXCEL_MAX_COLUMNS} celdas)")
-        self.kind = attrs.get("t", "n")
-        style = attrs.get("s")
-        self.style = int(style) if style else 0
-        self.value = []
-        self.inline = self.formula = self.text = None
-
     def _end_cell(self) -> None:
-        row, col, formula, inline = self.cell_row, self.col, self.formula, self.inline
-        raw = "".join(self.value)
+        row, col, formula, inline, pieces = self.cell_row, self.col, self.formula, self.inline, self.value
+        raw = pieces[0] if len(pieces) == 1 else "".join(pieces)
         if formula is not None or inline is not None or raw.strip():
             if row > self.max_rows or col > self.max_columns:
                 self._refuse(f"la celda {column_letter(col)}{row}")
@@ -389,12 +414,19 @@ class _SheetPass:
             return  # a styled empty cell: nothing to keep
         if col > self.width and row != HEADER_ROW:
             return
-        value = self._cached(raw, inline)
+        style = self.style
+        kind = self.kind
+        if kind == "n" and raw and style not in self.dates:
+            value: object = _cast_number(raw)
+        elif kind == "s" and raw:
+            value = self.book.shared_strings[int(raw)]
+        else:
+            value = self._cached(raw, inline)
         text = self._formula(row, col) if formula is not None else None
         if value is None and text is None:
             return
-        formats = self.book.formats
-        number_format = formats[self.style] if 0 <= self.style < len(formats) else "General"
+        formats = self.formats
+        number_format = formats[style] if 0 <= style < len(formats) else "General"
         rows = self.data.rows
         cells = rows.get(row)
         if cells is None:
