@@ -105,6 +105,8 @@ def number(value: object) -> Read[Decimal]:
 
 def pesos(value: object) -> Read[int]:
     """Whole, non-negative pesos. Blank → 0 (an empty money cell means nothing planned)."""
+    if type(value) is int:  # the common case, read without a detour through Decimal (a bool is not an int here)
+        return Read(value) if value >= 0 else Read(None, problem="es negativo")
     if is_blank(value):
         return Read(0)
     read = number(value)
