@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -282,3 +283,52 @@ def test_plans_saved_again_by_libreoffice(config: Any, tmp_path: Path) -> None:
     for data in (plan, typed):
         parsed = assert_agree(data)
         assert isinstance(parsed, ParsedWorkbook)
+
+
+# ------------------------------------------------------------------------------------------------ random workbooks
+
+_FORMATS = ("General", "0", "0.00", "0%", "0.0%", '#,##0 "%"', "dd/mm/yyyy", "[h]:mm", "@", "$ #,##0")
+
+
+def _random_value(rng: random.Random) -> object:
+    kind = rng.randrange(10)
+    if kind == 0:
+        return rng.randint(-(10**12), 10**12)
+    if kind == 1:
+        return rng.uniform(-1e6, 1e6)
+    if kind == 2:
+        return rng.choice([True, False])
+    if kind == 3:
+        return dt.date(2027, rng.randint(1, 12), rng.randint(1, 28))
+    if kind == 4:
+        return f"=SUM(T{rng.randint(6, 30)}:W{rng.randint(6, 30)})"
+    if kind == 5:
+        return rng.choice(["#N/A", "#DIV/0!", " ", "", "  dos  espacios ", "ñandú & <b>", "a\nb", "1.500.000"])
+    return "".join(rng.choice("abcdeáéñ 0123456789-") for _ in range(rng.randint(1, 30)))
+
+
+def _random_workbook(seed: int) -> bytes:
+    rng = random.Random(seed)
+    book = Workbook()
+    book.active.title = SHEET_HEADER
+    for row in range(1, rng.randint(2, 15)):
+        book[SHEET_HEADER].cell(row, 1, f"Campo {rng.randint(1, 9)}")
+        book[SHEET_HEADER].cell(row, 2, _random_value(rng))
+    metas = book.create_sheet(rng.choice([SHEET_METAS, "metas ", "METAS"]))
+    for col in range(1, rng.randint(2, 50)):
+        metas.cell(HEADER_ROW, col, rng.choice([None, _random_value(rng)]))
+    for _ in range(rng.randint(0, 200)):
+        cell = metas.cell(rng.randint(1, 60), rng.randint(1, 50), _random_value(rng))
+        cell.number_format = rng.choice(_FORMATS)
+    for _ in range(rng.randint(0, 4)):
+        top, left = rng.randint(4, 40), rng.randint(1, 40)
+        metas.merge_cells(start_row=top, start_column=left, end_row=top + rng.randint(0, 3), end_column=left + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_workbooks(seed: int) -> None:
+    """Random values, formats, formulas and merged ranges, written by openpyxl: read alike both ways."""
+    assert_agree(_random_workbook(seed))
