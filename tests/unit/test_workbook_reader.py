@@ -7,6 +7,7 @@ import io
 import logging
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from defusedxml import DefusedXmlException
 from openpyxl import Workbook
 from structlog.testing import capture_logs
 
+from mailbot.adapters.workbook import stream
 from mailbot.adapters.workbook.reader import ReaderLimits, find_sheet, read_workbook
 from mailbot.adapters.workbook.sniff import FileKind, sniff
 from mailbot.config import Limits, load_config
@@ -179,6 +181,13 @@ def test_forged_dimension_does_not_matter() -> None:
     parsed = read_workbook(hostile.forged_dimension(), LIMITS)
     assert isinstance(parsed, ParsedWorkbook)
     assert [row.cell("linea").value for row in parsed.metas] == ["x"]
+
+
+@pytest.mark.parametrize("build", [hostile.xml_bomb, hostile.xxe, hostile.xml_bomb_in_workbook_part])
+def test_the_streaming_pass_itself_refuses_dtds(build: Callable[[], bytes]) -> None:
+    """Defence in depth: behind the markup check that refuses any DTD, the pass's own parser refuses one too."""
+    with zipfile.ZipFile(io.BytesIO(build())) as archive, pytest.raises(DefusedXmlException):
+        stream.read_sheet(archive, stream.read_book(archive), "Metas", 46, 5000, 200)
 
 
 def test_openpyxl_itself_refuses_xml_bombs_with_defusedxml() -> None:
