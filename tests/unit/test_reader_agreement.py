@@ -248,7 +248,11 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "forged_dimension": hostile.forged_dimension,
     "zip_with_password": hostile.zip_with_password,
     "docx": hostile.docx,
+    "docm": hostile.docm,
     "pdf": hostile.pdf,
+    "png": hostile.png,
+    "word_doc": hostile.word_doc,
+    "xlsm_by_vba_only": hostile.xlsx_with_vba_only,
 }
 
 
