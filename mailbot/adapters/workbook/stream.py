@@ -35,11 +35,11 @@ EXCEL_MAX_ROWS: Final = 1_048_576
 EXCEL_MAX_COLUMNS: Final = 16_384
 MAX_MERGES: Final = 10_000  # merged ranges kept per sheet; more are ignored
 
-_WORKSHEET: Final = "/worksheet"
-_CHARTSHEET: Final = "/chartsheet"
-_OFFICE_DOCUMENT: Final = "/officeDocument"
-_SHARED_STRINGS: Final = "/sharedStrings"
-_STYLES: Final = "/styles"
+# Relationship types, by the last segment of their URI (transitional and strict OOXML name them alike).
+_CHARTSHEET: Final = "chartsheet"
+_OFFICE_DOCUMENT: Final = "officeDocument"
+_SHARED_STRINGS: Final = "sharedStrings"
+_STYLES: Final = "styles"
 _CHUNK: Final = 1 << 16
 _DIGITS: Final = "0123456789"
 
@@ -151,14 +151,14 @@ def read_book(archive: zipfile.ZipFile) -> Book:
         if target not in names:
             continue  # openpyxl skips a sheet whose part is missing
         sheet_names.append(name)
-        if not kind.endswith(_CHARTSHEET):
+        if kind.rpartition("/")[2] != _CHARTSHEET:
             worksheets.setdefault(name, target)
     by_kind = {kind.rpartition("/")[2]: target for kind, target in rels.values() if target in names}
-    formats, dates, timedeltas = _styles(archive, by_kind.get(_STYLES[1:]))
+    formats, dates, timedeltas = _styles(archive, by_kind.get(_STYLES))
     return Book(
         sheet_names=tuple(sheet_names),
         worksheets=worksheets,
-        shared_strings=_shared_strings(archive, by_kind.get(_SHARED_STRINGS[1:])),
+        shared_strings=_shared_strings(archive, by_kind.get(_SHARED_STRINGS)),
         formats=formats,
         dates=dates,
         timedeltas=timedeltas,
@@ -185,7 +185,7 @@ def _relationships(archive: zipfile.ZipFile, path: str, folder: str) -> dict[str
 def _targets(archive: zipfile.ZipFile, path: str, folder: str) -> dict[str, list[str]]:
     by_type: dict[str, list[str]] = {}
     for kind, target in _relationships(archive, path, folder).values():
-        by_type.setdefault("/" + kind.rpartition("/")[2], []).append(target)
+        by_type.setdefault(kind.rpartition("/")[2], []).append(target)
     return by_type
 
 
