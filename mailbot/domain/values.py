@@ -36,7 +36,7 @@ def is_blank(value: object) -> bool:
 
 def formula_error(value: object) -> str | None:
     """The spreadsheet error code a cell shows (`#REF!` …), or None."""
-    if isinstance(value, str) and value.strip().upper() in _FORMULA_ERRORS:
+    if isinstance(value, str) and "#" in value and value.strip().upper() in _FORMULA_ERRORS:  # "#": every code has it
         return value.strip().upper()
     return None
 
@@ -49,7 +49,13 @@ def text(value: object) -> str:
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return re.sub(r"[ \t]+", " ", str(value)).strip()
+    text = str(value)
+    if "\t" not in text and "  " not in text:
+        return text.strip()  # the common case: nothing to collapse
+    return _BLANKS.sub(" ", text).strip()
+
+
+_BLANKS = re.compile(r"[ \t]+")
 
 
 def _decimal_from_text(raw: str) -> Decimal | None:
@@ -99,6 +105,8 @@ def number(value: object) -> Read[Decimal]:
 
 def pesos(value: object) -> Read[int]:
     """Whole, non-negative pesos. Blank → 0 (an empty money cell means nothing planned)."""
+    if type(value) is int:  # the common case, read without a detour through Decimal (a bool is not an int here)
+        return Read(value) if value >= 0 else Read(None, problem="es negativo")
     if is_blank(value):
         return Read(0)
     read = number(value)

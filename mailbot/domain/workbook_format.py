@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache, lru_cache
 from typing import Final
 
 FORMAT_CODE: Final = "E-DE-F-010"
@@ -144,6 +145,7 @@ def physical_key(q: int) -> str:
     return f"phys_t{q}"
 
 
+@cache
 def money_key(source: Source, q: int | None) -> str:
     """`poai_t1` … `poai_t4`; `poai_total` when q is None."""
     return f"{source.value}_{'total' if q is None else f't{q}'}"
@@ -333,8 +335,10 @@ META_TYPES: Final = ("Incremento", "Mantenimiento", "Reducción")
 INCREMENTO, MANTENIMIENTO, REDUCCION = META_TYPES
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Case, accents and inner spaces folded: how list values and labels are compared when reading."""
+    """Case, accents and inner spaces folded: how list values and labels are compared when reading (memoised: the
+    same labels and list values are folded for every row)."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", bare).strip().casefold()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailbot.adapters.workbook.annotate import annotated_copy
-from mailbot.adapters.workbook.reader import ReaderLimits, read_workbook
+from mailbot.adapters.workbook.reader import ReaderLimits, cyclic_gc_paused, read_workbook
 from mailbot.config import MailbotConfig
 from mailbot.domain import control, values
 from mailbot.domain.context import AvailableBudget, ValidationContext
@@ -96,6 +96,20 @@ def validate_bytes(
     Without a vigencia (given or in the workbook) `today` decides it, and must come from the clock port
     (`app.clock.today()`): the UTC date is already tomorrow in Bogotá after 19:00, the next year on 31 December.
     """
+    with cyclic_gc_paused():
+        return _validate_bytes(config, data, dependencia, ronda, vigencia, expected_token, today, baseline_of)
+
+
+def _validate_bytes(
+    config: MailbotConfig,
+    data: bytes,
+    dependencia: str | None,
+    ronda: Ronda | None,
+    vigencia: int | None,
+    expected_token: str | None,
+    today: dt.date | None,
+    baseline_of: Callable[[str, int, Ronda], Baseline | None] | None,
+) -> ValidationResult:
     read = read_workbook(data, ReaderLimits.from_config(config.limits))
     if isinstance(read, Finding):
         return ValidationResult([read], None, None)

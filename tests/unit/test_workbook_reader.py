@@ -7,6 +7,7 @@ import io
 import logging
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from defusedxml import DefusedXmlException
 from openpyxl import Workbook
 from structlog.testing import capture_logs
 
+from mailbot.adapters.workbook import stream
 from mailbot.adapters.workbook.reader import ReaderLimits, find_sheet, read_workbook
 from mailbot.adapters.workbook.sniff import FileKind, sniff
 from mailbot.config import Limits, load_config
@@ -132,7 +134,9 @@ def test_a_compression_ratio_above_the_limit_is_a_bomb_even_when_small_in_total(
     """One member inflating 1000:1 is refused from the zip directory alone, under the total limit."""
     sheet = hostile.sheet_xml({6: {"B": "x"}}) + b" " * (3 << 20)
     finding = _refusal(hostile.minimal_xlsx({"Metas": sheet}))
-    assert "descomprimido" in finding.message
+    assert "comprimida de forma anómala" in finding.message
+    assert "no pasa de 100 veces" in finding.message  # the limit, and the ratio found beside it
+    assert "(xl/worksheets/sheet1.xml)" in finding.message
     assert "sheet1.xml" in (finding.value or "")
 
 
@@ -142,6 +146,34 @@ def test_markup_beyond_the_budget_is_refused_before_openpyxl_reads_shared_string
     rows = {n: {"B": n} for n in range(6, 2000)}
     finding = _refusal(hostile.minimal_xlsx({"Metas": hostile.sheet_xml(rows)}), tight)
     assert "etiquetas XML" in (finding.value or "")
+    assert "más de 5.000 elementos internos" in finding.message
+    assert "hasta 100 filas y 50 columnas" in finding.message
+
+
+def test_each_size_refusal_says_its_own_reason_and_limit() -> None:
+    """A workbook with too many elements is not told it is too big uncompressed, nor the other way round."""
+    tight = ReaderLimits(15 << 20, 100 << 20, 100, 100, 50)
+    elements = _refusal(
+        hostile.minimal_xlsx({"Metas": hostile.sheet_xml({n: {"B": n} for n in range(6, 2000)})}), tight
+    )
+    ratio = _refusal(hostile.minimal_xlsx({"Metas": hostile.sheet_xml({6: {"B": "x"}}) + b" " * (3 << 20)}))
+    uncompressed = _refusal(hostile.zip_bomb())
+    big = _refusal(hostile.minimal_xlsx(), ReaderLimits(100, 10**8, 100, 5000, 200))
+    parts = _refusal(hostile.too_many_members())
+    messages = {
+        "elements": elements.message,
+        "ratio": ratio.message,
+        "uncompressed": uncompressed.message,
+        "big": big.message,
+        "parts": parts.message,
+    }
+    assert len(set(messages.values())) == len(messages)
+    assert "descomprimido" not in elements.message + ratio.message
+    assert "elementos" not in uncompressed.message + ratio.message
+    assert "ocupa 2048,0 MB" in uncompressed.message
+    assert "hasta 100,0 MB" in uncompressed.message
+    assert "máximo de 0,0 MB" in big.message
+    assert "más de 1000" in parts.message
 
 
 def test_forged_dimension_does_not_matter() -> None:
@@ -149,6 +181,13 @@ def test_forged_dimension_does_not_matter() -> None:
     parsed = read_workbook(hostile.forged_dimension(), LIMITS)
     assert isinstance(parsed, ParsedWorkbook)
     assert [row.cell("linea").value for row in parsed.metas] == ["x"]
+
+
+@pytest.mark.parametrize("build", [hostile.xml_bomb, hostile.xxe, hostile.xml_bomb_in_workbook_part])
+def test_the_streaming_pass_itself_refuses_dtds(build: Callable[[], bytes]) -> None:
+    """Defence in depth: behind the markup check that refuses any DTD, the pass's own parser refuses one too."""
+    with zipfile.ZipFile(io.BytesIO(build())) as archive, pytest.raises(DefusedXmlException):
+        stream.read_sheet(archive, stream.read_book(archive), "Metas", 46, 5000, 200)
 
 
 def test_openpyxl_itself_refuses_xml_bombs_with_defusedxml() -> None:

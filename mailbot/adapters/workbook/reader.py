@@ -7,14 +7,13 @@ deeper into the file:
 2. the type from the bytes (`sniff`): anything but an .xlsx gets an F01 that names what it is and how to fix it;
 3. the zip directory, before any XML is parsed: member count, names (no absolute paths, no `..`, no duplicates),
    declared sizes (their sum, and each large member's compression ratio). zipfile enforces declared sizes and CRCs
-   on read, so they can be trusted; one streaming pass then counts the markup of every member (`max_xml_tags`):
-   openpyxl reads the shared strings and styles whole, so their size must be bounded before it starts;
-4. each sheet mailbot reads is scanned with defusedxml's SAX parser (no DTD, no entities, constant memory):
-   values beyond `max_rows` / `max_columns` are refused, rows longer than Excel allows too (openpyxl builds a
-   whole row in memory); the last row holding a value is noted (reading stops there: no blank-row guessing, so a
-   meta after a gap is never lost) and the `<mergeCells>` that read-only openpyxl does not expose are collected;
-5. openpyxl, read-only, twice (formulas, then cached values), each sheet with `reset_dimensions()` and explicit
-   row and column bounds so that a forged `<dimension>` cannot make it allocate.
+   on read, so they can be trusted; one streaming pass then counts the markup of every member (`max_xml_tags`) and
+   refuses any DTD: the shared strings and styles are read whole, so their size must be bounded first;
+4. one streaming pass (`stream`: expat, no DTD, no entities) reads each sheet mailbot needs, once: every cell's
+   cached value, type, number format and formula, the `<mergeCells>` and the last row holding a value (reading
+   stops there: no blank-row guessing, so a meta after a gap is never lost). A value beyond `max_rows` /
+   `max_columns`, or a row longer than Excel allows, is refused as it streams by; a forged `<dimension>` is never
+   read. openpyxl is not used to read: the tests hold this pass to openpyxl's reading of every fixture.
 python-calamine is never used here: a zip bomb makes it abort the whole process.
 
 Row keys. `Metas`: the keys of `METAS_COLUMNS`, by position (A = `number`, B = `linea`, …). `Seguimiento`: by
@@ -32,27 +31,25 @@ rules report F02 (F04 for `_control`).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import re
-import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any, Final
-from xml.sax.handler import ContentHandler
-from xml.sax.xmlreader import AttributesImpl
+from typing import Final, Protocol
 
 import openpyxl
-from defusedxml import expatreader
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from mailbot.adapters.workbook.refusals import Problem, Refused, failure, kind_finding, megabytes, problem
 from mailbot.adapters.workbook.sniff import ZIP_MAGIC, FileKind, sniff, zip_entry_bound
+from mailbot.adapters.workbook.stream import Merge, Raw, SheetData, read_book, read_sheet
 from mailbot.config import Limits
+from mailbot.domain.espanol import numero
 from mailbot.domain.findings import Finding
 from mailbot.domain.parsed import Cell, ParsedWorkbook, Row
 from mailbot.domain.workbook_format import (
@@ -79,9 +76,6 @@ METAS_INPUT_KEYS: Final = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 SEGUIMIENTO_CONTENT_KEYS: Final = frozenset(SEGUIMIENTO_KEYS) - {"number", "total"}
 
 RATIO_FLOOR_BYTES: Final = 1 << 20  # small parts compress extremely well without being dangerous
-EXCEL_MAX_ROWS: Final = 1_048_576
-EXCEL_MAX_COLUMNS: Final = 16_384
-MAX_MERGES: Final = 10_000  # merged ranges kept per sheet; more are ignored
 MAX_MERGED_CELLS: Final = 100_000  # cells filled from merged ranges, per sheet
 MAX_NOTES_PER_SHEET: Final = 20
 
@@ -120,10 +114,15 @@ class ReaderLimits:
         return self.max_rows * self.max_columns
 
 
-def read_workbook(data: bytes, limits: ReaderLimits) -> ParsedWorkbook | Finding:
-    """The workbook's cells as found, or one F01 finding (severity E, no sheet) that says what to do. Never raises."""
+def read_workbook(data: bytes, limits: ReaderLimits, source: SourceFactory | None = None) -> ParsedWorkbook | Finding:
+    """The workbook's cells as found, or one F01 finding (severity E, no sheet) that says what to do. Never raises.
+
+    `source` reads the sheets once the file has passed every check: the one streaming pass unless a test passes
+    openpyxl as the reference to agree with.
+    """
     try:
-        return _read(data, limits)
+        with cyclic_gc_paused():
+            return _read(data, limits, source or stream_source)
     except Refused as refused:
         log.info("workbook_refused", reason=refused.reason, size=len(data))
         return refused.finding
@@ -131,10 +130,24 @@ def read_workbook(data: bytes, limits: ReaderLimits) -> ParsedWorkbook | Finding
         return failure(exc, len(data))
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Reading allocates some 100,000 small acyclic objects (cells, tuples, rows) that reference counting frees;
+    the cyclic collector would walk them again and again for nothing (about a fifth of the reading time). The rules
+    run under it too (`services.validation`). Nested uses are fine: only the outermost one turns it back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # ------------------------------------------------------------------------------------------------ the file
 
 
-def _read(data: bytes, limits: ReaderLimits) -> ParsedWorkbook:
+def _read(data: bytes, limits: ReaderLimits, source: SourceFactory) -> ParsedWorkbook:
     if not openpyxl.DEFUSEDXML:  # a security invariant, not a user error: logged as a failure
         raise RuntimeError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?)")
     if len(data) > limits.max_bytes:
@@ -149,7 +162,7 @@ def _read(data: bytes, limits: ReaderLimits) -> ParsedWorkbook:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         _check_archive(archive, limits)
         _check_markup(archive, limits)
-        return _parse(data, archive, limits)
+        return _parse_sheets(source(archive, data, limits))
 
 
 def _check_archive(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
@@ -166,11 +179,15 @@ def _check_archive(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
         raise Refused(kind_finding(FileKind.ENCRYPTED), "encrypted_members")
     limit, total = megabytes(limits.max_uncompressed_bytes), sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_bytes:
-        raise Refused(problem(Problem.ZIP_BOMB, megabytes(total), limit=limit), "uncompressed_size")
+        size = megabytes(total)
+        raise Refused(problem(Problem.ZIP_BOMB, size, size=size, limit=limit), "uncompressed_size")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.max_compression_ratio * info.compress_size:
             value = f"{info.filename}: {megabytes(info.file_size)}"
-            raise Refused(problem(Problem.ZIP_BOMB, value, limit=limit), "compression_ratio")
+            ratio = numero(info.file_size // max(info.compress_size, 1))
+            limit_ratio = numero(limits.max_compression_ratio)
+            finding = problem(Problem.COMPRESSION_RATIO, value, part=info.filename, ratio=ratio, limit=limit_ratio)
+            raise Refused(finding, "compression_ratio")
 
 
 def _unsafe_name(name: str) -> bool:
@@ -197,8 +214,15 @@ def _check_markup(archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
                     raise Refused(problem(Problem.FORBIDDEN_XML, "DTD/entidades XML"), "forbidden_xml")
                 tail = chunk[-32:]
         if tags > limits.max_xml_tags:
-            value = f"más de {limits.max_xml_tags} etiquetas XML"
-            raise Refused(problem(Problem.ZIP_BOMB, value, limit=megabytes(limits.max_uncompressed_bytes)), "markup")
+            value = f"más de {numero(limits.max_xml_tags)} etiquetas XML"
+            finding = problem(
+                Problem.TOO_MANY_ELEMENTS,
+                value,
+                limit=numero(limits.max_xml_tags),
+                rows=numero(limits.max_rows),
+                columns=numero(limits.max_columns),
+            )
+            raise Refused(finding, "markup")
 
 
 _DTD_MARKERS: Final = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
@@ -207,60 +231,50 @@ _DTD_MARKERS: Final = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE
 # ------------------------------------------------------------------------------------------------ sheets
 
 
-@dataclass(frozen=True)
-class _Merge:
-    ref: str  # "B7:B9"
-    min_row: int
-    min_col: int
-    max_row: int
-    max_col: int
+class SheetSource(Protocol):
+    """Where the sheets' cells come from: the one streaming pass (`StreamSource`), or openpyxl in the tests."""
+
+    sheet_names: tuple[str, ...]
+
+    def sheet(self, name: str, width: int) -> SheetData | None:
+        """The worksheet `name`'s cells within `width` columns; None when it is not a worksheet (a chart)."""
+        ...
 
 
-@dataclass(frozen=True)
-class _Sheet:
-    """One sheet as the two openpyxl passes see it, with what the scan learnt of it."""
+class StreamSource:
+    """The production source: `stream.read_book` once, then one expat pass per sheet asked for."""
 
-    name: str
-    formulas: Any  # openpyxl ReadOnlyWorksheet (untyped) opened with data_only=False
-    values: Any  # the same sheet opened with data_only=True: the cached results
-    last_row: int  # the last row holding any value (0 for an empty sheet): reading stops there
-    header_width: int  # the last column holding a value on `HEADER_ROW`
-    merges: tuple[_Merge, ...]
+    def __init__(self, archive: zipfile.ZipFile, limits: ReaderLimits) -> None:
+        self.archive, self.limits = archive, limits
+        self.book = read_book(archive)
+        self.sheet_names = self.book.sheet_names
 
-
-@dataclass(frozen=True)
-class _Books:
-    formulas: Any
-    values: Any
-    archive: zipfile.ZipFile
+    def sheet(self, name: str, width: int) -> SheetData | None:
+        if name not in self.book.worksheets:
+            return None
+        return read_sheet(self.archive, self.book, name, width, self.limits.max_rows, self.limits.max_columns)
 
 
-def _parse(data: bytes, archive: zipfile.ZipFile, limits: ReaderLimits) -> ParsedWorkbook:
-    with warnings.catch_warnings(record=True) as caught, ExitStack() as stack:
-        warnings.simplefilter("always")  # openpyxl warns about features it drops; they are not the user's errors
-        books = _Books(
-            formulas=stack.enter_context(closing(_load(data, data_only=False))),
-            values=stack.enter_context(closing(_load(data, data_only=True))),
-            archive=archive,
-        )
-        parsed = _parse_books(books, limits)
-    for message in sorted({str(w.message) for w in caught})[:10]:
-        log.debug("openpyxl_warning", message=message)
-    return parsed
+SourceFactory = Callable[[zipfile.ZipFile, bytes, ReaderLimits], SheetSource]
 
 
-def _load(data: bytes, *, data_only: bool) -> Any:
-    return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False)
+def stream_source(archive: zipfile.ZipFile, _data: bytes, limits: ReaderLimits) -> SheetSource:
+    return StreamSource(archive, limits)
 
 
-def _parse_books(books: _Books, limits: ReaderLimits) -> ParsedWorkbook:
-    names = tuple(str(name) for name in books.formulas.sheetnames)
-    header = _open_sheet(books, names, SHEET_HEADER, limits)
-    metas = _read_table(_open_sheet(books, names, SHEET_METAS, limits), METAS_KEYS, METAS_INPUT_KEYS, limits)
+def _parse_sheets(source: SheetSource) -> ParsedWorkbook:
+    names = source.sheet_names
+
+    def sheet(wanted: str, width: int) -> SheetData | None:
+        name = find_sheet(names, wanted)
+        return None if name is None else source.sheet(name, width)
+
+    header = sheet(SHEET_HEADER, 2)
+    metas = _read_table(sheet(SHEET_METAS, len(METAS_KEYS)), METAS_KEYS, METAS_INPUT_KEYS)
     seguimiento = _read_table(
-        _open_sheet(books, names, SHEET_SEGUIMIENTO, limits), SEGUIMIENTO_KEYS, SEGUIMIENTO_CONTENT_KEYS, limits
+        sheet(SHEET_SEGUIMIENTO, len(SEGUIMIENTO_KEYS)), SEGUIMIENTO_KEYS, SEGUIMIENTO_CONTENT_KEYS
     )
-    control = _open_sheet(books, names, SHEET_CONTROL, limits)
+    control = sheet(SHEET_CONTROL, 2)
     return ParsedWorkbook(
         sheet_names=names,
         header=_read_header(header) if header else {},
@@ -280,145 +294,16 @@ def find_sheet(names: Sequence[str], wanted: str) -> str | None:
     return next((name for name in names if fold(name) == fold(wanted)), None)
 
 
-def _open_sheet(books: _Books, names: Sequence[str], wanted: str, limits: ReaderLimits) -> _Sheet | None:
-    name = find_sheet(names, wanted)
-    if name is None:
-        return None
-    formulas, values = books.formulas[name], books.values[name]
-    if not isinstance(formulas, ReadOnlyWorksheet) or not isinstance(values, ReadOnlyWorksheet):
-        return None  # a chart sheet under the expected name: as good as missing
-    path = formulas._worksheet_path  # openpyxl has no public accessor for a sheet's part name
-    scan = _scan_sheet(books.archive, path, name, limits)
-    for sheet in (formulas, values):
-        sheet.reset_dimensions()  # never trust the file's <dimension>: bounds are given on every read
-    return _Sheet(name, formulas, values, scan.last_row, scan.header_width, tuple(scan.merges))
+# ------------------------------------------------------------------------------------------------ cells
 
 
-# ------------------------------------------------------------------------------------------------ the scan
-
-
-class _SheetScan(ContentHandler):
-    """SAX handler for one sheet: bounds checked as tags stream by; merges and extent kept, nothing else."""
-
-    def __init__(self, sheet: str, limits: ReaderLimits) -> None:
-        super().__init__()
-        self.sheet, self.limits = sheet, limits
-        self.row = self.col = self.cells_in_row = self.cell_row = 0
-        self.has_value = self.in_value = False
-        self.last_row = self.header_width = 0
-        self.merges: list[_Merge] = []
-
-    def startElement(self, name: str, attrs: AttributesImpl) -> None:  # the SAX API's names
-        tag = name.rpartition(":")[2]
-        if tag == "row":
-            self.row = _int(attrs.get("r")) or self.row + 1
-            self.col = self.cells_in_row = 0
-            if self.row > EXCEL_MAX_ROWS:
-                self._refuse(f"la fila {self.row}")
-        elif tag == "c":
-            self._start_cell(attrs.get("r"))
-        elif tag in ("is", "f"):  # an inline string or a formula (a shared one may have no text)
-            self.has_value = True
-        elif tag == "v":
-            self.in_value = True
-        elif tag == "mergeCell":
-            self._add_merge(attrs.get("ref"))
-
-    def characters(self, content: str) -> None:
-        if self.in_value and content.strip():
-            self.has_value = True
-
-    def endElement(self, name: str) -> None:
-        tag = name.rpartition(":")[2]
-        if tag == "v":
-            self.in_value = False
-        elif tag == "c" and self.has_value:
-            self._end_cell_with_value()
-
-    def _start_cell(self, ref: str | None) -> None:
-        position = _parse_ref(ref) if ref else None
-        self.cell_row, self.col = position or (self.row, self.col + 1)
-        self.cells_in_row += 1
-        self.has_value = False
-        if self.cells_in_row > EXCEL_MAX_COLUMNS or self.col > EXCEL_MAX_COLUMNS:
-            self._refuse(f"la fila {self.row} (más de {EXCEL_MAX_COLUMNS} celdas)")
-
-    def _end_cell_with_value(self) -> None:
-        if self.cell_row > self.limits.max_rows or self.col > self.limits.max_columns:
-            self._refuse(f"la celda {column_letter(self.col)}{self.cell_row}")
-        self.last_row = max(self.last_row, self.cell_row)
-        if self.cell_row == HEADER_ROW:
-            self.header_width = max(self.header_width, self.col)
-
-    def _add_merge(self, ref: str | None) -> None:
-        corners = [_parse_ref(part) for part in (ref or "").split(":")]
-        if len(corners) != 2 or len(self.merges) >= MAX_MERGES:
-            return  # unusable, or beyond any real sheet: those cells read as if unmerged
-        (r1, c1), (r2, c2) = (c or (0, 0) for c in corners)
-        if min(r1, c1, r2, c2) > 0:
-            self.merges.append(_Merge(str(ref), min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-
-    def _refuse(self, where: str) -> None:
-        limits = self.limits
-        finding = problem(
-            Problem.SHEET_TOO_BIG,
-            f"{self.sheet}: {where}",
-            sheet=self.sheet,
-            where=where,
-            rows=limits.max_rows,
-            columns=limits.max_columns,
-        )
-        raise Refused(finding, "sheet_too_big")
-
-
-def _scan_sheet(archive: zipfile.ZipFile, path: str, sheet: str, limits: ReaderLimits) -> _SheetScan:
-    scan = _SheetScan(sheet, limits)
-    parser = expatreader.create_parser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    parser.setContentHandler(scan)
-    with archive.open(path) as source:
-        parser.parse(source)
-    return scan
-
-
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
-
-
-def _parse_ref(ref: str) -> tuple[int, int] | None:
-    """A reference like "B7" → (7, 2); None when it is not one."""
-    match = _REF.fullmatch(ref.strip())
-    if match is None:
-        return None
-    col = 0
-    for letter in match.group(1).upper():
-        col = col * 26 + ord(letter) - 64
-    return int(match.group(2)), col
-
-
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
-
-
-# ------------------------------------------------------------------------------------------------ rows and cells
-
-
-def _rows(sheet: _Sheet, width: int) -> Iterator[tuple[int, Sequence[Any], Sequence[Any]]]:
-    """(row number, formula-pass cells, value-pass cells) for columns 1..width, up to the last row with a value.
-
-    The scan already refused any value beyond `max_rows`, so this is bounded; rows come in order, empty ones too.
-    """
-    if sheet.last_row == 0:
-        return
-    bounds = {"min_row": 1, "max_row": sheet.last_row, "min_col": 1, "max_col": width}
-    with closing(sheet.formulas.iter_rows(**bounds)) as formulas, closing(sheet.values.iter_rows(**bounds)) as values:
-        for number, (f_row, v_row) in enumerate(zip(formulas, values, strict=True), start=1):
-            yield number, f_row, v_row
-
-
-def _cell(number: int, col: int, formula_cell: Any, value_cell: Any) -> Cell:
-    ref = f"{_letter(col)}{number}"
-    if formula_cell.value is None and value_cell.value is None:
+def _cell(ref: str, raw: Raw | None) -> Cell:
+    if raw is None:
         return Cell(ref, None)
-    return Cell(ref, _presented(value_cell), _formula(formula_cell))
+    value, formula, number_format = raw
+    if number_format != "General":
+        value = _presented(value, number_format)
+    return Cell(ref, value, formula)
 
 
 @cache
@@ -426,30 +311,11 @@ def _letter(col: int) -> str:
     return column_letter(col)
 
 
-def _formula(cell: Any) -> str | None:
-    if cell.data_type != "f":
-        return None
-    value = cell.value
-    if isinstance(value, str):
-        return value
-    text = getattr(value, "text", None)  # an ArrayFormula
-    return text if isinstance(text, str) else "=TABLE()"  # a what-if data table has no formula text
-
-
-def _presented(cell: Any) -> object:
+def _presented(value: object, number_format: str) -> object:
     """The value as the secretario sees it: a percent-formatted 0.15 is 15 (as a Decimal, never a float×100)."""
-    value = cell.value
-    if isinstance(value, int | float) and not isinstance(value, bool) and _is_percent(_number_format(cell)):
+    if isinstance(value, int | float) and not isinstance(value, bool) and _is_percent(number_format):
         return Decimal(repr(value)) * 100  # repr: 0.155 stays 0.155, not its binary expansion
     return value
-
-
-def _number_format(cell: Any) -> str:
-    try:
-        fmt = cell.number_format
-    except (IndexError, KeyError):  # a style index beyond the stylesheet (a hand-made file): show it plainly
-        return "General"
-    return fmt if isinstance(fmt, str) else "General"
 
 
 @cache
@@ -457,6 +323,11 @@ def _is_percent(number_format: str) -> bool:
     """A % outside quoted text, escapes and [colour]/[condition] brackets scales the shown number by 100."""
     bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format)
     return "%" in bare
+
+
+def _value(sheet: SheetData, number: int, col: int) -> object:
+    raw = sheet.rows.get(number, {}).get(col)
+    return None if raw is None else raw[0]
 
 
 def _label(value: object) -> str | None:
@@ -479,23 +350,23 @@ def _as_text(value: object) -> str:
 # ------------------------------------------------------------------------------------------------ the sheets
 
 
-def _read_header(sheet: _Sheet) -> dict[str, Cell]:
+def _read_header(sheet: SheetData) -> dict[str, Cell]:
     """`Encabezado`: label in A (stripped; the first of duplicates wins) → the cell in B."""
     header: dict[str, Cell] = {}
-    for number, f_row, v_row in _rows(sheet, 2):
-        label = _label(v_row[0].value)
+    for number in sorted(sheet.rows):
+        label = _label(_value(sheet, number, 1))
         if label is not None and label not in header:
-            header[label] = _cell(number, 2, f_row[1], v_row[1])
+            header[label] = _cell(f"B{number}", sheet.rows[number].get(2))
     return header
 
 
-def _read_control(sheet: _Sheet) -> dict[str, str]:
+def _read_control(sheet: SheetData) -> dict[str, str]:
     """`_control`: key in A → the value in B as text ("" when empty)."""
     control: dict[str, str] = {}
-    for _number, _f_row, v_row in _rows(sheet, 2):
-        key = _label(v_row[0].value)
+    for number in sorted(sheet.rows):
+        key = _label(_value(sheet, number, 1))
         if key is not None and key not in control:
-            control[key] = _as_text(v_row[1].value)
+            control[key] = _as_text(_value(sheet, number, 2))
     return control
 
 
@@ -506,59 +377,54 @@ class _Table:
     notes: tuple[str, ...] = ()
 
 
-def _read_table(
-    sheet: _Sheet | None, keys: Sequence[str], content_keys: frozenset[str], limits: ReaderLimits
-) -> _Table:
+def _read_table(sheet: SheetData | None, keys: Sequence[str], content_keys: frozenset[str]) -> _Table:
     """Labels of `HEADER_ROW` as found, and the data rows that hold content, mapped to `keys` by position."""
     if sheet is None:
         return _Table()
-    labels: tuple[str | None, ...] = ()
+    header = sheet.rows.get(HEADER_ROW, {}) if sheet.last_row >= HEADER_ROW else {}
+    labels = [
+        _label(header[col][0]) if col in header else None for col in range(1, 1 + max(len(keys), sheet.header_width))
+    ]
+    while labels and labels[-1] is None:
+        labels.pop()
+    fill = _MergeFill(sheet, len(keys))
+    numbers = {n for n in sheet.rows if FIRST_DATA_ROW <= n <= sheet.last_row} | fill.rows(sheet.last_row)
+    columns = [(col, key, _letter(col)) for col, key in enumerate(keys, start=1)]
     rows: list[Row] = []
-    fill = _MergeFill(sheet, len(keys), limits)
-    for number, f_row, v_row in _rows(sheet, max(len(keys), sheet.header_width)):
-        if number == HEADER_ROW:
-            labels = _labels(v_row)
-        if number < FIRST_DATA_ROW:
-            continue
-        cells = {
-            key: fill.cell(number, col, _cell(number, col, f_row[col - 1], v_row[col - 1]))
-            for col, key in enumerate(keys, start=1)
-        }
+    for number in sorted(numbers):
+        found = sheet.rows.get(number, {})
+        cells = {key: _cell(f"{letter}{number}", found.get(col)) for col, key, letter in columns}
+        if fill.anchors:
+            cells = {key: fill.cell(number, col, cells[key]) for col, key, _letter in columns}
         row = Row(number, cells)
         if not row.is_blank(content_keys):
             rows.append(row)
-    return _Table(labels, tuple(rows), fill.notes())
-
-
-def _labels(cells: Sequence[Any]) -> tuple[str | None, ...]:
-    labels = [_label(cell.value) for cell in cells]
-    while labels and labels[-1] is None:
-        labels.pop()
-    return tuple(labels)
+    return _Table(tuple(labels), tuple(rows), fill.notes())
 
 
 class _MergeFill:
     """Gives every cell of a merged range in the data rows the top-left cell (value and formula), as Excel shows.
 
     Only ranges that start at or below `FIRST_DATA_ROW` count: titles merged above the header are the format's.
-    The top-left cell is always read before the cells it covers (rows come in order), so one pass suffices.
+    Ranges are taken top-left first (the file's order is arbitrary; overlapping ones: the first wins), and rows
+    are visited in order, so the top-left cell is always read before the cells it covers.
     """
 
-    def __init__(self, sheet: _Sheet, width: int, limits: ReaderLimits) -> None:
+    def __init__(self, sheet: SheetData, width: int) -> None:
         self.sheet = sheet.name
         self.anchor_of: dict[tuple[int, int], tuple[int, int]] = {}
         self.anchors: dict[tuple[int, int], Cell | None] = {}
         self.refs: dict[tuple[int, int], str] = {}
         budget = MAX_MERGED_CELLS
-        for merge in sheet.merges:
-            last_row, last_col = min(merge.max_row, limits.max_rows), min(merge.max_col, width)
+        for merge in sorted(sheet.merges, key=lambda m: (m.min_row, m.min_col, m.max_row, m.max_col)):
+            last_row, last_col = min(merge.max_row, sheet.last_row), min(merge.max_col, width)
             area = (last_row - merge.min_row + 1) * (last_col - merge.min_col + 1)
             if merge.min_row < FIRST_DATA_ROW or merge.min_col > width or area <= 1 or area > budget:
                 continue
             budget -= area
             self._add(merge, last_row, last_col)
 
-    def _add(self, merge: _Merge, last_row: int, last_col: int) -> None:
+    def _add(self, merge: Merge, last_row: int, last_col: int) -> None:
         anchor = (merge.min_row, merge.min_col)
         if anchor in self.anchors or anchor in self.anchor_of:
             return  # overlapping ranges (Excel refuses them): the first one wins
@@ -567,6 +433,10 @@ class _MergeFill:
             for c in range(merge.min_col, last_col + 1):
                 if (r, c) != anchor:
                     self.anchor_of.setdefault((r, c), anchor)
+
+    def rows(self, last_row: int) -> set[int]:
+        """The data rows a merged range reaches (they may hold no cell of their own)."""
+        return {r for r, _c in (*self.anchors, *self.anchor_of) if r <= last_row}
 
     def cell(self, number: int, col: int, cell: Cell) -> Cell:
         key = (number, col)

@@ -55,7 +55,9 @@ class Problem(StrEnum):
     TOO_LARGE = "too_large"
     TOO_MANY_PARTS = "too_many_parts"
     UNSAFE_NAMES = "unsafe_names"
-    ZIP_BOMB = "zip_bomb"
+    ZIP_BOMB = "zip_bomb"  # the parts' total uncompressed size is over the limit
+    COMPRESSION_RATIO = "compression_ratio"  # one part inflates far more than a spreadsheet does
+    TOO_MANY_ELEMENTS = "too_many_elements"  # more XML elements than an action plan's rows and columns can hold
     FORBIDDEN_XML = "forbidden_xml"
     SHEET_TOO_BIG = "sheet_too_big"
     UNREADABLE = "unreadable"
@@ -148,9 +150,20 @@ _PROBLEM_MESSAGES: Final[Mapping[Problem, str]] = {
         f"guárdelo con {_SAVE_AS} {_REPLY}."
     ),
     Problem.ZIP_BOMB: (
-        "El contenido del libro, una vez descomprimido, es anormalmente grande o está comprimido de forma anómala "
-        "(se admiten hasta {limit}) y por seguridad no se abrió; por favor copie sus datos en el formato "
-        f"E-DE-F-010 que recibió, guárdelo con {_SAVE_AS} {_REPLY}."
+        "El contenido del libro, una vez descomprimido, ocupa {size}, anormalmente grande para un plan de acción "
+        "(se admiten hasta {limit}), y por seguridad no se abrió; por favor quite las imágenes, objetos u hojas "
+        f"añadidas, o copie sus datos en el formato E-DE-F-010 que recibió, guárdelo con {_SAVE_AS} {_REPLY}."
+    ),
+    Problem.COMPRESSION_RATIO: (
+        "Una parte interna del libro ({part}) está comprimida de forma anómala: al descomprimirla crece {ratio} "
+        "veces, y un libro de Excel no pasa de {limit} veces; por seguridad no se abrió. Por favor copie sus datos "
+        f"en el formato E-DE-F-010 que recibió, guárdelo con {_SAVE_AS} {_REPLY}."
+    ),
+    Problem.TOO_MANY_ELEMENTS: (
+        "El libro tiene más de {limit} elementos internos (celdas, filas, formatos y textos), más de lo que cabe en "
+        "un plan de acción de hasta {rows} filas y {columns} columnas, y no se procesó; por favor envíe solo el "
+        "formato E-DE-F-010 diligenciado, sin hojas, tablas ni formatos añadidos (cópielo en el formato que "
+        f"recibió si hace falta), guárdelo con {_SAVE_AS} {_REPLY}."
     ),
     Problem.FORBIDDEN_XML: (
         "El libro contiene definiciones XML no permitidas (DTD o entidades), que Excel no escribe y que son "

@@ -33,6 +33,7 @@ class PlanView:
         self.context = context
         self._money: dict[tuple[int, str], Read[int]] = {}
         self._numbers: dict[tuple[int, str], Read[Decimal]] = {}
+        self._source_totals: dict[tuple[int, Source], int] = {}
 
     # ------------------------------------------------------------------ sheets and header
 
@@ -78,7 +79,11 @@ class PlanView:
 
     def source_total(self, row: Row, source: Source) -> int:
         """Recomputed from the quarter cells (never a cached formula value); unreadable cells count 0."""
-        return sum(self.money(row, money_key(source, q)).value or 0 for q in QUARTERS)
+        slot = (row.number, source)
+        total = self._source_totals.get(slot)
+        if total is None:
+            total = self._source_totals[slot] = sum(self.money(row, money_key(source, q)).value or 0 for q in QUARTERS)
+        return total
 
     def meta_total(self, row: Row) -> int:
         return sum(self.source_total(row, s) for s in Source)
