@@ -508,3 +508,28 @@ def test_a_workbook_saved_again_by_libreoffice_reads_the_same(tmp_path: Path) ->
     total = result.metas[0].cell("poai_total")
     assert (total.value, total.formula) == (3000, "=SUM(T6:W6)")  # LibreOffice saves the computed result
     assert any(note.startswith("Metas!B7:B9") for note in result.notes)
+
+
+def test_overlapping_reads_in_two_threads_leave_the_cyclic_collector_on() -> None:
+    """The daemon reads in a fetcher and a worker thread: whichever finishes last, the collector must end up on."""
+    import gc
+    import threading
+
+    from mailbot.adapters.workbook.reader import cyclic_gc_paused
+
+    assert gc.isenabled()
+    first_in, first_may_leave = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with cyclic_gc_paused():
+            first_in.set()
+            first_may_leave.wait(10)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert first_in.wait(10)
+    with cyclic_gc_paused():  # enters while the first is inside, leaves after it
+        first_may_leave.set()
+        worker.join(10)
+        assert not gc.isenabled()  # the second read is still in flight
+    assert gc.isenabled()

@@ -34,6 +34,7 @@ import datetime as dt
 import gc
 import io
 import re
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -130,18 +131,45 @@ def read_workbook(data: bytes, limits: ReaderLimits, source: SourceFactory | Non
         return failure(exc, len(data))
 
 
+class _GcPause:
+    """Counts the readers in flight across threads: the first turns the collector off, the last turns it back on.
+
+    The switch is process-wide, so a per-call "was it enabled?" would let two overlapping reads (the daemon's
+    fetcher and worker threads) leave it off for good; the count under a lock cannot.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._restore = False
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._restore:
+                gc.enable()
+
+
+_GC_PAUSE = _GcPause()
+
+
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Reading allocates some 100,000 small acyclic objects (cells, tuples, rows) that reference counting frees;
     the cyclic collector would walk them again and again for nothing (about a fifth of the reading time). The rules
-    run under it too (`services.validation`). Nested uses are fine: only the outermost one turns it back on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    run under it too (`services.validation`). Nested and concurrent uses are fine: the last one out turns it on."""
+    _GC_PAUSE.enter()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _GC_PAUSE.leave()
 
 
 # ------------------------------------------------------------------------------------------------ the file
