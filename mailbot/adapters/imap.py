@@ -304,13 +304,14 @@ class ImapMailbox:
         return self._prefix, self._server_delimiter()
 
     def folders(self) -> list[str]:
-        """Every selectable folder, as the server names it (what an operator may write as imap.folder)."""
+        """Every selectable folder as the server names it (what an operator may write as imap.folder), INBOX first."""
         box = self._box
         if box is None:
             raise TemporaryError("IMAP is not connected")
         with self._guard("LIST"):
             listed = box.folder.list()
-        return [f.name for f in listed if not any(flag.upper() in _NOT_A_FOLDER for flag in f.flags)]
+        names = [f.name for f in listed if not any(flag.upper() in _NOT_A_FOLDER for flag in f.flags)]
+        return sorted(names, key=lambda name: (name.upper() != "INBOX", name.casefold()))
 
     def folder_exists(self, name: str) -> bool:
         """True when the folder (a configuration name, '/' as delimiter) exists and can be selected."""
