@@ -98,6 +98,11 @@ def test_check_names_wrong_passwords_refused_smtp_auth_the_example_secret_and_a_
     assert not checks["storage.database"]["ok"]
     assert not (tmp_path / "state" / "mailbot.db").exists()  # checking created nothing
     assert "no-es-la-clave" not in json.dumps(report)
+    table = CliRunner().invoke(cli, ["--config", str(config), "check"])  # the same, for a person
+    assert table.exit_code == EXIT_PROBLEMS
+    assert "FAIL  imap.login " in table.stdout
+    assert "ok    storage.database" not in table.stdout
+    assert table.stdout.rstrip().endswith("4 check(s) failed: fix them before going live")
 
 
 def test_check_lists_the_folders_when_the_watched_one_is_missing_and_warns_of_the_junk_folder(
