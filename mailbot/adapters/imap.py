@@ -288,10 +288,7 @@ class ImapMailbox:
 
     def namespace(self) -> tuple[str, str]:
         """The personal namespace's prefix and delimiter: ("INBOX.", ".") on cPanel's Dovecot, ("", "/") on many.
-
-        Folder names in the configuration use '/' and no prefix; they become the server's names here, so
-        `mailbot/procesados` is created as `INBOX.mailbot.procesados` where the server wants that.
-        """
+        Configuration names use '/' and no prefix: `mailbot/procesados` is `INBOX.mailbot.procesados` on cPanel."""
         if self._prefix is None:
             self._prefix = ""
             if "NAMESPACE" in self._capabilities:
@@ -303,14 +300,16 @@ class ImapMailbox:
                     self._delimiter = delimiter or self._delimiter
         return self._prefix, self._server_delimiter()
 
-    def folders(self) -> list[str]:
-        """Every selectable folder as the server names it (what an operator may write as imap.folder), INBOX first."""
+    def folders(self, special_use: str | None = None) -> list[str]:
+        """Every selectable folder as the server names it (what imap.folder may say), INBOX first; with `special_use`
+        (RFC 6154, e.g. "\\Junk") only those the server marks so."""
         box = self._box
         if box is None:
             raise TemporaryError("IMAP is not connected")
         with self._guard("LIST"):
             listed = box.folder.list()
-        names = [f.name for f in listed if not any(flag.upper() in _NOT_A_FOLDER for flag in f.flags)]
+        wanted = [f for f in listed if special_use is None or special_use.upper() in map(str.upper, f.flags)]
+        names = [f.name for f in wanted if not any(flag.upper() in _NOT_A_FOLDER for flag in f.flags)]
         return sorted(names, key=lambda name: (name.upper() != "INBOX", name.casefold()))
 
     def folder_exists(self, name: str) -> bool:
@@ -320,15 +319,6 @@ class ImapMailbox:
     def server_name(self, name: str) -> str:
         """A configuration folder name as the server spells it: its delimiter, and its namespace prefix."""
         return self._server_name(name)
-
-    def special_folder(self, use: str) -> str | None:
-        """The folder the server marks with a special use (RFC 6154), e.g. "\\Junk"; None when none is marked."""
-        box = self._box
-        if box is None:
-            raise TemporaryError("IMAP is not connected")
-        with self._guard("LIST"):
-            listed = box.folder.list()
-        return next((f.name for f in listed if use.upper() in (flag.upper() for flag in f.flags)), None)
 
     def ensure_folder(self, name: str) -> str:
         """Create the folder (and its parents) when missing; '/' in `name` means the server's delimiter.

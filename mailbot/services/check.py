@@ -77,9 +77,7 @@ class _Probe(Mailbox, Protocol):
 
     def server_name(self, name: str) -> str: ...
 
-    def special_folder(self, use: str) -> str | None: ...
-
-    def folders(self) -> list[str]: ...
+    def folders(self, special_use: str | None = None) -> list[str]: ...
 
 
 def run(app: App, options: CheckOptions) -> CheckReport:
@@ -188,7 +186,7 @@ def _outcome_folders(box: _Probe, config: MailbotConfig, create: bool) -> Check:
 
 def _junk(box: _Probe) -> Check:
     """Informational: mail the provider files as spam never reaches the watched folder, so mailbot never sees it."""
-    junk = box.special_folder("\\Junk") or next(
+    junk = next(iter(box.folders("\\Junk")), None) or next(
         (name for name in box.folders() if name.rsplit("/", 1)[-1].rsplit(".", 1)[-1].lower() in JUNK_NAMES), None
     )
     if junk is None:
