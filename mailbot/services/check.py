@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -111,20 +112,20 @@ def run(app: App, options: CheckOptions) -> CheckReport:
 # -- IMAP ------------------------------------------------------------------------------------------------------
 
 
-def _connect(report: CheckReport, name: str, connect: Any, detail: Any) -> bool:
+def _connect(report: CheckReport, name: str, connect: Callable[[], None], detail: Callable[[], str]) -> bool:
+    """Log in; the failure's own message is the detail (the adapters word it for an operator)."""
     try:
         connect()
     except MailbotError as exc:
         report.checks.append(Check(name, False, str(exc)))
         return False
-    report.checks.append(Check(name, True, detail() if callable(detail) else detail))
+    report.checks.append(Check(name, True, detail()))
     return True
 
 
-def _imap_login_detail(config: MailbotConfig) -> str:
+def _imap_login_detail(config: MailbotConfig) -> Callable[[], str]:
     imap = config.imap
-    how = "an OAuth2 token" if imap.oauth2_token else "a password"
-    return f"logged in as {imap.user} at {imap.host}:{imap.effective_port} ({imap.security}) with {how}"
+    return lambda: f"logged in as {imap.user} at {imap.host}:{imap.effective_port} ({imap.security})"
 
 
 def _capabilities(box: _Probe) -> Check:
@@ -202,7 +203,7 @@ def _junk(box: _Probe) -> Check:
 # -- SMTP ------------------------------------------------------------------------------------------------------
 
 
-def _smtp_login_detail(config: MailbotConfig, sender: Sender) -> Any:
+def _smtp_login_detail(config: MailbotConfig, sender: Sender) -> Callable[[], str]:
     smtp = config.smtp
 
     def detail() -> str:
