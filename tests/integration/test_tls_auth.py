@@ -55,6 +55,12 @@ def test_imap_over_tls_logs_in_where_plaintext_login_is_refused(hosting: MailSer
     with ImapMailbox(_imap(hosting, security=security, port=port)) as box:
         assert box.select("INBOX").uidvalidity > 0
         assert box.namespace() == ("INBOX.", ".")
+        # Configuration names use "/" and no prefix; names already under the prefix, and INBOX, stay as they are.
+        assert [box.server_name(n) for n in ("mailbot/procesados", "INBOX/mailbot/procesados", "INBOX")] == [
+            "INBOX.mailbot.procesados",
+            "INBOX.mailbot.procesados",
+            "INBOX",
+        ]
 
 
 def test_imap_without_tls_is_refused_with_a_hint_at_the_setting(hosting: MailServers) -> None:
