@@ -27,7 +27,7 @@ from mailbot.adapters.smtp import SendFailedError
 from mailbot.app import App
 from mailbot.config import MailbotConfig
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingMail, plus_address
-from mailbot.errors import MailbotError
+from mailbot.errors import MailbotError, StorageError
 from mailbot.ports import Mailbox, Sender
 from mailbot.services.setup import EXAMPLE_SECRET_PREFIX
 
@@ -328,6 +328,8 @@ def database(app: App) -> Check:
         current, head = migrate.current_revision(app.engine), migrate.head_revision(app.engine)
     except SQLAlchemyError as exc:
         return Check("storage.database", False, f"cannot open {shown}: {type(exc).__name__}: {exc}")
+    except StorageError as exc:  # the engine's own verdict, already in an operator's words
+        return Check("storage.database", False, str(exc))
     if current is None:
         return Check("storage.database", False, f"{shown} has no tables yet: run `mailbot db upgrade`")
     if current != head:
