@@ -25,11 +25,10 @@ from mailbot.adapters.db import migrate
 from mailbot.adapters.mail_builder import build_message, new_message_id
 from mailbot.adapters.smtp import SendFailedError
 from mailbot.app import App
-from mailbot.config import MailbotConfig
+from mailbot.config import EXAMPLE_SECRET_PREFIX, MailbotConfig
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingMail, plus_address
 from mailbot.errors import MailbotError, StorageError
 from mailbot.ports import Mailbox, Sender
-from mailbot.services.setup import EXAMPLE_SECRET_PREFIX
 
 #: Junk folders by name, for servers that do not mark theirs \Junk (RFC 6154); compared without case.
 JUNK_NAMES = frozenset({"junk", "spam", "junk e-mail", "junk email", "correo no deseado", "bulk mail", "spam mail"})
