@@ -27,7 +27,7 @@ from tests.support import postgres
 from tests.support.configs import storage_engine
 from tests.support.mailservers import MailServers
 
-_MAIL_SERVER_FIXTURES = frozenset({"mail_servers", "mail"})
+_MAIL_SERVER_FIXTURES = frozenset({"mail_servers", "mail", "hosting_servers", "hosting"})
 
 # The test servers' addresses are under the reserved `.test` domain, also in tests that parse mail without loading
 # a configuration; a configuration from tests/support/configs.py says `municipality.test_domains: true` too, so
@@ -75,6 +75,33 @@ def mail(mail_servers: MailServers) -> MailServers:
     """The session's mail servers, every user's mailbox empty and with only an INBOX."""
     mail_servers.clear_mailboxes()
     return mail_servers
+
+
+#: A second loopback address: Dovecot counts 127.0.0.1 → 127.0.0.1 as secured, this one not (FIELD-NOTES).
+SECURE_ADDRESS = "127.0.0.14"
+
+
+@pytest.fixture(scope="session")
+def hosting_servers() -> Iterator[MailServers]:
+    """A second Dovecot + Postfix pair shaped like a hosting provider's (cPanel): LOGIN refused before TLS on
+    SECURE_ADDRESS, submission (STARTTLS + AUTH) and SMTPS (AUTH) through Dovecot's SASL, and the `INBOX.`
+    namespace with "." as separator. Started only by the tests that ask for it."""
+    reason = MailServers.available()
+    if reason is not None:
+        pytest.skip(reason)
+    servers = MailServers(secure_address=SECURE_ADDRESS, submission=True, namespace_prefix="INBOX.", separator=".")
+    servers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def hosting(hosting_servers: MailServers) -> MailServers:
+    """The hosting-like servers, every user's mailbox empty and with only an INBOX."""
+    hosting_servers.clear_mailboxes()
+    return hosting_servers
 
 
 @pytest.fixture(autouse=True)

@@ -102,6 +102,7 @@ class ImapMailbox:
         self._selected: str | None = None
         self._state: FolderState | None = None  # of the selected folder, as its SELECT said
         self._delimiter: str | None = None
+        self._prefix: str | None = None  # the personal namespace's prefix: "INBOX." on cPanel, else ""
         self._news = False  # an EXISTS arrived that no search has looked at yet
 
     # -- life cycle ---------------------------------------------------------------------------------------
@@ -182,7 +183,10 @@ class ImapMailbox:
             typ, data = client.select(wire.folder_arg(folder))
             if typ != "OK":
                 self._selected = None
-                raise PermanentError(f"IMAP folder '{folder}' cannot be opened: {wire.text(data)}")
+                raise PermanentError(
+                    f"IMAP folder '{folder}' cannot be opened ({wire.text(data)}); the folders on the server are: "
+                    f"{', '.join(self.folders()) or 'none'} (check imap.folder)"
+                )
             self._selected = folder
             responses = client.untagged_responses
             uidvalidity = wire.first_int(responses.get("UIDVALIDITY"))
@@ -281,6 +285,40 @@ class ImapMailbox:
                 yield uid, path
 
     # -- folders and moves --------------------------------------------------------------------------------
+
+    def namespace(self) -> tuple[str, str]:
+        """The personal namespace's prefix and delimiter: ("INBOX.", ".") on cPanel's Dovecot, ("", "/") on many.
+        Configuration names use '/' and no prefix: `mailbot/procesados` is `INBOX.mailbot.procesados` on cPanel."""
+        if self._prefix is None:
+            self._prefix = ""
+            if "NAMESPACE" in self._capabilities:
+                with self._guard("NAMESPACE"):
+                    typ, data = self._client().namespace()
+                found = wire.personal_namespace(data) if typ == "OK" else None
+                if found is not None:
+                    self._prefix, delimiter = found
+                    self._delimiter = delimiter or self._delimiter
+        return self._prefix, self._server_delimiter()
+
+    def folders(self, special_use: str | None = None) -> list[str]:
+        """Every selectable folder as the server names it (what imap.folder may say), INBOX first; with `special_use`
+        (RFC 6154, e.g. "\\Junk") only those the server marks so."""
+        box = self._box
+        if box is None:
+            raise TemporaryError("IMAP is not connected")
+        with self._guard("LIST"):
+            listed = box.folder.list()
+        wanted = [f for f in listed if special_use is None or special_use.upper() in map(str.upper, f.flags)]
+        names = [f.name for f in wanted if not any(flag.upper() in _NOT_A_FOLDER for flag in f.flags)]
+        return sorted(names, key=lambda name: (name.upper() != "INBOX", name.casefold()))
+
+    def folder_exists(self, name: str) -> bool:
+        """True when the folder (a configuration name, '/' as delimiter) exists and can be selected."""
+        return self._folder_exists(self._server_name(name))
+
+    def server_name(self, name: str) -> str:
+        """A configuration folder name as the server spells it: its delimiter, and its namespace prefix."""
+        return self._server_name(name)
 
     def ensure_folder(self, name: str) -> str:
         """Create the folder (and its parents) when missing; '/' in `name` means the server's delimiter.
@@ -462,6 +500,7 @@ class ImapMailbox:
         self._selected = None
         self._state = None
         self._delimiter = None
+        self._prefix = None
         self._news = False
         self._capabilities = frozenset()
         return box
@@ -592,7 +631,11 @@ class ImapMailbox:
         return self._delimiter
 
     def _server_name(self, name: str) -> str:
-        return self._server_delimiter().join(name.split("/"))
+        prefix, delimiter = self.namespace()
+        server_name = delimiter.join(name.split("/"))
+        if prefix and server_name.upper() != "INBOX" and not server_name.startswith(prefix):
+            return prefix + server_name  # cPanel: only INBOX and INBOX.* exist
+        return server_name
 
     def _folder_exists(self, server_name: str) -> bool:
         box = self._box

@@ -18,6 +18,16 @@ from typing import Any, cast
 from imap_tools.imap_utf7 import utf7_encode
 
 _UID_IN_FETCH = re.compile(rb"\bUID (\d+)")
+# The first personal namespace of a NAMESPACE answer (RFC 2342): (("INBOX." ".")) NIL NIL
+_PERSONAL_NAMESPACE = re.compile(r'^\s*\(\("((?:\\.|[^"\\])*)"\s+(?:"((?:\\.|[^"\\])*)"|NIL)')
+
+
+def personal_namespace(data: Sequence[Any]) -> tuple[str, str] | None:
+    """(prefix, delimiter) of the first personal namespace; None when the server has none (or answered oddly)."""
+    match = _PERSONAL_NAMESPACE.match(text(data[:1]))
+    if match is None:
+        return None
+    return match.group(1), match.group(2) or ""
 
 
 def parse_fetch(data: Iterable[Any]) -> dict[int, bytes]:

@@ -11,6 +11,7 @@ bytes built by the stdlib `email` package), and on failure retries for ~18 s and
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -21,7 +22,7 @@ import yagmail
 from mailbot.adapters.connections import describe, tls_context
 from mailbot.adapters.oauth2 import OAuth2Tokens, xoauth2
 from mailbot.config import Smtp
-from mailbot.errors import AuthenticationError, MailbotError, TemporaryError
+from mailbot.errors import AuthenticationError, MailbotError, PermanentError, TemporaryError
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class SmtpConnection:
         return smtp
 
     def open(self) -> None:
+        """Connect, secure and log in. Certificate, STARTTLS or AUTH not offered, refused credentials: permanent
+        (a retry cannot help, the configuration must change); a server down or silent: TemporaryError."""
         cfg = self.config
         context = tls_context(cfg.ca_file, "smtp.ca_file")
         kwargs: dict[str, Any] = {"timeout": cfg.timeout}
@@ -97,6 +100,18 @@ class SmtpConnection:
             )
             self._client.login()  # with smtp_skip_login: connect (+ STARTTLS) only
             self._authenticate()
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise PermanentError(
+                f"SMTP server {cfg.host}:{cfg.effective_port}: its TLS certificate could not be verified "
+                f"({exc.verify_message}); set smtp.ca_file to the CA that signed it, or fix the server's certificate"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH (often: AUTH only after STARTTLS)
+            self.close()
+            raise PermanentError(
+                f"SMTP server {cfg.host}:{cfg.effective_port} does not offer {_missing(exc)} on this connection "
+                f"(smtp.security is '{cfg.security}'); check smtp.security and smtp.port"
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             raise AuthenticationError(
@@ -110,6 +125,11 @@ class SmtpConnection:
         except MailbotError:  # the OAuth2 token could not be renewed
             self.close()
             raise
+
+    @property
+    def features(self) -> dict[str, str]:
+        """The server's EHLO extensions (lower-case names), e.g. {"auth": "PLAIN LOGIN", "size": "52428800"}."""
+        return dict(self.smtp.esmtp_features)
 
     def _authenticate(self) -> None:
         cfg = self.config
@@ -156,6 +176,10 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException):
             client.smtp.close()
         client.is_closed = True
+
+
+def _missing(exc: smtplib.SMTPNotSupportedError) -> str:
+    return "STARTTLS" if "STARTTLS" in str(exc).upper() else "AUTH"
 
 
 def _text(message: bytes | str) -> str:

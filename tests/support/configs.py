@@ -117,3 +117,25 @@ def server_config(folder: Path, servers: Any, changes: dict[str, Any] | None = N
         "digest": {"recipients": ["planeacion@municipio.test"]},
     }
     return write_config(folder, merge(data, changes or {}))
+
+
+def hosting_changes(servers: Any, *, imap: str = "ssl", smtp: str = "starttls") -> dict[str, Any]:
+    """`server_config` changes that reach the hosting-like servers (tests/conftest.py) as a provider is reached:
+    IMAP over TLS (`ssl`: IMAPS; `starttls`) at the address where LOGIN before TLS is refused, SMTP submission with
+    AUTH (`starttls`: the submission port; `ssl`: SMTPS), every certificate verified against the tests' CA."""
+    return {
+        "imap": {
+            "host": servers.secure_address,
+            "port": servers.imaps_port if imap == "ssl" else servers.imap_port,
+            "security": imap,
+            "ca_file": str(servers.ca_file),
+        },
+        "smtp": {
+            "host": servers.host,
+            "port": servers.smtps_port if smtp == "ssl" else servers.submission_port,
+            "security": smtp,
+            "user": "planeacion@municipio.test",
+            "password": servers.password,
+            "ca_file": str(servers.ca_file),
+        },
+    }

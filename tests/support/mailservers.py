@@ -227,14 +227,35 @@ class MailServers:
 
     host = "127.0.0.1"
 
-    def __init__(self, users: Iterable[str] = DEFAULT_USERS, password: str = PASSWORD) -> None:
+    def __init__(
+        self,
+        users: Iterable[str] = DEFAULT_USERS,
+        password: str = PASSWORD,
+        *,
+        secure_address: str | None = None,
+        submission: bool = False,
+        namespace_prefix: str = "",
+        separator: str = "/",
+    ) -> None:
+        """The options are additive: without them the servers are the ones every existing test knows.
+
+        `secure_address` (a second loopback address such as 127.0.0.14): Dovecot listens there too and refuses LOGIN
+        before TLS on it (on 127.0.0.1 it counts every connection as secured, FIELD-NOTES). `submission`: Postfix
+        also listens on `submission_port` (STARTTLS required, then AUTH) and `smtps_port` (TLS from the first byte,
+        AUTH LOGIN only), both authenticating through Dovecot's SASL socket and refusing mail without AUTH.
+        `namespace_prefix` and `separator` shape the personal namespace: "INBOX." and "." as cPanel's Dovecot.
+        """
         self.password = password
+        self.secure_address = secure_address
+        self.submission = submission
+        self.namespace_prefix = namespace_prefix
+        self.separator = separator
         self.users: list[str] = []
         # Short and traversable by the mail, dovecot and postfix users: unix socket paths
         # must stay short, and /root is closed to them.
         self.root = Path(tempfile.mkdtemp(prefix="mb-", dir="/tmp"))
         self.root.chmod(0o755)
-        self.imap_port, self.imaps_port, self.smtp_port = _free_ports(3)
+        self._pick_ports()
         self.ca_file = self.root / "certs" / "ca.pem"
         self.lmtp = str(self.root / "dovecot" / "run" / "lmtp")
         self._dovecot_conf = self.root / "dovecot" / "dovecot.conf"
@@ -252,6 +273,9 @@ class MailServers:
         self._users_version = 0
         for address in users:
             self.add_user(address)
+
+    def _pick_ports(self) -> None:
+        self.imap_port, self.imaps_port, self.smtp_port, self.submission_port, self.smtps_port = _free_ports(5)
 
     # -- availability -------------------------------------------------------------------
 
@@ -289,7 +313,7 @@ class MailServers:
                         raise
                     self.stop_postfix()
                     self.stop_dovecot()
-                    self.imap_port, self.imaps_port, self.smtp_port = _free_ports(3)
+                    self._pick_ports()
                     self._write_server_configs()
         except BaseException:
             self.stop()
@@ -381,11 +405,13 @@ class MailServers:
         everyone = ["-F", str(self._user_list)]
         folders = _run([*doveadm, "mailbox", "list", *everyone], "doveadm mailbox list")
         _run([*doveadm, "expunge", *everyone, "mailbox", "*", "all"], "doveadm expunge")
+        if self.namespace_prefix:  # under a prefixed namespace "*" does not match INBOX itself
+            _run([*doveadm, "expunge", *everyone, "mailbox", "INBOX", "all"], "doveadm expunge")
         by_user: dict[str, set[str]] = {}
         for line in folders.splitlines():
             user, _, folder = line.partition(" ")
-            parts = folder.split("/")
-            top = "/".join(parts[:2]) if parts[0] == "INBOX" else parts[0]
+            parts = folder.split(self.separator)
+            top = self.separator.join(parts[:2]) if parts[0] == "INBOX" else parts[0]
             if top and top != "INBOX":
                 by_user.setdefault(user, set()).add(top)
         for user, tops in by_user.items():
@@ -562,7 +588,7 @@ class MailServers:
             "basicConstraints = critical,CA:FALSE\n"
             "keyUsage = critical,digitalSignature\n"
             "extendedKeyUsage = serverAuth\n"
-            "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+            f"subjectAltName = DNS:localhost,IP:127.0.0.1{self._extra_san()}\n"
             "subjectKeyIdentifier = hash\n"
             "authorityKeyIdentifier = keyid\n",
         )
@@ -597,14 +623,15 @@ state_dir = {root}/dovecot/state
 log_path = {self._dovecot_log}
 auth_verbose = yes
 protocols = imap lmtp
-listen = 127.0.0.1
+listen = {", ".join(self._listen_addresses())}
 
 ssl = yes
 ssl_cert = <{root}/certs/server.pem
 ssl_key = <{root}/certs/server.key
 {dh}ssl_min_protocol = TLSv1.2
-# Plain IMAP on loopback stays allowed; the IMAPS port is there to prove TLS verification.
-disable_plaintext_auth = no
+# Plain IMAP on 127.0.0.1 stays allowed; the IMAPS port is there to prove TLS verification. With a
+# secure_address, LOGIN before STARTTLS is refused there (127.0.0.1 counts as secured either way).
+disable_plaintext_auth = {"yes" if self.secure_address else "no"}
 auth_mechanisms = plain login
 
 # A wrong password must not slow later logins. Measured: without the anvil change below, the
@@ -629,7 +656,8 @@ first_valid_gid = {mail.pw_gid}
 mail_fsync = never
 namespace inbox {{
   inbox = yes
-  separator = /
+  separator = {self.separator}
+  prefix = {self.namespace_prefix}
 }}
 
 # planeacion+TOKEN@ is delivered to planeacion's INBOX, not to a folder named TOKEN.
@@ -655,7 +683,7 @@ service lmtp {{
     mode = 0600
   }}
 }}
-# Auth finds the penalty socket unusable and turns the per-IP penalty off.
+{self._dovecot_sasl_service()}# Auth finds the penalty socket unusable and turns the per-IP penalty off.
 service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
@@ -716,7 +744,7 @@ delay_warning_time = 0h
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = {self.root}/certs/server.pem
 smtpd_tls_key_file = {self.root}/certs/server.key
-"""
+{self._postfix_sasl()}"""
 
     def _postfix_master(self) -> str:
         rows = [
@@ -744,8 +772,63 @@ smtpd_tls_key_file = {self.root}/certs/server.key
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
         ]
+        rows += self._postfix_submission_rows()
         header = "# service type private unpriv chroot wakeup maxproc command (chroot off)\n"
         return header + "".join(f"{row}\n" for row in rows)
+
+    def _extra_san(self) -> str:
+        return f",IP:{self.secure_address}" if self.secure_address else ""
+
+    def _listen_addresses(self) -> list[str]:
+        return [self.host, *([self.secure_address] if self.secure_address else [])]
+
+    def _sasl_socket(self) -> str:
+        return f"{self.root}/dovecot/run/auth-postfix"
+
+    def _dovecot_sasl_service(self) -> str:
+        """Dovecot's SASL socket for Postfix's submission (with `submission` only)."""
+        if not self.submission:
+            return ""
+        return """\
+service auth {
+  unix_listener auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+"""
+
+    def _postfix_sasl(self) -> str:
+        if not self.submission:
+            return ""
+        return f"""
+# Submission authenticates through Dovecot (the same users and passwords as IMAP).
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = {self._sasl_socket()}
+"""
+
+    def _postfix_submission_rows(self) -> list[str]:
+        """Submission (587-like: STARTTLS, then AUTH) and SMTPS (465-like: TLS at once, AUTH LOGIN only).
+
+        Both refuse a client that did not authenticate (`permit_sasl_authenticated, reject` also for local
+        recipients), so a client that skipped AUTH, or STARTTLS before it, fails here as it would at a provider.
+        SMTPS offers only LOGIN (`smtpd_sasl_mechanism_filter`) so that both PLAIN (smtplib's first choice, on
+        submission) and LOGIN run for real.
+        """
+        if not self.submission:
+            return []
+        required = (
+            " -o smtpd_sasl_auth_enable=yes"
+            " -o smtpd_client_restrictions=permit_sasl_authenticated,reject"
+            " -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+        )
+        return [
+            f"{self.host}:{self.submission_port} inet n - n - - smtpd -o syslog_name=postfix/submission"
+            f" -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes{required}",
+            f"{self.host}:{self.smtps_port} inet n - n - - smtpd -o syslog_name=postfix/smtps"
+            f" -o smtpd_tls_wrappermode=yes -o smtpd_sasl_mechanism_filter=login{required}",
+        ]
 
     def _postfix(self, command: str) -> str:
         postfix = _binary("postfix")
