@@ -9,7 +9,8 @@
 #         database: tests/conftest.py fails a test that does so unmarked), each on a fresh database of a
 #         PostgreSQL server private to the run; the multi-worker test (tests/integration/test_workers.py) runs here.
 #         Pure unit tests do not touch storage and run once. MAILBOT_TEST_PASSES=sqlite (or postgresql) runs one.
-# Each pass runs on MAILBOT_TEST_WORKERS pytest-xdist workers (default 2, one per core; 0 runs in one process):
+# Each pass runs on MAILBOT_TEST_WORKERS pytest-xdist workers (default 4: the server tests mostly wait on Dovecot,
+# Postfix, LibreOffice and subprocess daemons, so two per core keep both cores busy; 0 runs in one process):
 # every worker starts its own mail servers and PostgreSQL on free loopback ports, so they share nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ fi
 .venv/bin/lint-imports --no-cache --no-logo
 
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
-workers=(-n "${MAILBOT_TEST_WORKERS:-2}")
+workers=(-n "${MAILBOT_TEST_WORKERS:-4}" --durations=15)  # the slowest tests, named in the log
 for pass in $passes; do
     case $pass in
         sqlite)

@@ -21,7 +21,7 @@ from mailbot.adapters.db.locks import AdvisoryLock, lock_key, serialize
 from mailbot.adapters.db.models import OutboxMail
 from mailbot.app import App
 from mailbot.config import load_config
-from mailbot.services import daemon, outbox
+from mailbot.services import daemon, outbox, setup
 from tests.support.configs import database_url, storage_engine, write_config
 
 pytestmark = pytest.mark.storage
@@ -133,6 +133,7 @@ def test_scheduled_jobs_run_only_in_the_fetcher_that_holds_the_mailbox(tmp_path:
     if storage_engine() != "postgresql":
         pytest.skip("PostgreSQL locks: runs in the PostgreSQL pass of scripts/test.sh")
     app = App(load_config(write_config(tmp_path), environ={}))
+    setup.upgrade_storage(app)  # every command but `db upgrade` refuses a database that is not at the head
     ran: list[str] = []
     active = daemon.Watcher(app, threading.Event(), work=False, lock=daemon.fetcher_lock(app))
     standby = daemon.Watcher(app, threading.Event(), work=False, lock=daemon.fetcher_lock(app))
