@@ -45,6 +45,9 @@ _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAYS_SPEC = re.compile(rf"^(?:{'|'.join(_DAY_NAMES)})(?:-(?:{'|'.join(_DAY_NAMES)}))?$")
 
 
+SQLITE_PREFIX = "sqlite:///"
+
+
 def _check_day_spec(value: str) -> str:
     """Accept `MM-DD` (that day in the vigencia's year) or a full `YYYY-MM-DD`."""
     match = _MONTH_DAY.match(value.strip())
@@ -374,6 +377,15 @@ class Storage(Section):
             raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file; None on PostgreSQL or in memory. What a backup copies, what `check` and
+        `validate` look for before opening, and whose folder `config check` must be able to write."""
+        if not self.database_url.startswith(SQLITE_PREFIX):
+            return None
+        name = self.database_url.removeprefix(SQLITE_PREFIX)
+        return None if name in ("", ":memory:") else Path(name)
+
 
 class Limits(Section):
     max_message_bytes: int = Field(25 * 2**20, ge=1024, description="Larger messages are not parsed.")
@@ -696,11 +708,10 @@ def _rebased(section: SectionT, base: Path) -> SectionT:
 
 
 def _rebased_sqlite_url(url: str, base: Path) -> str:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url == prefix + ":memory:":
+    if not url.startswith(SQLITE_PREFIX) or url == SQLITE_PREFIX + ":memory:":
         return url
-    file = Path(url.removeprefix(prefix))
-    return url if file.is_absolute() else f"{prefix}{os.path.normpath(base / file)}"
+    file = Path(url.removeprefix(SQLITE_PREFIX))
+    return url if file.is_absolute() else f"{SQLITE_PREFIX}{os.path.normpath(base / file)}"
 
 
 def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[Path_, int]]:

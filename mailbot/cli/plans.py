@@ -111,13 +111,12 @@ def validate_command(
 
 def _stored_baseline(state: CliState, code: str, year: int, ronda: Ronda) -> Baseline | None:
     """The accepted plan a seguimiento answers, when this machine's storage has it (else the file alone is checked)."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from mailbot.services import seguimiento
 
-    url = make_url(state.config().storage.database_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+    database = state.config().storage.sqlite_file
+    if database is not None and not database.exists():
         click.echo(f"note: no database here: S03 and S05 of {ronda.value} were not checked", err=True)
         return None
     app = state.app()

@@ -156,8 +156,8 @@ def _in_storage(ctx: click.Context, filename: object) -> bool:
         return False
     path = Path(filename).absolute()
     roots = [storage.archive_dir.absolute()]
-    if storage.database_url.startswith("sqlite:///"):
-        roots.append(Path(storage.database_url.removeprefix("sqlite:///")).absolute().parent)
+    if storage.sqlite_file is not None:
+        roots.append(storage.sqlite_file.absolute().parent)
     return any(path == root or root in path.parents for root in roots)
 
 

@@ -61,10 +61,12 @@ def backup(app: App, out: Path) -> BackupReport:
     except OSError as exc:
         raise StorageError(f"{out}: cannot create the backup folder: {exc.strerror or exc}") from exc
 
-    sqlite = make_url(url).get_backend_name() == "sqlite"
-    database = out / DATABASE_FILE if sqlite else None
-    if database is not None:
-        _copy_sqlite(Path(make_url(url).database or ""), database)
+    source = app.config.storage.sqlite_file
+    sqlite = source is not None
+    database: Path | None = None
+    if source is not None:
+        database = out / DATABASE_FILE
+        _copy_sqlite(source, database)
     files = _copy_archive(app.config.storage.archive_dir, out / ARCHIVE_FOLDER)
     checked, missing = _check(database, out / ARCHIVE_FOLDER) if database is not None else (0, [])
     pg_dump = None if sqlite else f"pg_dump --format=custom --file {out / 'mailbot.pgdump'} '{libpq_url(url)}'"

@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.adapters import mail_templates
@@ -54,10 +53,9 @@ def check_configuration(config: MailbotConfig) -> CheckReport:
     archive = config.storage.archive_dir
     if not _can_create_or_write(archive):
         report.problems.append(f"storage.archive_dir: {archive} cannot be created or written by this user")
-    if make_url(config.storage.database_url).get_backend_name() == "sqlite":
-        database = make_url(config.storage.database_url).database
-        if database and database != ":memory:" and not _can_create_or_write(Path(database).parent):
-            report.problems.append(f"storage.database_url: folder of {database} is not writable")
+    database = config.storage.sqlite_file
+    if database is not None and not _can_create_or_write(database.parent):
+        report.problems.append(f"storage.database_url: folder of {database} is not writable")
 
     report.problems.extend(check_templates(config))
     report.problems.extend(secret_problems(config))
