@@ -278,6 +278,8 @@ def large_message(servers: MailServers, megabytes: int, others: int = 20) -> dic
 def poll_once(path: Path) -> dict[str, Any]:
     """`mailbot poll --once` under a small launcher, so that the peak RSS measured is that process's own."""
     command = [sys.executable, "-m", "mailbot", "--config", str(path), "--log-format", "json", "poll", "--once"]
+    if os.environ.get("BENCH_PROFILE"):  # a cProfile of the run, for finding what to cut (not for the figures)
+        command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
     launched = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True)
     figures: dict[str, Any] = json.loads(launched.stdout)
     assert figures["exit"] == 0, figures["err"]
