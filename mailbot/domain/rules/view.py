@@ -108,7 +108,7 @@ class PlanView:
         return row.cell(key).ref or f"{METAS_LETTERS[key]}{row.number}"
 
     def text(self, row: Row, key: str) -> str:
-        return values.text(row.cell(key).value)
+        return values.text(row.cells.get(key, EMPTY).value)  # row.cell(key), without a call per read
 
     def number(self, row: Row, key: str) -> Read[Decimal]:
         slot = (row.number, key)
