@@ -11,7 +11,7 @@ every code F02–S05.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from mailbot.domain import control
 from mailbot.domain.context import Catalogue, CatalogueEntry, ValidationContext
 from mailbot.domain.parsed import Cell, ParsedWorkbook
 from mailbot.domain.rules import REGISTRY, validate
+from mailbot.domain.summary import planned_metas, summarize
 from mailbot.domain.workbook_format import (
     EXPLANATION_MAX_CHARS,
     METAS_LETTERS,
@@ -301,3 +302,26 @@ def test_every_rule_code_is_pinned() -> None:
     pinned = {(f["code"], f["severity"]) for findings in expected().values() for f in findings}
     assert {code for code, _severity in pinned} == {r.code for r in REGISTRY}
     assert {"F04", "M02", "M06", "P01", "P03", "S02"} <= {code for code, severity in pinned if severity == "W"}
+
+
+SUMMARY = EXPECTED.with_name("rule_summary.json")
+
+
+def summaries(cases: dict[str, Case]) -> dict[str, Any]:
+    """What an acceptance shows and a seguimiento is checked against, read from the same spoilt plans."""
+    plan, context = cases["formulacion_content"]
+    metas = [
+        {
+            **asdict(meta),
+            "meta_vigencia": str(meta.meta_vigencia),
+            "programming": [str(q) for q in meta.programming],
+            "budget": list(meta.budget),
+        }
+        for meta in planned_metas(plan, context)
+    ]
+    return {"summary": summarize(plan, context).to_json(), "planned_metas": metas}
+
+
+def test_the_summary_reads_the_money_as_the_rules_do(cases: dict[str, Case]) -> None:
+    """Text, negative and centavo amounts included: the figures are the ones written before the speed-up."""
+    assert summaries(cases) == json.loads(SUMMARY.read_text(encoding="utf-8"))
