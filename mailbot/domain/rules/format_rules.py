@@ -158,6 +158,8 @@ def control_block(view: PlanView) -> Iterator[Finding]:
 def formula_errors(view: PlanView) -> Iterator[Finding]:
     for row in view.metas:
         for key, cell in row.cells.items():  # only the cells the reader saw: a missing one shows nothing
+            if not isinstance(cell.value, str):
+                continue  # an error shows as text: most cells (numbers, blanks) need no closer look
             shown = values.formula_error(cell.value)
             if shown and key in _INPUT_KEYS:
                 yield error(
