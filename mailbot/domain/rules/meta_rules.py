@@ -182,7 +182,7 @@ def _span(view: PlanView, row: Row) -> str:
 
 
 def _sum_shown(quarters: list[Decimal]) -> str:
-    """Written only for a finding: formatting four quantities for every meta was most of M05's time."""
+    """Written only for a finding: formatting the quantities of every meta was work thrown away."""
     return " + ".join(_n(v) for v in quarters)
 
 
