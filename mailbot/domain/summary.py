@@ -54,7 +54,8 @@ def summarize(parsed: ParsedWorkbook, context: ValidationContext) -> PlanSummary
     view = PlanView(parsed, context)
     sources = []
     for source in Source:
-        quarters = tuple(sum(view.money(row, money_key(source, q)).value or 0 for row in view.metas) for q in QUARTERS)
+        keys = [money_key(source, q) for q in QUARTERS]
+        quarters = tuple(sum(view.money_of(row).amounts[key] for row in view.metas) for key in keys)
         sources.append(
             SourceSummary(source, (quarters[0], quarters[1], quarters[2], quarters[3]), context.available.of(source))
         )
@@ -69,7 +70,8 @@ def planned_metas(parsed: ParsedWorkbook, context: ValidationContext) -> tuple[P
 
 def _planned(view: PlanView, row: Row, number: int) -> PlannedMeta:
     programming = [view.number(row, physical_key(q)).value or Decimal(0) for q in QUARTERS]
-    budget = [sum(view.money(row, money_key(s, q)).value or 0 for s in Source) for q in QUARTERS]
+    amounts = view.money_of(row).amounts
+    budget = [sum(amounts[money_key(s, q)] for s in Source) for q in QUARTERS]
     meta_type = view.text(row, "meta_type")
     return PlannedMeta(
         number=number,

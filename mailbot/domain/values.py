@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -43,6 +44,8 @@ def formula_error(value: object) -> str | None:
 
 def text(value: object) -> str:
     """Trimmed text of a cell; numbers written without a trailing `.0`; blank → ''."""
+    if type(value) is str and "\t" not in value and "  " not in value:
+        return value.strip()  # the common case first: text with nothing to collapse
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -81,6 +84,8 @@ def _decimal_from_text(raw: str) -> Decimal | None:
 
 def number(value: object) -> Read[Decimal]:
     """Any real number (physical programming, línea base, metas). Blank → value None, no problem."""
+    if type(value) is int:  # the common case first (a bool is not an int here)
+        return _whole(value)
     if is_blank(value):
         return Read(None)
     if isinstance(value, bool):
@@ -101,6 +106,13 @@ def number(value: object) -> Read[Decimal]:
             return Read(None, problem="no es un número")
         return Read(parsed, lenient=True)
     return Read(None, problem="no es un número")
+
+
+@lru_cache(maxsize=4096)
+def _whole(value: int) -> Read[Decimal]:
+    """Shared reads of whole numbers (quantities repeat from meta to meta; both the Read and a Decimal are immutable):
+    building them was most of what reading a plan's numbers cost."""
+    return Read(Decimal(value))
 
 
 def pesos(value: object) -> Read[int]:

@@ -20,31 +20,28 @@ _BPIN_LENGTHS = (13, 15)
 @rule("P01", rondas=FORMULACION_ONLY)
 def money_cells(view: PlanView) -> Iterator[Finding]:
     for row in view.metas:
-        for source in Source:
-            for q in QUARTERS:
-                key = money_key(source, q)
-                read = view.money(row, key)
-                raw = row.cell(key).value
-                if values.formula_error(raw):
-                    continue  # F05 already asks to replace the error
-                if not read.ok:
-                    yield error(
-                        "P01",
-                        SHEET_METAS,
-                        view.ref(row, key),
-                        raw,
-                        f"El valor de «{view.label(key)}» {read.problem}: escriba pesos enteros, sin centavos "
-                        "(0 si no aplica).",
-                    )
-                elif read.lenient:
-                    yield warning(
-                        "P01",
-                        SHEET_METAS,
-                        view.ref(row, key),
-                        raw,
-                        f"El valor «{values.text(raw)}» se leyó como {format_pesos(read.value or 0)}; la próxima vez "
-                        "escríbalo como número, sin signos ni puntos.",
-                    )
+        for key, read in view.money_of(row).unusual.items():  # a plain whole number is never a finding
+            raw = row.cell(key).value
+            if values.formula_error(raw):
+                continue  # F05 already asks to replace the error
+            if not read.ok:
+                yield error(
+                    "P01",
+                    SHEET_METAS,
+                    view.ref(row, key),
+                    raw,
+                    f"El valor de «{view.label(key)}» {read.problem}: escriba pesos enteros, sin centavos "
+                    "(0 si no aplica).",
+                )
+            elif read.lenient:
+                yield warning(
+                    "P01",
+                    SHEET_METAS,
+                    view.ref(row, key),
+                    raw,
+                    f"El valor «{values.text(raw)}» se leyó como {format_pesos(read.value or 0)}; la próxima vez "
+                    "escríbalo como número, sin signos ni puntos.",
+                )
 
 
 @rule("P02", rondas=FORMULACION_ONLY)
@@ -91,7 +88,7 @@ def within_available(view: PlanView) -> Iterator[Finding]:
         excess = planned - limit
         owner = {view.ref(row, money_key(source, q)): row for row in view.metas for q in QUARTERS}
         amounts = [
-            (view.ref(row, money_key(source, q)), view.money(row, money_key(source, q)).value or 0)
+            (view.ref(row, money_key(source, q)), view.money_of(row).amounts[money_key(source, q)])
             for row in view.metas
             for q in QUARTERS
         ]

@@ -27,6 +27,7 @@ from mailbot.domain.workbook_format import (
 )
 
 SUPPORTED_VERSIONS = frozenset({FORMAT_VERSION})
+_INPUT_KEYS = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 _UNALTERED = "Use el formato que le envió Planeación sin eliminar, renombrar ni mover hojas o columnas."
 
 
@@ -156,17 +157,17 @@ def control_block(view: PlanView) -> Iterator[Finding]:
 @rule("F05")
 def formula_errors(view: PlanView) -> Iterator[Finding]:
     for row in view.metas:
-        for column in METAS_COLUMNS:
-            if not column.is_input:
-                continue
-            shown = values.formula_error(row.cell(column.key).value)
-            if shown:
+        for key, cell in row.cells.items():  # only the cells the reader saw: a missing one shows nothing
+            if not isinstance(cell.value, str):
+                continue  # an error shows as text: most cells (numbers, blanks) need no closer look
+            shown = values.formula_error(cell.value)
+            if shown and key in _INPUT_KEYS:
                 yield error(
                     "F05",
                     SHEET_METAS,
-                    view.ref(row, column.key),
+                    view.ref(row, key),
                     shown,
-                    f"La celda de «{column.label}» muestra el error {shown}: escriba el valor directamente.",
+                    f"La celda de «{view.label(key)}» muestra el error {shown}: escriba el valor directamente.",
                 )
     for field in HEADER_INPUTS:
         cell = view.header(field)

@@ -156,15 +156,13 @@ def physical_programming(view: PlanView) -> Iterator[Finding]:
         target = _number_or_none(view, row, "meta_vigencia")
         if kind is None or target is None or target <= 0:
             continue  # M03 / M04 already ask for these
-        span = f"{view.ref(row, physical_key(1))}:{view.ref(row, physical_key(4))}"
-        shown = " + ".join(_n(v) for v in quarters)
         if kind == MANTENIMIENTO:
             if any(v > target for v in quarters) or quarters[-1] != target:
                 yield error(
                     "M05",
                     SHEET_METAS,
-                    span,
-                    shown,
+                    _span(view, row),
+                    _sum_shown(quarters),
                     f"En una meta de mantenimiento ningún trimestre puede superar la meta vigencia ({_n(target)}) "
                     f"y el trimestre 4 debe ser igual a ella.",
                 )
@@ -172,11 +170,20 @@ def physical_programming(view: PlanView) -> Iterator[Finding]:
             yield error(
                 "M05",
                 SHEET_METAS,
-                span,
-                shown,
+                _span(view, row),
+                _sum_shown(quarters),
                 f"La programación física de los cuatro trimestres suma {_n(sum(quarters, Decimal(0)))} y debe "
                 f"sumar la meta vigencia ({_n(target)}).",
             )
+
+
+def _span(view: PlanView, row: Row) -> str:
+    return f"{view.ref(row, physical_key(1))}:{view.ref(row, physical_key(4))}"
+
+
+def _sum_shown(quarters: list[Decimal]) -> str:
+    """Written only for a finding: formatting the quantities of every meta was work thrown away."""
+    return " + ".join(_n(v) for v in quarters)
 
 
 @rule("M06", rondas=FORMULACION_ONLY)

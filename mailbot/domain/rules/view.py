@@ -1,11 +1,14 @@
 """A read-only view of a parsed workbook with typed, memoised access for the rules.
 
 Each rule reads what it needs through this view, so that a rule stays one small function, and a cell that several
-rules look at (a money cell: P01, P02, P03, P07) is interpreted once and the same way for all of them.
+rules look at (a money cell: P01, P02, P03, P07) is interpreted once and the same way for all of them: a meta's
+twelve quarter cells are read as pesos together, on first use, into a `MetaMoney`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
@@ -27,13 +30,55 @@ from mailbot.domain.workbook_format import (
 )
 
 
+@dataclass(frozen=True)
+class MetaMoney:
+    """A meta's quarter cells in pesos, read once per validation.
+
+    A plain whole number (nearly every cell) is taken as it is; only the others keep their `Read`, which is all P01
+    needs to look at.
+    """
+
+    amounts: Mapping[str, int]  # quarter key → pesos; a cell that cannot be read counts 0
+    unusual: Mapping[str, Read[int]]  # the cells read leniently or not at all, in column order
+    by_source: Mapping[Source, int]
+    total: int
+
+    @classmethod
+    def of(cls, row: Row) -> MetaMoney:
+        amounts: dict[str, int] = {}
+        unusual: dict[str, Read[int]] = {}
+        by_source: dict[Source, int] = {}
+        for source, keys in _QUARTER_KEYS:
+            subtotal = 0
+            for key in keys:
+                value = row.cell(key).value
+                if type(value) is int and value >= 0:  # what values.pesos reads as itself, without building a Read
+                    amount = value
+                else:
+                    read = values.pesos(value)
+                    amount = read.value or 0
+                    if not read.ok or read.lenient:
+                        unusual[key] = read
+                amounts[key] = amount
+                subtotal += amount
+            by_source[source] = subtotal
+        return cls(amounts, unusual, by_source, sum(by_source.values()))
+
+    def read(self, key: str) -> Read[int]:
+        """The cell as `values.pesos` reads it."""
+        return self.unusual.get(key) or Read(self.amounts[key])
+
+
+_QUARTER_KEYS = tuple((source, tuple(money_key(source, q) for q in QUARTERS)) for source in Source)
+
+
 class PlanView:
     def __init__(self, parsed: ParsedWorkbook, context: ValidationContext) -> None:
         self.parsed = parsed
         self.context = context
-        self._money: dict[tuple[int, str], Read[int]] = {}
+        self._meta_money: dict[int, MetaMoney] = {}
         self._numbers: dict[tuple[int, str], Read[Decimal]] = {}
-        self._source_totals: dict[tuple[int, Source], int] = {}
+        self._planned: dict[Source, int] = {}
 
     # ------------------------------------------------------------------ sheets and header
 
@@ -63,7 +108,7 @@ class PlanView:
         return row.cell(key).ref or f"{METAS_LETTERS[key]}{row.number}"
 
     def text(self, row: Row, key: str) -> str:
-        return values.text(row.cell(key).value)
+        return values.text(row.cells.get(key, EMPTY).value)  # row.cell(key), without a call per read
 
     def number(self, row: Row, key: str) -> Read[Decimal]:
         slot = (row.number, key)
@@ -71,25 +116,29 @@ class PlanView:
             self._numbers[slot] = values.number(row.cell(key).value)
         return self._numbers[slot]
 
+    def money_of(self, row: Row) -> MetaMoney:
+        found = self._meta_money.get(row.number)
+        if found is None:
+            found = self._meta_money[row.number] = MetaMoney.of(row)
+        return found
+
     def money(self, row: Row, key: str) -> Read[int]:
-        slot = (row.number, key)
-        if slot not in self._money:
-            self._money[slot] = values.pesos(row.cell(key).value)
-        return self._money[slot]
+        """A money cell as `values.pesos` reads it (a quarter cell from the meta's `MetaMoney`)."""
+        money = self.money_of(row)
+        return money.read(key) if key in money.amounts else values.pesos(row.cell(key).value)
 
     def source_total(self, row: Row, source: Source) -> int:
         """Recomputed from the quarter cells (never a cached formula value); unreadable cells count 0."""
-        slot = (row.number, source)
-        total = self._source_totals.get(slot)
-        if total is None:
-            total = self._source_totals[slot] = sum(self.money(row, money_key(source, q)).value or 0 for q in QUARTERS)
-        return total
+        return self.money_of(row).by_source[source]
 
     def meta_total(self, row: Row) -> int:
-        return sum(self.source_total(row, s) for s in Source)
+        return self.money_of(row).total
 
     def planned(self, source: Source) -> int:
-        return sum(self.source_total(row, source) for row in self.metas)
+        total = self._planned.get(source)
+        if total is None:
+            total = self._planned[source] = sum(self.money_of(row).by_source[source] for row in self.metas)
+        return total
 
     def column_range(self, key: str) -> str:
         """`T6:T40`: the data rows of one column, for findings about a whole column."""
