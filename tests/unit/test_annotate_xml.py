@@ -27,7 +27,8 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> MailbotConfig:
     return load_config(write_config(tmp_path_factory.mktemp("cfg")), environ={})
 
 
-def _spoilt(config: MailbotConfig) -> tuple[bytes, list[Finding]]:
+@pytest.fixture(scope="module")
+def spoilt(config: MailbotConfig) -> tuple[bytes, list[Finding]]:
     def mutate(metas: list[dict[str, Any]]) -> None:
         metas[0]["unit"] = "Mts"
         metas[1]["resp_email"] = "juan.perez@"
@@ -67,8 +68,8 @@ def _seen(data: bytes) -> dict[str, Any]:
     return seen
 
 
-def test_the_patch_shows_what_openpyxl_shows(config: MailbotConfig) -> None:
-    data, findings = _spoilt(config)
+def test_the_patch_shows_what_openpyxl_shows(spoilt: tuple[bytes, list[Finding]]) -> None:
+    data, findings = spoilt
     assert {"M02", "R02", "P02"} <= {f.code for f in findings}
     patched, reference = patched_copy(data, findings), openpyxl_copy(data, findings)
     seen, expected = _seen(patched), _seen(reference)
@@ -81,8 +82,8 @@ def test_the_patch_shows_what_openpyxl_shows(config: MailbotConfig) -> None:
     assert seen["Metas!Z400"][2] is not None
 
 
-def test_the_patch_copies_every_other_part_unchanged(config: MailbotConfig) -> None:
-    data, findings = _spoilt(config)
+def test_the_patch_copies_every_other_part_unchanged(spoilt: tuple[bytes, list[Finding]]) -> None:
+    data, findings = spoilt
     with (
         zipfile.ZipFile(io.BytesIO(data)) as before,
         zipfile.ZipFile(io.BytesIO(patched_copy(data, findings))) as after,
@@ -98,27 +99,40 @@ def test_the_patch_copies_every_other_part_unchanged(config: MailbotConfig) -> N
         assert after.read(metas_part).count(b"<dataValidation ") == before.read(metas_part).count(b"<dataValidation ")
 
 
-def test_annotating_a_patched_copy_again_falls_back_to_openpyxl(config: MailbotConfig) -> None:
-    """A sheet that already has comments (a copy annotated before) has a VML drawing the patch does not merge."""
-    data, findings = _spoilt(config)
-    once = annotated_copy(data, findings)
-    with pytest.raises(Unpatchable, match="VML drawing"):
-        patched_copy(once, findings)
-    twice = load_workbook(io.BytesIO(annotated_copy(once, findings[:1])))
-    assert twice.sheetnames.count(SHEET_CORRECTIONS) == 1
-    assert twice[SHEET_CORRECTIONS]["B5"].value == findings[0].code
-    assert twice[SHEET_METAS]["Z400"].comment is not None  # the earlier comments stay
+def test_annotating_a_copy_again_keeps_its_comments_and_adds_the_new_ones(spoilt: tuple[bytes, list[Finding]]) -> None:
+    data, findings = spoilt
+    once = patched_copy(data, findings[-2:])  # X03 on Metas!Z400, X04 on Encabezado!ZZ3
+    again = findings[:-2]
+    patched, reference = _seen(patched_copy(once, again)), _seen(openpyxl_copy(once, again))
+    assert {k: (v, reference.get(k)) for k, v in patched.items() if reference.get(k) != v} == {}
+    assert patched["sheets"].count(SHEET_CORRECTIONS) == 1
+    assert "[X03]" in patched["Metas!Z400"][2], "the earlier comment stays"
+    assert "[X01]" in patched["Metas!B8"][2]
 
 
-def test_comments_on_another_sheet_and_a_list_replaced_in_place(config: MailbotConfig) -> None:
+def test_a_list_that_is_not_the_first_sheet_falls_back_to_openpyxl(spoilt: tuple[bytes, list[Finding]]) -> None:
+    data, findings = spoilt
+
+    def move_the_list(workbook: Workbook) -> None:
+        workbook.move_sheet(SHEET_CORRECTIONS, offset=2)
+
+    moved = edit_workbook(patched_copy(data, findings[:1]), move_the_list)
+    with pytest.raises(Unpatchable, match="not the first one"):
+        patched_copy(moved, findings)
+    copy = load_workbook(io.BytesIO(annotated_copy(moved, findings)))
+    assert copy.sheetnames.count(SHEET_CORRECTIONS) == 1
+    assert copy.sheetnames[0] == SHEET_CORRECTIONS
+    assert copy[SHEET_CORRECTIONS].max_row == 4 + len(findings)
+
+
+def test_comments_on_another_sheet_and_a_list_replaced_in_place(spoilt: tuple[bytes, list[Finding]]) -> None:
     def note(workbook: Workbook) -> None:
         workbook["Encabezado"]["A1"].comment = Comment("Nota del secretario", "Secretaría")
 
-    data, findings = _spoilt(config)
+    data, findings = spoilt
     data = edit_workbook(data, note)
     listed_only = Finding("F02", Severity.ERROR, "Encabezado", None, None, "Falta el campo «Vigencia».")
     once = patched_copy(data, [listed_only])  # a list, no comment: annotating it again needs no fallback
-    findings = [f for f in findings if f.sheet != "Encabezado"]  # its sheet has a comment: that falls back
     twice = load_workbook(io.BytesIO(patched_copy(once, findings)))
     assert twice.sheetnames.count(SHEET_CORRECTIONS) == 1
     assert twice.sheetnames[0] == SHEET_CORRECTIONS
@@ -127,5 +141,7 @@ def test_comments_on_another_sheet_and_a_list_replaced_in_place(config: MailbotC
     header = twice["Encabezado"]["A1"].comment
     assert header is not None
     assert header.text == "Nota del secretario"
+    assert header.author == "Secretaría"
+    assert twice["Encabezado"]["ZZ3"].comment is not None  # added beside the secretario's own
     assert twice[SHEET_CORRECTIONS]["B5"].value == findings[0].code
     assert twice[SHEET_CORRECTIONS].max_row == 4 + len(findings)

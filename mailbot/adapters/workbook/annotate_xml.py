@@ -7,8 +7,8 @@ sheet with comments gets a comments part and its VML drawing. The `Correcciones`
 here. Everything else (formulas, data validations, shared or inline strings, other styles) is copied as is.
 
 What this patch does not handle raises `Unpatchable` and the caller annotates with openpyxl instead: a workbook
-whose parts use a namespace prefix, rows or cells without their reference, a marked sheet that already has a VML
-drawing (comments or controls), or a `Correcciones` sheet that is not the first one.
+whose parts use a namespace prefix, rows or cells without their reference, a marked sheet whose VML drawing has
+form controls or threaded comments, or a `Correcciones` sheet that is not the first one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import ElementTree
 from openpyxl.styles import PatternFill
-from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
 from mailbot.adapters.workbook.annotate_plan import (
     COMMENT_AUTHOR,
@@ -212,7 +212,7 @@ class _Patch:
         self.out: dict[str, bytes] = {}  # parts written anew (replacing or added)
         self.dropped: set[str] = set()
         self.content_types = source.read("[Content_Types].xml")
-        self.vml_blocks = 1  # VML shape ids come in blocks of 1024, one range per drawing
+        self.vml_blocks = 0  # the next free block of 1024 VML shape ids (0: not looked up yet)
 
     # -- the package -------------------------------------------------------------------------------------------
 
@@ -364,18 +364,35 @@ class _Patch:
         return head + body + tail
 
     def _comments(self, part: str, tail: bytes, marks: dict[tuple[int, int], Mark]) -> bytes:
-        notes = sorted(((row, col), mark) for (row, col), mark in marks.items() if mark.comment is not None)
-        if not notes:
+        """The sheet's comments with ours added: a new comments part and VML drawing, or the existing ones rewritten.
+
+        Existing comments keep their text and author (not their rich formatting, box size or position: openpyxl
+        drops those too); a VML drawing with anything but comment boxes (form controls) is `Unpatchable`.
+        """
+        ours = {
+            (row, col): _Note(COMMENT_AUTHOR, mark.comment, *comment_size(mark))
+            for (row, col), mark in marks.items()
+            if mark.comment is not None
+        }
+        if not ours:
             return tail
-        if b"<legacyDrawing " in tail or b"<legacyDrawing>" in tail:
-            raise Unpatchable(f"{part} already has a VML drawing (comments or controls)")
-        comments_part = self._free_name("xl/comments/comment{}.xml")
-        vml_part = self._free_name("xl/drawings/commentsDrawing{}.vml")
+        drawing = re.search(rb'<legacyDrawing\b[^>]*\sr:id="([^"]*)"[^>]*/>', tail)
+        if drawing is None and b"<legacyDrawing" in tail:
+            raise Unpatchable(f"{part}: an unusual legacyDrawing")
+        if drawing is None:
+            comments_part = self._free_name("xl/comments/comment{}.xml")
+            vml_part = self._free_name("xl/drawings/commentsDrawing{}.vml")
+            notes = ours
+        else:
+            comments_part, vml_part, notes = self._existing_notes(part, drawing.group(1).decode())
+            notes.update(ours)
         self.out[comments_part] = _comments_xml(notes)
-        first_block = self.vml_blocks
+        first_block = self._vml_block(vml_part)
         blocks = (len(notes) + 1023) // 1024 + 1
-        self.vml_blocks += blocks
+        self.vml_blocks = first_block + blocks
         self.out[vml_part] = _vml_xml(notes, first_block, blocks)
+        if drawing is not None:
+            return tail
         self._override(comments_part, _COMMENTS_CT)
         if not re.search(rb'<Default\b[^>]*Extension="vml"', self.content_types):
             vml_default = f'<Default Extension="vml" ContentType="{_VML_CT}"/>'.encode()
@@ -385,6 +402,37 @@ class _Patch:
         element = f'<legacyDrawing xmlns:r="{REL_NS}" r:id="{vml_id}"/>'.encode()
         at = min(i for i in (tail.find(name) for name in _AFTER_LEGACY) if i >= 0)
         return tail[:at] + element + tail[at:]
+
+    def _existing_notes(self, part: str, vml_id: str) -> tuple[str, str, dict[tuple[int, int], _Note]]:
+        """The comments part, VML part and comments of a sheet that has them already (a copy annotated before)."""
+        _, rels = self._relationships(part)
+        vml_type, vml_part = rels[vml_id]
+        comment_parts = [target for kind, target in rels.values() if kind == _COMMENTS_TYPE]
+        if vml_type != _VML_TYPE or len(comment_parts) != 1 or any("threaded" in k.lower() for k, _t in rels.values()):
+            raise Unpatchable(f"{part}: a drawing or comments the patch does not merge")
+        vml = self.source.read(vml_part)
+        if len(re.findall(rb"ObjectType=", vml)) != len(re.findall(rb'ObjectType="Note"', vml)):
+            raise Unpatchable(f"{part}: its VML drawing has more than comment boxes")
+        root = ElementTree.fromstring(self.source.read(comment_parts[0]))
+        authors = [author.text or "" for author in root.iter(f"{{{MAIN_NS}}}author")]
+        notes: dict[tuple[int, int], _Note] = {}
+        for comment in root.iter(f"{{{MAIN_NS}}}comment"):
+            text = "".join(t.text or "" for t in comment.iter(f"{{{MAIN_NS}}}t"))
+            author = int(comment.get("authorId", "0"))
+            ref = comment.get("ref", "")
+            notes[coordinate_to_tuple(ref)] = _Note(authors[author] if author < len(authors) else "", text, 144, 79)
+        return comment_parts[0], vml_part, notes
+
+    def _vml_block(self, replacing: str) -> int:
+        """The first free block of VML shape ids: each drawing in the workbook has its own."""
+        if self.vml_blocks == 0:
+            used = [0]
+            for name in self.names:
+                if name.lower().endswith(".vml") and name != replacing:
+                    found = re.search(rb'<o:idmap\b[^>]*\sdata="([0-9, ]+)"', self.source.read(name))
+                    used += [int(n) for n in found.group(1).replace(b" ", b"").split(b",") if n] if found else []
+            self.vml_blocks = max(used) + 1
+        return self.vml_blocks
 
     def _zip(self) -> bytes:
         out = io.BytesIO()
@@ -493,27 +541,36 @@ def _cell_xml(attrs: bytes, content: bytes | None, mark: Mark, styles: _Styles) 
     return tag + content + b"</c>"
 
 
-def _comments_xml(notes: list[tuple[tuple[int, int], Mark]]) -> bytes:
+@dataclass(frozen=True)
+class _Note:
+    author: str
+    text: str
+    width: int
+    height: int
+
+
+def _comments_xml(notes: dict[tuple[int, int], _Note]) -> bytes:
+    authors = list(dict.fromkeys(note.author for note in notes.values()))
+    index = {author: number for number, author in enumerate(authors)}
     items = "".join(
-        f'<comment ref="{get_column_letter(col)}{row}" authorId="0"><text><t xml:space="preserve">'
-        f"{escape(mark.comment or '')}</t></text></comment>"
-        for (row, col), mark in notes
+        f'<comment ref="{get_column_letter(col)}{row}" authorId="{index[note.author]}"><text>'
+        f'<t xml:space="preserve">{escape(note.text)}</t></text></comment>'
+        for (row, col), note in sorted(notes.items())
     )
+    names = "".join(f"<author>{escape(author)}</author>" for author in authors)
     return (
-        f'<comments xmlns="{MAIN_NS}"><authors><author>{escape(COMMENT_AUTHOR)}</author></authors>'
-        f"<commentList>{items}</commentList></comments>"
-    ).encode()
+        f'<comments xmlns="{MAIN_NS}"><authors>{names}</authors><commentList>{items}</commentList></comments>'.encode()
+    )
 
 
-def _vml_xml(notes: list[tuple[tuple[int, int], Mark]], first_block: int, blocks: int) -> bytes:
+def _vml_xml(notes: dict[tuple[int, int], _Note], first_block: int, blocks: int) -> bytes:
     """The VML drawing Excel and LibreOffice draw comment boxes from (hidden until the cell is pointed at)."""
     shapes = []
-    for number, ((row, col), mark) in enumerate(notes, start=first_block * 1024 + 1):
-        width, height = comment_size(mark)
+    for number, ((row, col), note) in enumerate(sorted(notes.items()), start=first_block * 1024 + 1):
         shapes.append(
             f'<v:shape id="_x0000_s{number}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
-            f'margin-top:1.5pt;width:{width}px;height:{height}px;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
-            'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
+            f'margin-top:1.5pt;width:{note.width}px;height:{note.height}px;z-index:1;visibility:hidden" '
+            'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
             '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"/>'
             '</v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
             f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col - 1}</x:Column></x:ClientData>"
