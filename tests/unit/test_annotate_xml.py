@@ -19,7 +19,7 @@ from mailbot.domain.workbook_format import METAS_LETTERS, SHEET_CORRECTIONS, SHE
 from mailbot.services.validation import validate_bytes
 from tests.support.configs import write_config
 from tests.support.plans import make_plan
-from tests.support.workbooks import edit_workbook
+from tests.support.workbooks import ODD_FINDINGS, edit_workbook, odd_workbook
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,21 @@ def test_comments_on_another_sheet_and_a_list_replaced_in_place(spoilt: tuple[by
     assert twice["Encabezado"]["ZZ3"].comment is not None  # added beside the secretario's own
     assert twice[SHEET_CORRECTIONS]["B5"].value == findings[0].code
     assert twice[SHEET_CORRECTIONS].max_row == 4 + len(findings)
+
+
+def test_an_odd_workbook_gives_a_valid_copy() -> None:
+    copy = patched_copy(odd_workbook(), ODD_FINDINGS)
+    workbook = load_workbook(io.BytesIO(copy))
+    assert workbook.sheetnames == [SHEET_CORRECTIONS, "Encabezado", "Metas"]
+    assert workbook.active.title == SHEET_CORRECTIONS
+    assert [s.title for s in workbook.worksheets if s.sheet_view.tabSelected] == [SHEET_CORRECTIONS]
+    metas = workbook["Metas"]
+    assert metas.print_area == "'Metas'!$A$1:$C$3", "a print area stays on its sheet when the list comes first"
+    assert (metas["A1"].value, metas["B1"].value, metas["C3"].value) == ("en línea", "compartido", "=A3*2")
+    assert metas["A1"].font.b, "a marked cell keeps its own format"
+    assert metas["A1"].alignment.wrap_text
+    assert metas["A1"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert metas["B3"].fill.fgColor.rgb.endswith("FFEB9C")
+    assert [str(metas[c].comment.text)[:5] for c in ("A1", "B3", "B2", "C3")] == ["[X01]", "[X02]", "[X03]", "[X04]"]
+    assert len(metas.data_validations.dataValidation) == 1
+    assert workbook[SHEET_CORRECTIONS]["E5"].hyperlink.location == "'Metas'!A1"
