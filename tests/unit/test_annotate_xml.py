@@ -162,4 +162,5 @@ def test_an_odd_workbook_gives_a_valid_copy() -> None:
     assert metas["B3"].fill.fgColor.rgb.endswith("FFEB9C")
     assert [str(metas[c].comment.text)[:5] for c in ("A1", "B3", "B2", "C3")] == ["[X01]", "[X02]", "[X03]", "[X04]"]
     assert len(metas.data_validations.dataValidation) == 1
+    assert workbook.calculation.fullCalcOnLoad, "a restored total (no cached value) is computed on opening"
     assert workbook[SHEET_CORRECTIONS]["E5"].hyperlink.location == "'Metas'!A1"

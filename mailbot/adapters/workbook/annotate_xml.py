@@ -56,7 +56,7 @@ _SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.workshe
 _COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
-_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_ROW_START = re.compile(rb"<row\b([^>]*?)(/?)>")
 _C = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
@@ -337,6 +337,11 @@ class _Patch:
             xml = re.sub(rb"(<definedNames\b[^>]*>)", lambda m: m.group(1) + titles.encode(), xml, count=1)
         else:
             xml = xml.replace(b"</sheets>", b"</sheets><definedNames>" + titles.encode() + b"</definedNames>", 1)
+        calc = re.search(rb"<calcPr\b[^>]*?/?>", xml)  # a restored total has no cached value: compute on opening
+        if calc is not None:
+            xml = xml[: calc.start()] + _set_attr(calc.group(0), b"fullCalcOnLoad", b"1") + xml[calc.end() :]
+        else:
+            xml = xml.replace(b"</definedNames>", b'</definedNames><calcPr fullCalcOnLoad="1"/>', 1)
         view = re.search(rb"<workbookView\b[^>]*?/?>", xml)
         if view is not None:
             tag = _set_attr(_drop_attr(view.group(0), b"firstSheet"), b"activeTab", b"0")
@@ -467,7 +472,7 @@ def _splice(body: bytes, by_row: dict[int, dict[int, Mark]], styles: _Styles, pa
     pending = sorted(by_row)
     pieces: list[bytes] = []
     last = 0
-    for match in _ROW.finditer(body):
+    for match in _ROW_START.finditer(body):
         if not pending:
             break
         number = _ROW_NUMBER.search(match.group(1))
@@ -476,16 +481,22 @@ def _splice(body: bytes, by_row: dict[int, dict[int, Mark]], styles: _Styles, pa
         row = int(number.group(1))
         if pending[0] > row:
             continue
+        end, content = match.end(), b""
+        if not match.group(2):
+            close = body.find(b"</row>", end)
+            if close < 0:
+                raise Unpatchable(f"{part}: a row that does not end")
+            end, content = close + len(b"</row>"), body[end:close]
         pieces.append(body[last : match.start()])
         while pending and pending[0] < row:
             new = pending.pop(0)
             pieces.append(_row_xml(f' r="{new}"'.encode(), b"", by_row[new], styles))
         if pending and pending[0] == row:
             pending.pop(0)
-            pieces.append(_row_xml(match.group(1), match.group(2) or b"", by_row[row], styles))
+            pieces.append(_row_xml(match.group(1), content, by_row[row], styles))
         else:
-            pieces.append(match.group(0))
-        last = match.end()
+            pieces.append(body[match.start() : end])
+        last = end
     pieces.append(body[last:])
     for new in pending:
         pieces.append(_row_xml(f' r="{new}"'.encode(), b"", by_row[new], styles))
@@ -493,6 +504,26 @@ def _splice(body: bytes, by_row: dict[int, dict[int, Mark]], styles: _Styles, pa
 
 
 def _row_xml(attrs: bytes, content: bytes, marks: dict[int, Mark], styles: _Styles) -> bytes:
+    """A marked row: its marked cells patched in place when each is found by its reference, else all parsed."""
+    row = _row_of(attrs)
+    spots: list[tuple[int, int, bytes]] = []
+    for col, mark in marks.items():
+        at = content.find(f'<c r="{get_column_letter(col)}{row}"'.encode())
+        match = _C.match(content, at) if at >= 0 else None
+        if match is None:
+            return _row_parsed(attrs, content, marks, styles)
+        spots.append((at, match.end(), _cell_xml(match.group(1), match.group(2), mark, styles)))
+    spots.sort()
+    pieces, last = [], 0
+    for start, end, xml in spots:
+        pieces += [content[last:start], xml]
+        last = end
+    pieces.append(content[last:])
+    return b"<row" + _drop_attr(attrs, b"spans") + b">" + b"".join(pieces) + b"</row>"
+
+
+def _row_parsed(attrs: bytes, content: bytes, marks: dict[int, Mark], styles: _Styles) -> bytes:
+    """A marked row with cells to insert (or references written unusually): every cell parsed, put in order."""
     cells: list[tuple[int, bytes]] = []
     seen: set[int] = set()
     for match in _C.finditer(content):
