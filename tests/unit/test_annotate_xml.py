@@ -88,6 +88,7 @@ def test_the_patch_copies_every_other_part_unchanged(spoilt: tuple[bytes, list[F
         zipfile.ZipFile(io.BytesIO(data)) as before,
         zipfile.ZipFile(io.BytesIO(patched_copy(data, findings))) as after,
     ):
+        assert after.testzip() is None, "every member's CRC checks"
         changed = {n for n in before.namelist() if before.read(n) != after.read(n)}
         metas_part = "xl/worksheets/sheet3.xml"
         assert changed <= {metas_part, "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/workbook.xml"} | {
