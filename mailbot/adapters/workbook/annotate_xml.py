@@ -80,7 +80,7 @@ def patched_copy(data: bytes, findings: list[Finding]) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as source:
             return _Patch(source, findings).run()
-    except (KeyError, ValueError, ElementTree.ParseError, zipfile.BadZipFile) as why:
+    except (KeyError, IndexError, ValueError, struct.error, ElementTree.ParseError, zipfile.BadZipFile) as why:
         raise Unpatchable(f"{type(why).__name__}: {why}") from why
 
 
