@@ -80,6 +80,8 @@ def test_the_patch_shows_what_openpyxl_shows(spoilt: tuple[bytes, list[Finding]]
     assert seen[f"Metas!{METAS_LETTERS['poai_total']}7"][0].startswith("=SUM(")
     assert seen["Metas!C8"][1].endswith("FFC7CE"), "an error over a warning is red"
     assert seen["Metas!Z400"][2] is not None
+    metas = load_workbook(io.BytesIO(patched), read_only=True)[SHEET_METAS]
+    assert (metas.max_row, metas.max_column) == (400, 41), "the declared extent reaches the new cell Z400"
 
 
 def test_the_patch_copies_every_other_part_unchanged(spoilt: tuple[bytes, list[Finding]]) -> None:

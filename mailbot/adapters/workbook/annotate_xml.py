@@ -363,7 +363,7 @@ class _Patch:
         if start < 0 or end < start:
             raise Unpatchable(f"{part} has no plain <sheetData>")
         head, body, tail = xml[: start + len(b"<sheetData>")], xml[start + len(b"<sheetData>") : end], xml[end:]
-        head = _unselect(head)
+        head = _widen_dimension(_unselect(head), marks)
         by_row: dict[int, dict[int, Mark]] = {}
         for (row, col), mark in marks.items():
             by_row.setdefault(row, {})[col] = mark
@@ -506,6 +506,20 @@ def _write_zip(source: zipfile.ZipFile, entries: list[tuple[zipfile.ZipInfo, byt
 
 def _rgb(fill: PatternFill) -> str:
     return str(fill.fgColor.rgb)
+
+
+def _widen_dimension(head: bytes, marks: dict[tuple[int, int], Mark]) -> bytes:
+    """The sheet's declared extent, grown to the marked cells (readers in read-only mode trust it)."""
+    found = re.search(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"\s*/>', head)
+    if found is None:
+        return head
+    first_col, first_row = _column(found.group(1)), int(found.group(2))
+    last_col, last_row = (_column(found.group(3)), int(found.group(4))) if found.group(3) else (first_col, first_row)
+    rows, cols = [row for row, _col in marks], [col for _row, col in marks]
+    first_col, first_row = min(first_col, *cols), min(first_row, *rows)
+    last_col, last_row = max(last_col, *cols), max(last_row, *rows)
+    ref = f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
+    return head[: found.start()] + f'<dimension ref="{ref}"/>'.encode() + head[found.end() :]
 
 
 def _unselect(xml: bytes) -> bytes:
