@@ -63,7 +63,6 @@ _ROW_START = re.compile(rb"<row\b([^>]*?)(/?)>")
 _C = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
-_ATTR = re.compile(rb'\s([\w:]+)="([^"]*)"')
 _XF = re.compile(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.S)
 _TAB_SELECTED = re.compile(rb'\stabSelected="(?:1|true)"')
 #: Elements that follow `legacyDrawing` in a worksheet (ECMA-376 CT_Worksheet order).
