@@ -11,14 +11,17 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from pypdf import PdfReader
 
+from mailbot.adapters.workbook.annotate import ERROR_FILL, WARNING_FILL
+from mailbot.adapters.workbook.annotate_xml import patched_copy
 from mailbot.cli import cli
 from mailbot.config import load_config
+from mailbot.domain.findings import Severity
 from mailbot.domain.workbook_format import METAS_COLUMNS, METAS_LETTERS, SHEET_CORRECTIONS, SHEET_METAS
 from mailbot.services.validation import annotate, validate_bytes
 from tests.support.configs import write_config
 from tests.support.libreoffice import convert, needs_libreoffice, roundtrip_xlsx
 from tests.support.plans import make_plan
-from tests.support.workbooks import edit_workbook
+from tests.support.workbooks import ODD_FINDINGS, edit_workbook, odd_workbook
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice]
 
@@ -61,6 +64,34 @@ def test_annotated_copy_opens_in_libreoffice_with_comments_and_list(tmp_path: Pa
     # the annotated copy gave the total its formula back, and Calc computes it: only the unit is left to fix
     again = validate_bytes(config, saved, dependencia="HAC", vigencia=2027)
     assert [f.code for f in again.findings] == ["M02"]
+
+
+def test_the_xml_patch_of_a_libreoffice_file_opens_there_again(tmp_path: Path) -> None:
+    """Calc's own xlsx (its styles, spans, shared strings) patched, then opened and saved by Calc once more."""
+    config = load_config(write_config(tmp_path), environ={})
+
+    def mutate(metas: list[dict[str, object]]) -> None:
+        metas[0]["unit"] = "Galones"
+
+    for step in ("first", "second", "odd"):
+        (tmp_path / step).mkdir()
+    saved = roundtrip_xlsx(make_plan(config, "HAC", 3, mutate=mutate), tmp_path / "first")
+    found = validate_bytes(config, saved, dependencia="HAC", vigencia=2027)
+    assert [f.code for f in found.findings] == ["M02"]
+    copy = patched_copy(saved, list(found.findings))  # no fallback: the patch handles Calc's files
+    reopened = load_workbook(io.BytesIO(roundtrip_xlsx(copy, tmp_path / "second")))
+    assert reopened.sheetnames[0] == SHEET_CORRECTIONS
+    assert reopened[SHEET_CORRECTIONS]["B5"].value == "M02"
+    cell = reopened[SHEET_METAS][f"{METAS_LETTERS['unit']}6"]
+    assert cell.value == "Galones"
+    assert cell.comment is not None
+    assert "[M02]" in cell.comment.text
+    fill = ERROR_FILL if found.findings[0].severity is Severity.ERROR else WARNING_FILL
+    assert cell.fill.fgColor.rgb.endswith(fill.fgColor.rgb[-6:])
+    odd = convert(patched_copy(odd_workbook(), ODD_FINDINGS), ".xlsx", "pdf", tmp_path / "odd")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(odd)).pages)
+    for shown in ("Correcciones al plan de acción", "Una celda que no existía.", "en línea", "compartido"):
+        assert shown in text
 
 
 def _words_broken(pdf: bytes, labels: list[str]) -> list[str]:
