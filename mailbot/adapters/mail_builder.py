@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from typing import Any
 
 from mailbot.domain.outgoing import OutgoingMail
@@ -21,18 +22,58 @@ LOOP_HEADER = "X-Mailbot-Loop"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-class QuickFoldPolicy(EmailPolicy):
-    """`email.policy.SMTP`, writing a short plain-ASCII header as it is instead of refolding its parse tree.
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib's registry, making each header's class once instead of with `type()` for every header set."""
 
-    The stdlib refolds every header through its parser's token tree even when the line already fits: in a
-    backlog's profile that was most of the time spent building each answer. For a header that is ASCII, one line
-    within `max_line_length`, single-spaced, without encoded-word markers or parse defects, that refolding gives
-    back the same text, so it is written directly; anything else goes the standard way (tests compare the bytes).
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
+        self._made.clear()
+        super().map_to_type(name, cls)
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+class QuickFoldPolicy(EmailPolicy):
+    """`email.policy.SMTP` with the same bytes, cheaper: a header value seen before is not parsed and folded again.
+
+    The stdlib parses every header value into a token tree when it is set and refolds that tree when the message
+    is written, even when the line already fits; a non-ASCII value (the sender's display name, a subject with
+    accents) goes through encoded-word folding that re-parses its own output, dozens of times per header. In a
+    backlog that was most of the time spent building each answer, while those values repeat from mail to mail.
+    So: a header set from a string it has seen is the same (immutable) header object as before (a bounded
+    cache), and that object keeps its folded text; a short plain-ASCII header is written as it is, which is what
+    refolding gives back. Anything else goes the standard way (tests compare the bytes with `email.policy.SMTP`).
     """
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if type(value) is str:
+            return _stored_header(self, name, value)
+        return super().header_store_parse(name, value)
 
     def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
         tree = getattr(value, "_parse_tree", None)
-        if tree is not None and not value.defects:
+        if tree is None:
+            return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+        folds: dict[EmailPolicy, str] | None = getattr(value, "_mailbot_folds", None)
+        if folds is None:
+            folds = value._mailbot_folds = {}
+        folded = folds.get(self)
+        if folded is None:
+            folded = folds[self] = self._fold_header(value, tree)
+        return folded
+
+    def _fold_header(self, value: Any, tree: Any) -> str:
+        """What `BaseHeader.fold` writes (it names the header by the header object's own name)."""
+        name = value.name
+        if not value.defects:
             text = str(tree)
             if (
                 text
@@ -44,10 +85,16 @@ class QuickFoldPolicy(EmailPolicy):
                 and _CONTROL.search(text) is None
             ):
                 return f"{name}: {text}{self.linesep}"
-        return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+        return str(value.fold(policy=self))
 
 
-QUICK_SMTP = QuickFoldPolicy().clone(linesep="\r\n")
+@lru_cache(maxsize=256)
+def _stored_header(policy: EmailPolicy, name: str, value: str) -> tuple[str, Any]:
+    """The header object for `name: value`: made once per distinct value (header objects are never changed)."""
+    return EmailPolicy.header_store_parse(policy, name, value)
+
+
+QUICK_SMTP = QuickFoldPolicy(header_factory=_HeaderClasses()).clone(linesep="\r\n")
 
 
 def header_text(value: str) -> str:
@@ -68,12 +115,15 @@ def build_message(
     from_name: str,
     loop_value: str,
     now: dt.datetime,
+    policy: EmailPolicy = QUICK_SMTP,
 ) -> bytes:
-    msg = EmailMessage(policy=QUICK_SMTP)
-    # Address() encodes a non-ASCII display name as RFC 2047 words; CPython's own default-policy parser then
-    # shows a stray space where the words were folded ("acci ón"), a bug of that parser only: email.header and
-    # mail clients decode adjacent encoded words as the RFC says.
-    msg["From"] = Address(display_name=header_text(from_name), addr_spec=from_address)
+    """The message's bytes; `policy` is for tests, which compare them with `email.policy.SMTP`'s."""
+    msg = EmailMessage(policy=policy)
+    # Address() quotes the display name as needed; as a string it makes the same header, and one the policy has
+    # seen before. A non-ASCII name is written as RFC 2047 words; CPython's own default-policy parser then shows
+    # a stray space where the words were folded ("acci ón"), a bug of that parser only: email.header and mail
+    # clients decode adjacent encoded words as the RFC says.
+    msg["From"] = str(Address(display_name=header_text(from_name), addr_spec=from_address))
     msg["To"] = ", ".join(mail.to)
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
