@@ -8,7 +8,10 @@ came from a workbook or the configuration can never inject a header.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from collections.abc import Callable
+from email.generator import BytesGenerator
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -55,19 +58,21 @@ class QuickFoldPolicy(EmailPolicy):
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
         if type(value) is str:
-            return _stored_header(self, name, value)
+            return _stored_header(self.header_factory, name, value)
         return super().header_store_parse(name, value)
 
     def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
         tree = getattr(value, "_parse_tree", None)
         if tree is None:
             return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
-        folds: dict[EmailPolicy, str] | None = getattr(value, "_mailbot_folds", None)
+        # What folding reads of the policy; the generator writes each MIME part with a clone of the policy.
+        key = (type(self), self.max_line_length, self.linesep, self.utf8)
+        folds: dict[tuple[object, ...], str] | None = getattr(value, "_mailbot_folds", None)
         if folds is None:
             folds = value._mailbot_folds = {}
-        folded = folds.get(self)
+        folded = folds.get(key)
         if folded is None:
-            folded = folds[self] = self._fold_header(value, tree)
+            folded = folds[key] = self._fold_header(value, tree)
         return folded
 
     def _fold_header(self, value: Any, tree: Any) -> str:
@@ -89,9 +94,35 @@ class QuickFoldPolicy(EmailPolicy):
 
 
 @lru_cache(maxsize=256)
-def _stored_header(policy: EmailPolicy, name: str, value: str) -> tuple[str, Any]:
-    """The header object for `name: value`: made once per distinct value (header objects are never changed)."""
-    return EmailPolicy.header_store_parse(policy, name, value)
+def _stored_header(header_factory: Callable[[str, str], Any], name: str, value: str) -> tuple[str, Any]:
+    """What `EmailPolicy.header_store_parse` gives, made once per distinct value (header objects never change)."""
+    if len(value.splitlines()) > 1:
+        raise ValueError("Header values may not contain linefeed or carriage return characters")
+    return (name, header_factory(name, value))
+
+
+class _Generator(BytesGenerator):
+    """`BytesGenerator` writing the same bytes with less work per mail (the stdlib's own code is the reference).
+
+    A body's lines are written with one substitution instead of one write per line (an attachment is thousands
+    of base64 lines), and a new multipart boundary is looked for in the text as a plain substring before the
+    stdlib's check, which compiles a regular expression for every boundary it makes. A substring found (never
+    in practice: the boundary carries a random 63-bit number) hands over to that check.
+    """
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(_NEWLINES.sub(self._NL, lines))  # type: ignore[attr-defined]
+
+    @classmethod
+    def _make_boundary(cls, text: bytes | None = None) -> str:
+        boundary = str(super()._make_boundary())  # type: ignore[misc]
+        if text is None or f"--{boundary}".encode("ascii") not in text:
+            return boundary
+        return str(super()._make_boundary(text))  # type: ignore[misc]
+
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # what the stdlib generator takes for a line's end
 
 
 QUICK_SMTP = QuickFoldPolicy(header_factory=_HeaderClasses()).clone(linesep="\r\n")
@@ -155,4 +186,11 @@ def build_message(
             subtype=attachment.subtype,
             filename=header_text(attachment.filename),
         )
-    return msg.as_bytes()
+    return message_bytes(msg)
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """`msg.as_bytes()`, written by the cheaper generator."""
+    out = io.BytesIO()
+    _Generator(out, mangle_from_=False, policy=msg.policy).flatten(msg)
+    return out.getvalue()

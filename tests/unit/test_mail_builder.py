@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from email import message_from_bytes
+from email.generator import Generator
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, EmailPolicy, Policy, default
 
-from mailbot.adapters.mail_builder import QUICK_SMTP, build_message
+from mailbot.adapters.mail_builder import QUICK_SMTP, _Generator, build_message, message_bytes
 from mailbot.domain.outgoing import AutoSubmitted, OutgoingAttachment, OutgoingMail, thread_references
 
 _BOUNDARY = re.compile(rb"===============\d+==")
 
 
-def _message(policy: Policy) -> bytes:
+def _compose(policy: Policy) -> EmailMessage:
     """Every kind of header an answer carries, short and long, ASCII and not, with parameters and comments."""
     msg = EmailMessage(policy=policy)
     msg["From"] = Address(display_name="Planeación Municipal", addr_spec="planeacion@municipio.test")
@@ -39,8 +41,12 @@ def _message(policy: Policy) -> bytes:
     html.add_related(b"\x89PNG\r\n", maintype="image", subtype="png", cid="<estados@mailbot>")
     sheet = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     for name in ("Correcciones E-DE-F-010 HAC 2027 v2.xlsx", "Plan de acción – Hacienda.xlsx", "a;b.xlsx"):
-        msg.add_attachment(b"PK\x03\x04", maintype="application", subtype=sheet, filename=name)
-    return _BOUNDARY.sub(b"BOUNDARY", msg.as_bytes())
+        msg.add_attachment(b"PK\x03\x04" * 5000, maintype="application", subtype=sheet, filename=name)
+    return msg
+
+
+def _message(policy: Policy) -> bytes:
+    return _BOUNDARY.sub(b"BOUNDARY", _compose(policy).as_bytes())
 
 
 def test_quick_folding_writes_the_same_bytes_as_the_smtp_policy() -> None:
@@ -121,3 +127,21 @@ def test_an_answer_has_the_bytes_and_header_values_of_the_smtp_policy() -> None:
         assert len(mail.references) == 10
         attachment = next(iter(read.iter_attachments()))
         assert attachment.get_filename() == mail.attachments[0].filename
+
+
+def test_the_generator_writes_what_the_stdlib_generator_writes() -> None:
+    msg = _compose(SMTP)
+    ours = message_bytes(msg)  # chooses the boundaries, which the message keeps
+    assert ours == msg.as_bytes()
+    assert ours.count(b"\r\n") > 300  # the attachment's base64 lines, each ended as the policy says
+    assert b"\n" not in ours.replace(b"\r\n", b"")
+
+
+def test_a_boundary_found_in_the_text_is_replaced_by_the_stdlib_check() -> None:
+    random.seed(19)
+    first = Generator._make_boundary()  # type: ignore[attr-defined]
+    random.seed(19)
+    text = f"hola\r\n--{first}\r\nmundo".encode()
+    chosen = _Generator._make_boundary(text)
+    assert chosen != first
+    assert f"--{chosen}\r\n".encode() not in text
