@@ -170,7 +170,6 @@ def build_message(
     msg["Auto-Submitted"] = mail.auto_submitted.value
     msg["X-Auto-Response-Suppress"] = "All"
     msg[LOOP_HEADER] = header_text(loop_value)
-    msg["Content-Language"] = "es-CO"
 
     msg.set_content(mail.text, subtype="plain", charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
@@ -186,6 +185,8 @@ def build_message(
             subtype=attachment.subtype,
             filename=header_text(attachment.filename),
         )
+    # Last: setting the content clears every Content-* header, and a part added later takes them along.
+    msg["Content-Language"] = "es-CO"
     return message_bytes(msg)
 
 
