@@ -56,9 +56,40 @@ def enqueue(
     received_message_id: int | None = None,
 ) -> OutboxMail:
     """Add a mail to send in the caller's transaction; the same dedup key twice gives back the first row."""
-    existing = session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+    existing = _queued(session, dedup_key)
     if existing is not None:
         return existing
+    return _insert(
+        session,
+        dedup_key=dedup_key,
+        kind=kind,
+        raw=raw,
+        message_id=message_id,
+        envelope_from=envelope_from,
+        recipients=recipients,
+        now=now,
+        mailing_id=mailing_id,
+        received_message_id=received_message_id,
+    )
+
+
+def _queued(session: Session, dedup_key: str) -> OutboxMail | None:
+    return session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+
+
+def _insert(
+    session: Session,
+    *,
+    dedup_key: str,
+    kind: str,
+    raw: bytes,
+    message_id: str,
+    envelope_from: str,
+    recipients: Sequence[str],
+    now: dt.datetime,
+    mailing_id: int | None,
+    received_message_id: int | None,
+) -> OutboxMail:
     row = OutboxMail(
         dedup_key=dedup_key,
         kind=kind,
@@ -103,11 +134,11 @@ def queue(
     received_message_id: int | None = None,
 ) -> tuple[OutboxMail, bool]:
     """Build `mail` and add it to the outbox in the caller's transaction; (row, False) when the key was taken."""
-    existing = session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+    existing = _queued(session, dedup_key)
     if existing is not None:
         return existing, False
     message_id = message_id or new_message_id(config.smtp.effective_message_id_domain)
-    row = enqueue(
+    row = _insert(
         session,
         dedup_key=dedup_key,
         kind=mail.kind,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -173,6 +174,9 @@ class OutboxMail(Base):
     """A mail to send, committed before any SMTP traffic: a crash delays it, never loses or repeats it."""
 
     __tablename__ = "outbox"
+    # The flush's claim (the oldest due pending row) read from the index: on SQLite each row's next_attempt_at is
+    # stored after the mail's bytes, and a claim among 1,000 pending answers walked them all.
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)  # one row per logical mail
