@@ -1,6 +1,7 @@
 """Issue 19, item 4: the daemon loads only what its configuration uses. fpdf2 (~60 MB with fontTools), Authlib and
 requests (~30 MB) and prometheus-client (~12 MB) stay out of a `poll --once` that answers a reply, unless
-`export --pdf`, an OAuth2 token renewal or `metrics.listen` asks for them; rich stays out of every command."""
+`export --pdf`, an OAuth2 token renewal or `metrics.listen` asks for them; rich (structlog) and numpy (openpyxl) stay
+out of every command (`mailbot.imports`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ ENTRY = (
     "from mailbot.cli import main\n"
     "main()\n"
 )
-HEAVY = ("fpdf", "fontTools", "authlib", "requests", "prometheus_client", "rich")
+HEAVY = ("fpdf", "fontTools", "authlib", "requests", "prometheus_client", "rich", "numpy")
 
 
 def test_poll_answers_a_reply_without_loading_what_is_not_configured(tmp_path: Path, mail: MailServers) -> None:
