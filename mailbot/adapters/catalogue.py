@@ -16,9 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
-import openpyxl
 import yaml
-from openpyxl.utils.exceptions import InvalidFileException
 
 from mailbot.domain.context import Catalogue, CatalogueEntry
 from mailbot.domain.values import text as cell_text
@@ -132,9 +130,11 @@ def _csv_rows(path: Path) -> list[list[object]]:
 
 
 def _xlsx_rows(path: Path) -> list[list[object]]:
+    from mailbot.adapters.workbook import openpyxl  # imported there without numpy (mailbot.imports)
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError) as exc:
+    except (OSError, zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException, KeyError) as exc:
         raise ConfigError(f"{path}: cannot read the workbook ({exc}); save it as .xlsx") from None
     try:
         sheet = book.worksheets[0]

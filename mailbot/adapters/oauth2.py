@@ -30,15 +30,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
-
-import requests
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
+from typing import TYPE_CHECKING, Any
 
 from mailbot.config import OAuth2
 from mailbot.errors import AuthenticationError, PermanentError, TemporaryError
 from mailbot.log import get_logger
+
+if TYPE_CHECKING:  # Authlib and requests (~30 MB) are imported only when a token is renewed or a sign-in runs
+    from authlib.integrations.base_client.errors import OAuthError
+    from authlib.integrations.requests_client import OAuth2Session
 
 log = get_logger(__name__)
 
@@ -100,6 +100,8 @@ def scopes(config: OAuth2) -> list[str]:
 
 def session(config: OAuth2, **kwargs: Any) -> OAuth2Session:
     """An Authlib session for the configured client (secret in the body when there is one; public client else)."""
+    from authlib.integrations.requests_client import OAuth2Session
+
     secret = (config.client_secret.get_secret_value() if config.client_secret else "") or None  # "${X:-}" is none
     method = "client_secret_post" if secret else "none"
     return OAuth2Session(
@@ -254,6 +256,9 @@ class OAuth2Tokens:
         return fresh
 
     def _refresh(self, stored: StoredToken) -> StoredToken:
+        import requests
+        from authlib.integrations.base_client.errors import OAuthError
+
         url = token_url(self.config)
         client = session(self.config)
         try:
@@ -311,6 +316,9 @@ def device_login(config: OAuth2, show: Callable[[str], None], *, sleep: Callable
 
     Microsoft's choice for a server without a browser: the person signs in on any device with the code shown.
     """
+    import requests
+    from authlib.integrations.base_client.errors import OAuthError
+
     url = device_authorization_url(config)
     if url is None:
         raise PermanentError(
@@ -370,6 +378,9 @@ def loopback_login(
     Google offers no device flow for the Gmail scope and has retired the pasted-code (out-of-band) flow, so the
     browser must reach this loopback address: on the server itself, or from a laptop through `ssh -L PORT:...`.
     """
+    import requests
+    from authlib.integrations.base_client.errors import OAuthError
+
     received: list[str] = []
 
     class Redirect(BaseHTTPRequestHandler):

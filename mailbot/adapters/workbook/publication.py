@@ -24,9 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 from mailbot.adapters.workbook.cells import PAPER_A3, Worksheet, column_width, fit_height, fit_width, wrapped_lines
 from mailbot.adapters.workbook.report import Value, clean, put_text, title
 from mailbot.adapters.workbook.style import BORDER, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, NOTE_FONT, PESOS_FORMAT, TOP
@@ -151,19 +148,22 @@ def _font_file(name: str) -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
 
-class _Document(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("DejaVu", size=7)
-        self.cell(0, 5, f"{self.footer_text} – Página {self.page_no()} de {{nb}}", align="C")
-
-
 def publication_pdf(table: PublicationTable) -> bytes:
-    """The same table as a PDF: A3 landscape, wrapped cells, the header on every page, page N of M."""
-    pdf = _Document(orientation="L", unit="mm", format="A3")
-    pdf.footer_text = table.title
+    """The same table as a PDF: A3 landscape, wrapped cells, the header on every page, page N of M.
+
+    fpdf2 is imported here, not with the module: with fontTools and Pillow it weighs ~60 MB, and the daemon, which
+    builds the consolidated workbook for its digest, never writes a PDF (only `export --pdf` does).
+    """
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    class Document(FPDF):
+        def footer(self) -> None:
+            self.set_y(-10)
+            self.set_font("DejaVu", size=7)
+            self.cell(0, 5, f"{table.title} – Página {self.page_no()} de {{nb}}", align="C")
+
+    pdf = Document(orientation="L", unit="mm", format="A3")
     pdf.set_title(table.title)
     pdf.set_author(table.municipality)
     pdf.set_creator("mailbot")
