@@ -48,9 +48,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _MAIL_SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.mailserver)
-    # Slow tests first (a stable sort: files keep their order otherwise), so that under pytest-xdist the longest
-    # ones do not start last and leave the other workers idle at the end of the pass.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # Files with slow tests first (a stable sort: each file whole and in its order, so a module-scoped fixture is
+    # built once), so that under pytest-xdist the longest tests do not start last and leave the other workers idle
+    # at the end of the pass.
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
     if storage_engine() != "postgresql":
         return
     kept, dropped = [], []
