@@ -31,6 +31,11 @@ fi
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache --no-logo
 
+# Bytecode caches on (some CI images set PYTHONDONTWRITEBYTECODE): without them every xdist worker rewrites the
+# asserts of every test module again (half of collection), and every `python -m mailbot` a test starts compiles
+# mailbot from source again. The caches land in the ignored __pycache__ folders.
+unset PYTHONDONTWRITEBYTECODE
+
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
 workers=(-n "${MAILBOT_TEST_WORKERS:-4}" --durations=15)  # the slowest tests, named in the log
 for pass in $passes; do

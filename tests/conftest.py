@@ -8,7 +8,9 @@ then with `MAILBOT_TEST_DATABASE=postgresql` (which keeps only the `storage` tes
 (tests/support/postgres.py; each test configuration gets a fresh database from tests/support/configs.py).
 The marker is checked, not trusted: a test that opens a database connection without it fails, and in the
 PostgreSQL run a `storage` test that opens a SQLite database fails (it bypassed the switch). Tests that use
-SQLite on purpose (its pragmas, the one-command demo) are marked `sqlite_only` instead.
+SQLite on purpose (its pragmas, the one-command demo) are marked `sqlite_only` instead. A `storage` test whose point
+does not depend on the engine (an IMAP reconnect, OAuth2 renewals, secrets kept out of logs) is also marked
+`engine_neutral`: it runs in the SQLite pass only, which keeps the PostgreSQL pass to what it can prove.
 """
 
 from __future__ import annotations
@@ -36,21 +38,27 @@ allow_test_domains()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the mail servers, so `-m "not mailserver"` leaves them out.
+    """Mark every test that uses the mail servers, so `-m "not mailserver"` leaves them out; start the slow tests
+    first.
 
     In the PostgreSQL run (MAILBOT_TEST_DATABASE=postgresql) only the `storage` tests are kept (not the
-    `sqlite_only` ones): the others do not touch storage and already ran in the SQLite run. A `-m` given on the
-    command line still applies on top.
+    `sqlite_only` nor the `engine_neutral` ones): the others do not touch storage, or prove nothing that depends on
+    the engine, and already ran in the SQLite run. A `-m` given on the command line still applies on top.
     """
     for item in items:
         if _MAIL_SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.mailserver)
+    # Files with slow tests first (a stable sort: each file whole and in its order, so a module-scoped fixture is
+    # built once), so that under pytest-xdist the longest tests do not start last and leave the other workers idle
+    # at the end of the pass.
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
     if storage_engine() != "postgresql":
         return
     kept, dropped = [], []
     for item in items:
         names = {m.name for m in item.iter_markers()}
-        (kept if "storage" in names and "sqlite_only" not in names else dropped).append(item)
+        (kept if "storage" in names and not names & {"sqlite_only", "engine_neutral"} else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

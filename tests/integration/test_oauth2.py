@@ -226,6 +226,7 @@ def test_googles_loopback_sign_in_sends_the_pkce_verifier_and_keeps_the_refresh_
 
 @pytest.mark.slow
 @pytest.mark.storage
+@pytest.mark.engine_neutral  # OAuth2 renewals; the heartbeat `status` reads is tested on both engines
 def test_daemon_answers_across_refreshes_and_a_rotation_and_says_once_when_revoked(
     tmp_path: Path, oauth_mail: OAuthMailServers
 ) -> None:

@@ -82,6 +82,7 @@ def answered_once(app: App, mail: MailServers, caught_up: Callable[[], None] = l
 
 
 @pytest.mark.slow
+@pytest.mark.engine_neutral  # an IMAP reconnect: nothing in it depends on the database engine
 def test_dovecot_outage_during_idle_reconnects_logs_once_and_answers_once(tmp_path: Path, mail: MailServers) -> None:
     app, config = prepared(tmp_path, mail, {"imap": {"idle": True, "poll_interval": 600, "timeout": 5}})
     log = tmp_path / "run.log"

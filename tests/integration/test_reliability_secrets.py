@@ -21,6 +21,7 @@ PLANEACION = "planeacion@municipio.test"
 WRONG_PASSWORD = "Clave-Equivocada-7731"
 
 
+@pytest.mark.engine_neutral  # what the logs hold; the test database's URL has no password on either engine
 def test_passwords_and_the_signing_secret_never_reach_the_logs(tmp_path: Path, mail: MailServers) -> None:
     app, config = prepared(tmp_path, mail)
     send_plan(app, mail, "HAC")
