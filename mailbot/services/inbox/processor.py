@@ -43,10 +43,17 @@ class InboxProcessor:
         """
         report = PassReport()
         report.moved += self.move_decided(mailbox)  # what earlier passes or other workers left behind
+        self._pass(mailbox, report, stop, work)
+        # This pass's decisions, one UID MOVE of a set per folder (a failed pass leaves them to the next one).
+        report.moved += self.move_decided(mailbox)
+        if report.fetched or report.outcomes:
+            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
+        return report
+
+    def _pass(self, mailbox: Mailbox, report: PassReport, stop: threading.Event | None, work: bool) -> None:
         if work:  # rows left without an outcome by a crash or a storage fault: decide them first
-            for row_id, outcome in self.work_pending(stop):
+            for _, outcome in self.work_pending(stop):
                 report.outcomes[outcome] += 1
-                report.moved += self._move(mailbox, row_id)
         state = mailbox.state(self.inbox.folder)
         last_uid = self.checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.inbox.folder, last_uid)
@@ -61,23 +68,16 @@ class InboxProcessor:
                 if known is not None:
                     done = worker.work_one(self.inbox, known, row_id=row_id, parsed=parsed)
                     report.outcomes[done[1] if done else fetcher.outcome_of(self.inbox, row_id)] += 1
-                    report.moved += self._move(mailbox, row_id)
                 if stop is not None and stop.is_set():
-                    return report
+                    return
         if uids:
             self.advance(state.uidvalidity, max(uids))  # UIDs that vanished before the fetch count as seen
-        if report.fetched or report.outcomes:
-            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
-        return report
 
     def move_decided(self, mailbox: Mailbox) -> int:
         """After-commit effects of decisions made earlier (by any worker): file every plan not yet filed, then move
         every decided message not yet moved."""
         filing.file_pending(self.app)
-        return sum(self._move(mailbox, row_id) for row_id in fetcher.decided_not_moved(self.inbox))
-
-    def _move(self, mailbox: Mailbox, row_id: int) -> int:
-        return fetcher.move(self.inbox, mailbox, row_id)
+        return fetcher.move_decided(self.inbox, mailbox)
 
     def unfinished(self) -> int:
         return fetcher.unfinished(self.inbox)
