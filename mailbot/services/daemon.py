@@ -450,9 +450,15 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     """
     if role == "worker":
         worker = Worker(app, watcher.stop, watcher.reporter)
-        scheduler.add_job(worker.forever, id="worker", name="decide received messages, send answers")
+        # misfire_grace_time=None: run however late the scheduler starts (its default, 1 s, silently skips a
+        # loop job on a loaded machine, leaving a daemon that runs and does nothing).
+        scheduler.add_job(
+            worker.forever, id="worker", name="decide received messages, send answers", misfire_grace_time=None
+        )
         return
-    scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
+    scheduler.add_job(
+        watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1, misfire_grace_time=None
+    )
     if role == "all":
         scheduler.add_job(
             watcher.flush_retries,
