@@ -12,6 +12,10 @@ INBOX when the processes start: `mailbot run` (role all) on SQLite, or `mailbot 
 `mailbot run --role worker` on PostgreSQL. The clock starts when the processes are launched (their start-up, about
 a second, is included) and stops when every reply has its answer in the outbox ("queued") and when every answer
 has been handed to Postfix ("sent"). Progress is read from the database every 50 ms by a separate connection.
+
+`BENCH_PROFILE=PREFIX` profiles every thread of every process (the daemon works in the scheduler's threads, which
+`python -m cProfile` would miss) and writes one cProfile per process and set-up, `PREFIX.<set-up>.<process>`, the
+threads' profiles merged: read them with `pstats` (for finding what to cut, not for the figures).
 """
 
 from __future__ import annotations
@@ -46,6 +50,34 @@ SETTINGS = {
 }
 
 
+# Run `mailbot` with every thread under its own cProfile; at exit the profiles are merged into argv[1].
+_PROFILED = """
+import atexit, cProfile, pstats, runpy, sys, threading
+out, profiles = sys.argv[1], []
+def _run(self, _run=threading.Thread.run):
+    profile = cProfile.Profile()
+    profiles.append(profile)
+    profile.runcall(_run, self)
+threading.Thread.run = _run
+main = cProfile.Profile()
+profiles.append(main)
+def _dump():
+    main.disable()
+    stats = None
+    for profile in profiles:
+        try:
+            stats = pstats.Stats(profile) if stats is None else stats.add(profile)
+        except TypeError:  # a thread that never ran anything
+            continue
+    if stats is not None:
+        stats.dump_stats(out)
+atexit.register(_dump)
+sys.argv = ["mailbot", *sys.argv[2:]]
+main.enable()
+runpy.run_module("mailbot", run_name="__main__", alter_sys=True)
+"""
+
+
 def prepare(servers: MailServers, url: str, replies: int, metas: int) -> tuple[App, Path]:
     """A fresh database and archive with the mailings sent, and `replies` replies waiting in the INBOX."""
     servers.clear_mailboxes()
@@ -63,12 +95,19 @@ def measure(servers: MailServers, url: str, n_workers: int, replies: int, metas:
     app, path = prepare(servers, url, replies, metas)
     monitor = workers.Monitor(url)
     folder = path.parent
+    profile = os.environ.get("BENCH_PROFILE")
+    setup_name = "sqlite" if n_workers == 0 else f"pg{n_workers}"
+
+    def launch(role: str, name: str) -> workers.RoleProcess:
+        prefix = ["-c", _PROFILED, f"{profile}.{setup_name}.{name}"] if profile else None
+        return workers.start(path, role, folder, name, python_args=prefix)
+
     started = time.monotonic()
     if n_workers == 0:
-        processes = [workers.start(path, "all", folder, "all")]
+        processes = [launch("all", "all")]
     else:
-        processes = [workers.start(path, "fetcher", folder, "fetcher")]
-        processes += [workers.start(path, "worker", folder, f"worker-{i}") for i in range(1, n_workers + 1)]
+        processes = [launch("fetcher", "fetcher")]
+        processes += [launch("worker", f"worker-{i}") for i in range(1, n_workers + 1)]
     try:
         monitor.wait(lambda p: p.decided >= replies and p.answers_queued >= replies, timeout=1800)
         queued = time.monotonic() - started

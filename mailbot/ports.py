@@ -81,6 +81,10 @@ class Mailbox(Protocol):
         """Move one message (gone from `folder` afterwards); a UID that no longer exists is not an error."""
         ...
 
+    def move_many(self, folder: str, uids: Sequence[int], target: str) -> None:
+        """`move` of several messages to one folder, in as few round trips as the server allows."""
+        ...
+
     def wait_for_new(self, folder: str, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until new mail may be there (True), or the timeout or `stop` (False)."""
         ...

@@ -54,6 +54,7 @@ IDLE_CYCLE_SECONDS = 25 * 60  # re-issue IDLE well before RFC 2177's 29 minutes
 _IDLE_CYCLE_LIMIT = 29 * 60
 FETCH_BATCH = 20  # messages per UID FETCH: few round trips, bounded memory (messages may weigh 25 MB)
 FETCH_CHUNK = 2 * 2**20  # a larger message is fetched in pieces of this size (bounded memory at any size)
+MOVE_SET = 200  # UIDs per UID MOVE: one round trip for a pass's decided mail, a command line of a few KB at most
 FETCH_GROUP_BYTES = 8 * 2**20  # small messages fetched in one command, at most this much together
 _STOP_CHECK_SECONDS = 0.5  # how often a wait looks at its stop event
 _SEARCH_ROUNDS = 3  # re-searches when a SEARCH itself announces new mail (see uids_after)
@@ -104,6 +105,7 @@ class ImapMailbox:
         self._delimiter: str | None = None
         self._prefix: str | None = None  # the personal namespace's prefix: "INBOX." on cPanel, else ""
         self._news = False  # an EXISTS arrived that no search has looked at yet
+        self._folders: set[str] = set()  # server names seen to exist on this connection (no LIST per move)
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -327,7 +329,10 @@ class ImapMailbox:
         folders are subscribed, or mail clients that list only subscribed folders would not show them.
         """
         server_name = self._server_name(name)
+        if server_name in self._folders:  # a folder deleted since is recreated by the move's TRYCREATE
+            return server_name
         if self._folder_exists(server_name):
+            self._folders.add(server_name)
             return server_name
         if not self._create(server_name):
             parts = server_name.split(self._server_delimiter())
@@ -337,6 +342,7 @@ class ImapMailbox:
         if not self._folder_exists(server_name):
             raise PermanentError(f"IMAP folder '{server_name}' could not be created (check the account's rights)")
         self._subscribe(server_name)
+        self._folders.add(server_name)
         log.info("imap_folder_created", folder=server_name)
         return server_name
 
@@ -346,18 +352,31 @@ class ImapMailbox:
         A plain EXPUNGE is never sent: it would also remove messages a person marked \\Deleted. A missing target
         folder is created on the server's TRYCREATE hint. Moving a UID that no longer exists does nothing.
         """
+        self.move_many(folder, [uid], target)
+
+    def move_many(self, folder: str, uids: Sequence[int], target: str) -> None:
+        """`move` of several messages to one folder, one command (or three without MOVE) per MOVE_SET UIDs."""
+        wanted = sorted(set(uids))
+        if not wanted:
+            return
         self._ensure_selected(folder)
         destination = self._server_name(target)
-        typ, data = self._transfer(uid, destination)
-        if typ != "OK" and "[TRYCREATE]" in wire.text(data).upper():
-            self.ensure_folder(target)
-            self._ensure_selected(folder)
-            typ, data = self._transfer(uid, destination)
-        if typ != "OK":
-            raise PermanentError(f"IMAP could not move UID {uid} from '{folder}' to '{destination}': {wire.text(data)}")
-        if not self.supports_move:
-            self._delete_one(folder, uid)
-        log.debug("imap_message_moved", folder=folder, uid=uid, target=destination)
+        for start in range(0, len(wanted), MOVE_SET):
+            chunk = wanted[start : start + MOVE_SET]
+            uid_set = wire.uid_set(chunk)
+            typ, data = self._transfer(uid_set, destination)
+            if typ != "OK" and "[TRYCREATE]" in wire.text(data).upper():
+                self._folders.discard(destination)
+                self.ensure_folder(target)
+                self._ensure_selected(folder)
+                typ, data = self._transfer(uid_set, destination)
+            if typ != "OK":
+                raise PermanentError(
+                    f"IMAP could not move UID {uid_set} from '{folder}' to '{destination}': {wire.text(data)}"
+                )
+            if not self.supports_move:
+                self._delete(folder, uid_set)
+            log.debug("imap_message_moved", folder=folder, uid=uid_set, target=destination)
 
     # -- waiting ------------------------------------------------------------------------------------------
 
@@ -502,6 +521,7 @@ class ImapMailbox:
         self._delimiter = None
         self._prefix = None
         self._news = False
+        self._folders = set()
         self._capabilities = frozenset()
         return box
 
@@ -547,9 +567,9 @@ class ImapMailbox:
         with self._guard(f"UID {command}"):
             return client.uid(command, *args)
 
-    def _transfer(self, uid: int, destination: str) -> tuple[str, list[Any]]:
+    def _transfer(self, uid_set: str, destination: str) -> tuple[str, list[Any]]:
         """UID MOVE where offered, else the UID COPY half of a move."""
-        return self._uid("MOVE" if self.supports_move else "COPY", str(uid), wire.folder_arg(destination))
+        return self._uid("MOVE" if self.supports_move else "COPY", uid_set, wire.folder_arg(destination))
 
     def _search_above(self, last_uid: int) -> tuple[list[int], bool]:
         """One UID SEARCH; returns the UIDs above `last_uid` and whether the server announced new mail."""
@@ -596,15 +616,15 @@ class ImapMailbox:
             return None
         return path
 
-    def _delete_one(self, folder: str, uid: int) -> None:
-        """Flag one UID \\Deleted and expunge that UID only; without UIDPLUS leave it flagged (never EXPUNGE all)."""
-        typ, data = self._uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+    def _delete(self, folder: str, uid: str) -> None:
+        """Flag UIDs \\Deleted and expunge those UIDs only; without UIDPLUS leave them flagged (never EXPUNGE all)."""
+        typ, data = self._uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")
         if typ != "OK":
             raise PermanentError(f"IMAP could not flag UID {uid} in '{folder}' as deleted: {wire.text(data)}")
         if not self.supports_uidplus:
             log.warning("imap_move_left_copy", folder=folder, uid=uid, reason="server has neither MOVE nor UIDPLUS")
             return
-        typ, data = self._uid("EXPUNGE", str(uid))
+        typ, data = self._uid("EXPUNGE", uid)
         if typ != "OK":
             raise PermanentError(f"IMAP could not expunge UID {uid} in '{folder}': {wire.text(data)}")
 

@@ -143,6 +143,19 @@ def folder_arg(name: str) -> str:
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def uid_set(uids: Sequence[int]) -> str:
+    """An IMAP sequence set of ascending UIDs, runs collapsed: [3, 4, 5, 9] → "3:5,9" (RFC 3501 9, sequence-set)."""
+    runs: list[str] = []
+    first = last = uids[0]
+    for uid in uids[1:]:
+        if uid != last + 1:
+            runs.append(f"{first}:{last}" if last > first else str(first))
+            first = uid
+        last = uid
+    runs.append(f"{first}:{last}" if last > first else str(first))
+    return ",".join(runs)
+
+
 def text(data: Iterable[Any]) -> str:
     parts = [p.decode("utf-8", "replace") if isinstance(p, bytes) else str(p) for p in data if p is not None]
     return " ".join(parts)

@@ -179,6 +179,7 @@ class Watcher:
         self.failures = FailureLog("watcher_recovered")  # non-connection failures being retried, logged once
         self._standing_by = False
         self.idle = threading.Event()  # set while waiting for news after a pass that found none
+        self._passing = threading.Event()  # set during a pass, which flushes in its own thread as it goes
 
     @property
     def active(self) -> bool:
@@ -189,8 +190,13 @@ class Watcher:
         """One pass: connect, fetch and process everything new, flush the outbox (when working too)."""
         mailbox = self._connected()
         try:
-            with metrics.PASS_SECONDS.time():
-                report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work)
+            self._passing.set()
+            try:
+                with metrics.PASS_SECONDS.time():
+                    between = self.flush_outbox if self.work else None
+                    report = self.processor.run_pass(mailbox, stop=self.stop, work=self.work, between=between)
+            finally:
+                self._passing.clear()
             failpoint("after_queue")
             if self.work:
                 self.flush_outbox()
@@ -319,6 +325,12 @@ class Watcher:
             if refused != self.smtp_auth.refused or self.smtp_auth.refused:
                 self._report_auth()
 
+    def flush_retries(self) -> None:
+        """The retry job's flush, skipped during a pass: the pass flushes as it goes (`run_pass`'s `between`), and a
+        second thread would only wait on the pass's transactions (on SQLite, in the busy handler's sleeps)."""
+        if not self._passing.is_set():
+            self.flush_outbox()
+
     def close(self) -> None:
         self._drop()
 
@@ -438,12 +450,18 @@ def add_jobs(scheduler: BaseScheduler, app: App, watcher: Watcher, role: Role = 
     """
     if role == "worker":
         worker = Worker(app, watcher.stop, watcher.reporter)
-        scheduler.add_job(worker.forever, id="worker", name="decide received messages, send answers")
+        # misfire_grace_time=None: run however late the scheduler starts (its default, 1 s, silently skips a
+        # loop job on a loaded machine, leaving a daemon that runs and does nothing).
+        scheduler.add_job(
+            worker.forever, id="worker", name="decide received messages, send answers", misfire_grace_time=None
+        )
         return
-    scheduler.add_job(watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1)
+    scheduler.add_job(
+        watcher.forever, id="inbox_watch", name="IMAP IDLE/poll watcher", max_instances=1, misfire_grace_time=None
+    )
     if role == "all":
         scheduler.add_job(
-            watcher.flush_outbox,
+            watcher.flush_retries,
             "interval",
             seconds=OUTBOX_INTERVAL_SECONDS,
             id="outbox_flush",

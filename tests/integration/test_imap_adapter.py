@@ -331,6 +331,22 @@ def test_move_without_move_expunges_only_that_uid(mail: MailServers) -> None:
     assert len(_uids(mail, "mailbot/revisi&APM-n")) == 1
 
 
+@pytest.mark.parametrize("ignored", [(), ("MOVE",)], ids=["move", "copy-expunge"])
+def test_move_many_moves_a_set_and_spares_the_rest(mail: MailServers, ignored: tuple[str, ...]) -> None:
+    """One set (runs and gaps, a UID already gone): exactly those messages leave INBOX, all of them arrive, and a
+    message marked \\Deleted by someone else stays."""
+    (deleted,) = _append(mail, 1, flags="(\\Deleted)")
+    uids = _append(mail, 6)[1:]
+    moved = [uids[0], uids[1], uids[2], uids[4]]  # "a:c,e"
+    with ImapMailbox(_config(mail), ignore_capabilities=set(ignored)) as box:
+        box.ensure_folder(PROCESSED)
+        box.move_many("INBOX", [*moved, max(uids) + 100], PROCESSED)
+        assert box.uids_after("INBOX", 0) == [deleted, uids[3], uids[5]]
+        box.move_many("INBOX", [], PROCESSED)  # nothing to move: no command
+    assert len(_uids(mail, PROCESSED)) == len(moved)
+    assert "\\Deleted" in _flags(mail, deleted)
+
+
 # -- waiting -----------------------------------------------------------------------------------------------
 
 

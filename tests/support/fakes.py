@@ -197,6 +197,10 @@ class FakeMailbox:
             destination.messages[moved.uid] = moved
             destination.uidnext += 1
 
+    def move_many(self, folder: str, uids: Sequence[int], target: str) -> None:
+        for uid in sorted(set(uids)):
+            self.move(folder, uid, target)
+
     def wait_for_new(self, folder: str, timeout: float, stop: threading.Event | None = None) -> bool:
         """True as soon as the folder has mail beyond what the last search saw; else False after `timeout`."""
         box = self._open(folder)

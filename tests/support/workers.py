@@ -105,10 +105,19 @@ class RoleProcess:
             time.sleep(0.05)
 
 
-def start(config: Path, role: str, folder: Path, name: str, env: dict[str, str] | None = None) -> RoleProcess:
+def start(
+    config: Path,
+    role: str,
+    folder: Path,
+    name: str,
+    env: dict[str, str] | None = None,
+    python_args: list[str] | None = None,
+) -> RoleProcess:
+    """`python_args` replace `-m mailbot` (e.g. a profiling launcher that runs it)."""
     log_path = folder / f"{name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed by RoleProcess.terminate
-    command = [sys.executable, "-m", "mailbot", "--config", str(config), "--log-format", "json", "run"]
+    launcher = python_args or ["-m", "mailbot"]
+    command = [sys.executable, *launcher, "--config", str(config), "--log-format", "json", "run"]
     process = subprocess.Popen(
         [*command, "--role", role], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,9 +27,9 @@ from mailbot.domain.context import AvailableBudget
 from mailbot.errors import StorageError, TemporaryError
 from mailbot.services import attention, campaign, outbox, setup
 from mailbot.services.daemon import Watcher
-from mailbot.services.inbox import PassReport
+from mailbot.services.inbox import PassReport, processor
 from tests.support.configs import example_data, write_config
-from tests.support.fakes import FakeMailServer, FakeSmtpServer, FixedClock, MemoryArchive
+from tests.support.fakes import FakeMailbox, FakeMailServer, FakeSmtpServer, FixedClock, MemoryArchive
 from tests.support.plans import fill_plan, valid_metas
 from tests.support.replies import parse, reply, workbook_of
 
@@ -307,3 +308,27 @@ def test_a_pass_flushes_batch_after_batch_until_no_answer_is_left_pending(
     assert len(world.smtp.to("lotes@municipio.test")) == 5
     assert world.smtp.connections - connections == 3  # batches of 2, 2 and 1, one connection each
     assert outbox.waiting(world.app.sessions) == 0
+
+
+def test_a_long_pass_moves_sets_and_sends_answers_as_it_goes(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ROUND_EVERY decided messages the pass moves them (one set per folder) and flushes the outbox in its
+    own thread; the rest is moved at the end: five replies, rounds of two → moves of 2, 2 and 1."""
+    monkeypatch.setattr(processor, "ROUND_EVERY", 2)
+    address = world.address("SAL")
+    mailing = parse(world.smtp.to(address)[0])
+    uids = [world.receive(reply(mailing, sender=address, body=f"Sin adjunto {n}")) for n in range(5)]
+    moves: list[tuple[list[int], int]] = []  # (UIDs moved, answers sent by then)
+    real = FakeMailbox.move_many
+
+    def spy(box: FakeMailbox, folder: str, moved: Sequence[int], target: str) -> None:
+        moves.append((sorted(moved), len(world.smtp.to(address)) - 1))
+        real(box, folder, moved, target)
+
+    monkeypatch.setattr(FakeMailbox, "move_many", spy)
+    report = world.poll()
+
+    assert dict(report.outcomes) == {"no_attachment": 5}
+    assert report.moved == 5
+    assert moves == [(uids[:2], 0), (uids[2:4], 2), (uids[4:], 4)]  # each round moves, then flushes
+    assert world.inbox.uids("INBOX") == []
+    assert len(world.smtp.to(address)) == 1 + 5  # the mailing, and the fifth answer by the flush after the pass

@@ -40,8 +40,9 @@ def serialize(session: Session, names: Iterable[str]) -> None:
     bind = session.get_bind()
     if not isinstance(bind, Engine | Connection) or not is_postgresql(bind):
         return
-    for key in sorted({lock_key(name) for name in names}):
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+    keys = sorted({lock_key(name) for name in names})
+    if keys:  # one round trip: PostgreSQL evaluates a target list left to right, so the order holds
+        session.execute(select(*(func.pg_advisory_xact_lock(key) for key in keys)))
 
 
 class AdvisoryLock:

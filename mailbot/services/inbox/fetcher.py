@@ -8,6 +8,7 @@ committed, so a crash before it is healed by the next pass (`move_decided`).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def _record(
     with inbox.app.sessions() as session:
         known = _find(inbox, session, uidvalidity, uid)
         if known is not None:
-            return known.id, None
+            return known, None
     now = inbox.app.clock.now()
     stored = store(now)
     parsed = parse_stored(inbox, stored.path, stored.size)
@@ -169,9 +170,9 @@ def _record(
         return row.id, parsed
 
 
-def _find(inbox: Inbox, session: Session, uidvalidity: int, uid: int) -> ReceivedMessage | None:
+def _find(inbox: Inbox, session: Session, uidvalidity: int, uid: int) -> int | None:
     return session.scalars(
-        select(ReceivedMessage).where(
+        select(ReceivedMessage.id).where(
             ReceivedMessage.account == inbox.account,
             ReceivedMessage.folder == inbox.folder,
             ReceivedMessage.uidvalidity == uidvalidity,
@@ -188,38 +189,48 @@ def outcome_of(inbox: Inbox, row_id: int) -> str:
 # ------------------------------------------------------------------------------------------------ move
 
 
-def move(inbox: Inbox, mailbox: Mailbox, row_id: int) -> int:
-    """Move one decided message to the folder of its outcome (or note it gone after a UIDVALIDITY change)."""
-    with inbox.app.sessions() as session:
-        row = session.get_one(ReceivedMessage, row_id)
-        if row.outcome is None or row.moved_to is not None:
-            return 0
-        target = getattr(inbox.config.imap.outcome_folders, FOLDER_OF[Outcome(row.outcome)])
-        uid, uidvalidity = row.uid, row.uidvalidity
-    state = mailbox.state(inbox.folder)
-    if state.uidvalidity == uidvalidity:
-        mailbox.ensure_folder(target)
-        mailbox.move(inbox.folder, uid, target)
-    with inbox.app.sessions.begin() as session:
-        session.get_one(ReceivedMessage, row_id).moved_to = target if state.uidvalidity == uidvalidity else "-"
-    return 1
+def move_decided(inbox: Inbox, mailbox: Mailbox) -> int:
+    """Move every decided message not yet moved (by any worker) to the folder of its outcome, one `UID MOVE` of a
+    set per folder, then note them moved in one transaction; how many were noted.
 
-
-def decided_not_moved(inbox: Inbox) -> list[int]:
-    """Messages decided (by any worker) but not yet moved, oldest first."""
+    A message whose UIDVALIDITY is no longer the folder's is only noted as gone ("-"). A crash between the moves
+    and the note leaves them to the next pass, whose move of UIDs no longer there does nothing.
+    """
     with inbox.app.sessions() as session:
-        return list(
-            session.scalars(
-                select(ReceivedMessage.id)
-                .where(
-                    ReceivedMessage.account == inbox.account,
-                    ReceivedMessage.folder == inbox.folder,
-                    ReceivedMessage.outcome.is_not(None),
-                    ReceivedMessage.moved_to.is_(None),
-                )
-                .order_by(ReceivedMessage.id)
+        decided = session.execute(
+            select(ReceivedMessage.id, ReceivedMessage.outcome, ReceivedMessage.uid, ReceivedMessage.uidvalidity)
+            .where(
+                ReceivedMessage.account == inbox.account,
+                ReceivedMessage.folder == inbox.folder,
+                ReceivedMessage.outcome.is_not(None),
+                ReceivedMessage.moved_to.is_(None),
             )
-        )
+            .order_by(ReceivedMessage.id)
+        ).all()
+    if not decided:
+        return 0
+    state = mailbox.state(inbox.folder)
+    folders = inbox.config.imap.outcome_folders
+    moves: dict[str, list[int]] = defaultdict(list)  # target → UIDs
+    noted: dict[str, list[int]] = defaultdict(list)  # moved_to → row ids
+    for row_id, outcome, uid, uidvalidity in decided:
+        target = getattr(folders, FOLDER_OF[Outcome(str(outcome))])
+        if uidvalidity == state.uidvalidity:
+            moves[target].append(uid)
+            noted[target].append(row_id)
+        else:
+            noted["-"].append(row_id)
+    for target, uids in moves.items():
+        mailbox.ensure_folder(target)
+        mailbox.move_many(inbox.folder, uids, target)
+    with inbox.app.sessions.begin() as session:
+        for moved_to, ids in noted.items():
+            session.execute(
+                update(ReceivedMessage)
+                .where(ReceivedMessage.id.in_(ids), ReceivedMessage.moved_to.is_(None))
+                .values(moved_to=moved_to)
+            )
+    return len(decided)
 
 
 def unfinished(inbox: Inbox) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
@@ -53,6 +53,6 @@ def file_pending(app: App, submission_ids: list[int] | None = None) -> int:
             stored, vigencia=vigencia, dependencia=code, ronda=ronda, version=version, outcome=decision
         )
         failpoint("after_filing")
-        with app.sessions.begin() as session:
-            session.get_one(Submission, submission_id).filed_as = str(filed)
+        with app.sessions.begin() as session:  # one UPDATE: the row is not loaded again
+            session.execute(update(Submission).where(Submission.id == submission_id).values(filed_as=str(filed)))
     return len(pending)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from mailbot.services.inbox import directory, fetcher, filing, worker
 from mailbot.services.inbox.common import Inbox
 
 log = get_logger("mailbot.inbox")
+#: Decided messages between two after-commit rounds of a long pass (moves, and the caller's `between`, e.g. a
+#: flush): answers leave and mail is moved while a backlog is worked through, in this thread.
+ROUND_EVERY = 25
 
 
 @dataclass
@@ -36,17 +40,46 @@ class InboxProcessor:
         self.app = app
         self.inbox = Inbox.of(app)
 
-    def run_pass(self, mailbox: Mailbox, stop: threading.Event | None = None, *, work: bool = True) -> PassReport:
+    def run_pass(
+        self,
+        mailbox: Mailbox,
+        stop: threading.Event | None = None,
+        *,
+        work: bool = True,
+        between: Callable[[], None] | None = None,
+    ) -> PassReport:
         """The fetcher's pass over every new message; with `work` (role `all`) each one is decided at once.
 
-        With `stop` set, return after the message in hand.
+        Every ROUND_EVERY decided messages the decided ones are moved and `between` is called. With `stop` set,
+        return after the message in hand.
         """
         report = PassReport()
         report.moved += self.move_decided(mailbox)  # what earlier passes or other workers left behind
+        self._pass(mailbox, report, stop, work, between)
+        # This pass's decisions, one UID MOVE of a set per folder (a failed pass leaves them to the next one).
+        report.moved += self.move_decided(mailbox)
+        if report.fetched or report.outcomes:
+            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
+        return report
+
+    def _pass(
+        self,
+        mailbox: Mailbox,
+        report: PassReport,
+        stop: threading.Event | None,
+        work: bool,
+        between: Callable[[], None] | None,
+    ) -> None:
+        def decided(outcome: str) -> None:
+            report.outcomes[outcome] += 1
+            if report.outcomes.total() % ROUND_EVERY == 0:
+                report.moved += self.move_decided(mailbox)
+                if between is not None:
+                    between()
+
         if work:  # rows left without an outcome by a crash or a storage fault: decide them first
-            for row_id, outcome in self.work_pending(stop):
-                report.outcomes[outcome] += 1
-                report.moved += self._move(mailbox, row_id)
+            for _, outcome in self.work_pending(stop):
+                decided(outcome)
         state = mailbox.state(self.inbox.folder)
         last_uid = self.checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.inbox.folder, last_uid)
@@ -60,24 +93,17 @@ class InboxProcessor:
                 failpoint("after_archive")
                 if known is not None:
                     done = worker.work_one(self.inbox, known, row_id=row_id, parsed=parsed)
-                    report.outcomes[done[1] if done else fetcher.outcome_of(self.inbox, row_id)] += 1
-                    report.moved += self._move(mailbox, row_id)
+                    decided(done[1] if done else fetcher.outcome_of(self.inbox, row_id))
                 if stop is not None and stop.is_set():
-                    return report
+                    return
         if uids:
             self.advance(state.uidvalidity, max(uids))  # UIDs that vanished before the fetch count as seen
-        if report.fetched or report.outcomes:
-            log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
-        return report
 
     def move_decided(self, mailbox: Mailbox) -> int:
         """After-commit effects of decisions made earlier (by any worker): file every plan not yet filed, then move
         every decided message not yet moved."""
         filing.file_pending(self.app)
-        return sum(self._move(mailbox, row_id) for row_id in fetcher.decided_not_moved(self.inbox))
-
-    def _move(self, mailbox: Mailbox, row_id: int) -> int:
-        return fetcher.move(self.inbox, mailbox, row_id)
+        return fetcher.move_decided(self.inbox, mailbox)
 
     def unfinished(self) -> int:
         return fetcher.unfinished(self.inbox)
