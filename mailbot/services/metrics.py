@@ -36,7 +36,7 @@ class _Unserved:
 
 
 _UNSERVED = _Unserved()
-# Rebound to prometheus_client's metrics by `_serve()`; callers reach them as `metrics.NAME` at each use.
+# Rebound to prometheus_client's metrics by `count()`; callers reach them as `metrics.NAME` at each use.
 DECIDED: Any = _UNSERVED
 OUTBOX_RESULTS: Any = _UNSERVED
 PASS_SECONDS: Any = _UNSERVED
@@ -44,8 +44,8 @@ AUTH_REFUSED: Any = _UNSERVED
 OUTBOX_WAITING: Any = _UNSERVED
 
 
-def _serve() -> None:
-    """Create the metrics in prometheus_client's default registry, once per process."""
+def count() -> None:
+    """Create the metrics in prometheus_client's default registry, once per process (the server calls it)."""
     global DECIDED, OUTBOX_RESULTS, PASS_SECONDS, AUTH_REFUSED, OUTBOX_WAITING
     if DECIDED is not _UNSERVED:
         return
@@ -70,7 +70,7 @@ class MetricsServer:
     def __init__(self, listen: str, outbox_waiting: Callable[[], int]) -> None:
         from prometheus_client import REGISTRY, start_http_server
 
-        _serve()
+        count()
         host, _, port = listen.rpartition(":")
         OUTBOX_WAITING.set_function(lambda: float(outbox_waiting()))
         self._server: Any

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_REMOVED
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from mailbot.app import App
@@ -31,8 +32,13 @@ def test_a_loop_job_due_seconds_ago_still_runs(
     job = scheduler.get_job(job_id)
     assert job is not None
     job.modify(next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5))
+    # The scheduler's thread removes a one-off job after starting it; stopping before then makes that removal
+    # fail in its thread (a stopped scheduler looks for the job among the pending ones).
+    done = threading.Event()
+    scheduler.add_listener(lambda event: done.set() if event.job_id == job_id else None, EVENT_JOB_REMOVED)
     scheduler.start()
     try:
         assert started.wait(30), f"{job_id} was skipped as missed"
+        assert done.wait(30)
     finally:
         scheduler.shutdown(wait=False)

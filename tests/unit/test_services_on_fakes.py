@@ -25,7 +25,7 @@ from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.context import AvailableBudget
 from mailbot.errors import StorageError, TemporaryError
-from mailbot.services import attention, campaign, outbox, setup
+from mailbot.services import attention, campaign, metrics, outbox, setup
 from mailbot.services.daemon import Watcher
 from mailbot.services.inbox import PassReport, processor
 from tests.support.configs import example_data, write_config
@@ -110,6 +110,7 @@ def test_a_reply_is_archived_decided_answered_and_moved_in_one_pass(world: World
 
 
 def test_each_decided_message_is_one_log_line_with_sender_dependencia_outcome_and_radicado(world: World) -> None:
+    metrics.count()  # as a daemon with `metrics.listen` counts
     world.receive(world.plan_reply("HAC"))
     counted = REGISTRY.get_sample_value("mailbot_messages_decided_total", {"outcome": "accepted"}) or 0.0
     with capture_logs() as logs:
