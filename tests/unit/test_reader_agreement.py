@@ -361,7 +361,9 @@ def test_cell_references_off_the_fast_path() -> None:
     parsed = assert_agree(_with_parts({SHEET_METAS: sheet}))
     assert isinstance(parsed, ParsedWorkbook)
     codes = {row.number: row.cell("meta_code").value for row in parsed.metas}
-    assert codes[13] == "fila 13" and codes[17] == "fila 17" and codes[14] == "minúscula"
+    assert codes[13] == "fila 13"
+    assert codes[17] == "fila 17"
+    assert codes[14] == "minúscula"
 
 
 def test_the_fast_cell_is_the_constructors_cell() -> None:
@@ -371,7 +373,23 @@ def test_the_fast_cell_is_the_constructors_cell() -> None:
     from mailbot.adapters.workbook.reader import _new_cell
 
     fast, built = _new_cell("T7", 1.5, "=SUM(T6:W6)"), Cell("T7", 1.5, "=SUM(T6:W6)")
-    assert fast == built and hash(fast) == hash(built) and repr(fast) == repr(built)
+    assert fast == built
+    assert hash(fast) == hash(built)
+    assert repr(fast) == repr(built)
     assert (fast.ref, fast.value, fast.formula) == ("T7", 1.5, "=SUM(T6:W6)")
     with pytest.raises(FrozenInstanceError):
         fast.value = 2  # type: ignore[misc]
+
+
+def test_a_value_longer_than_a_chunk() -> None:
+    """A `<v>` that expat hands over in pieces (it crosses a 64 KiB chunk) is read whole."""
+    long_text = "ab" * 50_000
+    sheet = (
+        f'<worksheet xmlns="{hostile.MAIN_NS}"><sheetData><row r="6">'
+        f'<c r="E6" t="inlineStr"><is><t>010101</t></is></c><c r="F6" t="str"><f>REPT("ab",50000)</f>'
+        f'<v>{long_text}</v></c><c r="T6"><v>{"0" * 70_000}12.5</v></c></row></sheetData></worksheet>'
+    ).encode()
+    parsed = assert_agree(_with_parts({SHEET_METAS: sheet}))
+    assert isinstance(parsed, ParsedWorkbook)
+    assert parsed.metas[0].cell("meta").value == long_text
+    assert parsed.metas[0].cell("poai_t1").value == 12.5

@@ -336,18 +336,20 @@ class _SheetPass:
         "formula",
         "formula_attrs",
         "in_phonetic",
+        "in_value",
         "inline",
         "kind",
         "max_columns",
         "max_rows",
         "number_format",
+        "pieces",
+        "raw",
         "row",
         "row_text",
         "shared",
         "style",
         "styles",
         "text",
-        "value",
         "width",
     )
 
@@ -361,11 +363,14 @@ class _SheetPass:
         self.style = 0
         self.number_format = "General"
         self.date_style = False
-        self.value: list[str] = []
+        self.raw = ""  # the `<v>`'s text: nearly every cell has one, in one piece (no list to build and join)
+        self.pieces: list[str] = []  # the rest of a `<v>` that came in more than one piece
         self.inline: list[str] | None = None
         self.formula: list[str] | None = None
         self.formula_attrs: dict[str, str] = {}
-        self.text: list[str] | None = None  # where character data goes now
+        # Where character data goes now: `raw` while `in_value`, else `text` (one of the lists, or None).
+        self.text: list[str] | None = None
+        self.in_value = False
         self.in_phonetic = False
         self.shared: dict[str, Translator] = {}
 
@@ -393,10 +398,13 @@ class _SheetPass:
             if info is None:
                 info = self.styles[style] = self._style(style)
             self.style, self.number_format, self.date_style = info
-            self.value = []
+            self.raw = ""
+            if self.pieces:
+                self.pieces.clear()
             self.inline = self.formula = self.text = None
+            self.in_value = False
         elif tag == "v":
-            self.text = self.value
+            self.in_value, self.text = True, None
         elif tag == "row":
             row = attrs.get("r")
             self.row = int(row) if row and row.isdigit() else self.row + 1
@@ -406,11 +414,11 @@ class _SheetPass:
                 self._refuse(f"la fila {self.row}")
         elif tag == "f":
             self.formula, self.formula_attrs = [], attrs
-            self.text = self.formula
+            self.text, self.in_value = self.formula, False
         elif tag == "is":
             self.inline = []
         elif tag == "t" and self.inline is not None and not self.in_phonetic:
-            self.text = self.inline
+            self.text, self.in_value = self.inline, False
         elif tag == "rPh":
             self.in_phonetic = True
         elif tag == "mergeCell":
@@ -424,22 +432,29 @@ class _SheetPass:
         return index, number_format, index in self.book.dates
 
     def characters(self, content: str) -> None:
-        if self.text is not None:
+        if self.in_value:
+            if self.raw:
+                self.pieces.append(content)  # a `<v>` cut by a chunk's end (never `+=`: quadratic on a long one)
+            else:
+                self.raw = content
+        elif self.text is not None:
             self.text.append(content)
 
     def end(self, name: str) -> None:
         if name == "c":
             self._end_cell()
         elif name == "v" or name == "t" or name == "f":
-            self.text = None
+            self.text, self.in_value = None, False
         elif ":" in name:
             self.end(_local(name))
         elif name == "rPh":
             self.in_phonetic = False
 
     def _end_cell(self) -> None:
-        row, col, formula, inline, pieces = self.cell_row, self.col, self.formula, self.inline, self.value
-        raw = pieces[0] if len(pieces) == 1 else "".join(pieces)
+        row, col, formula, inline, raw = self.cell_row, self.col, self.formula, self.inline, self.raw
+        if self.pieces:
+            raw += "".join(self.pieces)
+            self.pieces.clear()
         if formula is not None or inline is not None or raw.strip():
             if row > self.max_rows or col > self.max_columns:
                 self._refuse(f"la celda {column_letter(col)}{row}")
