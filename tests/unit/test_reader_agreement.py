@@ -336,3 +336,60 @@ def _random_workbook(seed: int) -> bytes:
 def test_random_workbooks(seed: int) -> None:
     """Random values, formats, formulas and merged ranges, written by openpyxl: read alike both ways."""
     assert_agree(_random_workbook(seed))
+
+
+# ------------------------------------------------------------------------------------------------ shortcuts
+
+_ODD_REFERENCES = (
+    '<row r="5"><c r="A5" t="inlineStr"><is><t>Número</t></is></c></row>'
+    '<row r="6"><c r="E6" t="inlineStr"><is><t>010101</t></is></c><c r="T6" s="01"><v>0.5</v></c>'
+    '<c r="U6" s="2"><v>0.5</v></c><c r="V6"><v>7</v></c></row>'
+    # a cell whose reference names another row, one whose row digits end like the row's, lower case, "$"
+    '<row r="3"><c r="E13" t="inlineStr"><is><t>fila 13</t></is></c></row>'
+    '<row r="7"><c r="E17" t="inlineStr"><is><t>fila 17</t></is></c><c r="T7"><v>1</v></c></row>'
+    '<row r="14"><c r="e14" t="inlineStr"><is><t>minúscula</t></is></c><c r="t14"><v>2</v></c></row>'
+    '<row r="15"><c r="E15" t="inlineStr"><is><t>sin columna</t></is></c><c><v>3</v></c>'
+    '<c r="AA15"><v>4</v></c><c><v>5</v></c></row>'
+)
+
+
+def test_cell_references_off_the_fast_path() -> None:
+    """The pass takes a cell's row from its `<row>` when the reference ends with it, and caches column letters:
+    references naming another row, lower case, or missing are read as openpyxl reads them; so is a style written
+    "01" (cached by its text) beside the same style written "1"."""
+    sheet = f'<worksheet xmlns="{hostile.MAIN_NS}"><sheetData>{_ODD_REFERENCES}</sheetData></worksheet>'.encode()
+    parsed = assert_agree(_with_parts({SHEET_METAS: sheet}))
+    assert isinstance(parsed, ParsedWorkbook)
+    codes = {row.number: row.cell("meta_code").value for row in parsed.metas}
+    assert codes[13] == "fila 13"
+    assert codes[17] == "fila 17"
+    assert codes[14] == "minúscula"
+
+
+def test_the_fast_cell_is_the_constructors_cell() -> None:
+    """`reader._new_cell` skips the frozen dataclass's `__init__`: the cell must be the same in every way."""
+    from dataclasses import FrozenInstanceError
+
+    from mailbot.adapters.workbook.reader import _new_cell
+
+    fast, built = _new_cell("T7", 1.5, "=SUM(T6:W6)"), Cell("T7", 1.5, "=SUM(T6:W6)")
+    assert fast == built
+    assert hash(fast) == hash(built)
+    assert repr(fast) == repr(built)
+    assert (fast.ref, fast.value, fast.formula) == ("T7", 1.5, "=SUM(T6:W6)")
+    with pytest.raises(FrozenInstanceError):
+        fast.value = 2  # type: ignore[misc]
+
+
+def test_a_value_longer_than_a_chunk() -> None:
+    """A `<v>` that expat hands over in pieces (it crosses a 64 KiB chunk) is read whole."""
+    long_text = "ab" * 50_000
+    sheet = (
+        f'<worksheet xmlns="{hostile.MAIN_NS}"><sheetData><row r="6">'
+        f'<c r="E6" t="inlineStr"><is><t>010101</t></is></c><c r="F6" t="str"><f>REPT("ab",50000)</f>'
+        f'<v>{long_text}</v></c><c r="T6"><v>{"0" * 70_000}12.5</v></c></row></sheetData></worksheet>'
+    ).encode()
+    parsed = assert_agree(_with_parts({SHEET_METAS: sheet}))
+    assert isinstance(parsed, ParsedWorkbook)
+    assert parsed.metas[0].cell("meta").value == long_text
+    assert parsed.metas[0].cell("poai_t1").value == 12.5

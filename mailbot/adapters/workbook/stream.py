@@ -283,6 +283,22 @@ def _column(letters: str) -> int:
     return col
 
 
+#: Column letters → number ("A" … "XFD", upper case), filled as met: the one-pass reader's lookup per cell.
+_COLUMNS: Final[dict[str, int]] = {}
+
+
+def _position(ref: str) -> tuple[int, int] | None:
+    """A cell's (row, column) off the fast path: a new column, other digits, lower case, "$", spaces."""
+    letters = ref.rstrip(_DIGITS)
+    col = _column(letters) if len(letters) <= 3 else 0
+    digits = ref[len(letters) :]
+    if col and 0 < len(digits) <= 7:
+        if col <= EXCEL_MAX_COLUMNS and letters.isupper():
+            _COLUMNS[letters] = col
+        return int(digits), col
+    return parse_ref(ref)
+
+
 def parse_ref(ref: str) -> tuple[int, int] | None:
     """A reference like "B7" (or "$B$7") → (7, 2); None when it is not one."""
     text = ref.strip().replace("$", "")
@@ -304,8 +320,10 @@ def _cast_number(value: str) -> int | float:
 class _SheetPass:
     """The expat handlers for one sheet: cells kept within `width` (every column on the header row).
 
-    The handlers run once per element of the largest part of the file: they are written for speed (slots, the
-    cell's start and end inline, a plain number converted on the spot).
+    The handlers run once per element of the largest part of the file (some 100,000 calls for 1,000 metas): they
+    are written for speed. Slots; a `<c>`'s reference split with cached column letters and its row taken from the
+    `<row>` when the digits are the same; the style looked up once by its attribute text (format and whether it is
+    a date); the common cells (a plain number, a shared string, an inline string) converted inline at `</c>`.
     """
 
     __slots__ = (
@@ -314,35 +332,45 @@ class _SheetPass:
         "cells_in_row",
         "col",
         "data",
-        "dates",
-        "formats",
+        "date_style",
         "formula",
         "formula_attrs",
         "in_phonetic",
+        "in_value",
         "inline",
         "kind",
         "max_columns",
         "max_rows",
+        "number_format",
+        "pieces",
+        "raw",
         "row",
+        "row_text",
         "shared",
         "style",
+        "styles",
         "text",
-        "value",
         "width",
     )
 
     def __init__(self, book: Book, name: str, width: int, max_rows: int, max_columns: int) -> None:
         self.book, self.width, self.max_rows, self.max_columns = book, width, max_rows, max_columns
-        self.formats, self.dates = book.formats, book.dates
+        self.styles: dict[str | None, tuple[int, str, bool]] = {}
         self.data = SheetData(name)
         self.row = self.col = self.cells_in_row = self.cell_row = 0
+        self.row_text = ""
         self.kind = "n"
         self.style = 0
-        self.value: list[str] = []
+        self.number_format = "General"
+        self.date_style = False
+        self.raw = ""  # the `<v>`'s text: nearly every cell has one, in one piece (no list to build and join)
+        self.pieces: list[str] = []  # the rest of a `<v>` that came in more than one piece
         self.inline: list[str] | None = None
         self.formula: list[str] | None = None
         self.formula_attrs: dict[str, str] = {}
-        self.text: list[str] | None = None  # where character data goes now
+        # Where character data goes now: `raw` while `in_value`, else `text` (one of the lists, or None).
+        self.text: list[str] | None = None
+        self.in_value = False
         self.in_phonetic = False
         self.shared: dict[str, Translator] = {}
 
@@ -351,11 +379,14 @@ class _SheetPass:
         if tag == "c":
             ref = attrs.get("r")
             if ref:
-                letters = ref.rstrip(_DIGITS)  # the fast path: "AB123" as Excel, LibreOffice and openpyxl write it
-                col = _column(letters) if len(letters) <= 3 else 0
-                digits = ref[len(letters) :]
-                position = (int(digits), col) if col and 0 < len(digits) <= 7 else parse_ref(ref)
-                self.cell_row, self.col = position or (self.row, self.col + 1)
+                # The fast path: "AB123" on the row "123", as Excel, LibreOffice and openpyxl write it.
+                row_text = self.row_text
+                letters = ref[: -len(row_text)] if row_text and ref.endswith(row_text) else ""
+                col = _COLUMNS.get(letters, 0) if letters else 0
+                if col:
+                    self.cell_row, self.col = self.row, col
+                else:
+                    self.cell_row, self.col = _position(ref) or (self.row, self.col + 1)
             else:
                 self.cell_row, self.col = self.row, self.col + 1
             self.cells_in_row += 1
@@ -363,45 +394,67 @@ class _SheetPass:
                 self._refuse(f"la fila {self.row} (más de {EXCEL_MAX_COLUMNS} celdas)")
             self.kind = attrs.get("t", "n")
             style = attrs.get("s")
-            self.style = int(style) if style else 0
-            self.value = []
+            info = self.styles.get(style)
+            if info is None:
+                info = self.styles[style] = self._style(style)
+            self.style, self.number_format, self.date_style = info
+            self.raw = ""
+            if self.pieces:
+                self.pieces.clear()
             self.inline = self.formula = self.text = None
+            self.in_value = False
         elif tag == "v":
-            self.text = self.value
-        elif tag == "f":
-            self.formula, self.formula_attrs = [], attrs
-            self.text = self.formula
+            self.in_value, self.text = True, None
         elif tag == "row":
             row = attrs.get("r")
             self.row = int(row) if row and row.isdigit() else self.row + 1
+            self.row_text = str(self.row)  # ASCII digits: what a cell's reference on this row ends with
             self.col = self.cells_in_row = 0
             if self.row > EXCEL_MAX_ROWS:
                 self._refuse(f"la fila {self.row}")
+        elif tag == "f":
+            self.formula, self.formula_attrs = [], attrs
+            self.text, self.in_value = self.formula, False
         elif tag == "is":
             self.inline = []
         elif tag == "t" and self.inline is not None and not self.in_phonetic:
-            self.text = self.inline
+            self.text, self.in_value = self.inline, False
         elif tag == "rPh":
             self.in_phonetic = True
         elif tag == "mergeCell":
             self._add_merge(attrs.get("ref"))
 
+    def _style(self, style: str | None) -> tuple[int, str, bool]:
+        """A style attribute's index, number format and whether the format shows a date."""
+        index = int(style) if style else 0
+        formats = self.book.formats
+        number_format = formats[index] if 0 <= index < len(formats) else "General"
+        return index, number_format, index in self.book.dates
+
     def characters(self, content: str) -> None:
-        if self.text is not None:
+        if self.in_value:
+            if self.raw:
+                self.pieces.append(content)  # a `<v>` cut by a chunk's end (never `+=`: quadratic on a long one)
+            else:
+                self.raw = content
+        elif self.text is not None:
             self.text.append(content)
 
     def end(self, name: str) -> None:
-        tag = name if ":" not in name else _local(name)
-        if tag == "c":
+        if name == "c":
             self._end_cell()
-        elif tag == "v" or tag == "f" or tag == "t":
-            self.text = None
-        elif tag == "rPh":
+        elif name == "v" or name == "t" or name == "f":
+            self.text, self.in_value = None, False
+        elif ":" in name:
+            self.end(_local(name))
+        elif name == "rPh":
             self.in_phonetic = False
 
     def _end_cell(self) -> None:
-        row, col, formula, inline, pieces = self.cell_row, self.col, self.formula, self.inline, self.value
-        raw = pieces[0] if len(pieces) == 1 else "".join(pieces)
+        row, col, formula, inline, raw = self.cell_row, self.col, self.formula, self.inline, self.raw
+        if self.pieces:
+            raw += "".join(self.pieces)
+            self.pieces.clear()
         if formula is not None or inline is not None or raw.strip():
             if row > self.max_rows or col > self.max_columns:
                 self._refuse(f"la celda {column_letter(col)}{row}")
@@ -414,24 +467,23 @@ class _SheetPass:
             return  # a styled empty cell: nothing to keep
         if col > self.width and row != HEADER_ROW:
             return
-        style = self.style
         kind = self.kind
-        if kind == "n" and raw and style not in self.dates:
+        if kind == "n" and raw and not self.date_style:
             value: object = _cast_number(raw)
         elif kind == "s" and raw:
             value = self.book.shared_strings[int(raw)]
+        elif kind == "inlineStr":
+            value = "".join(inline) if inline is not None else None
         else:
             value = self._cached(raw, inline)
         text = self._formula(row, col) if formula is not None else None
         if value is None and text is None:
             return
-        formats = self.formats
-        number_format = formats[style] if 0 <= style < len(formats) else "General"
         rows = self.data.rows
         cells = rows.get(row)
         if cells is None:
             cells = rows[row] = {}
-        cells[col] = (value, text, number_format)
+        cells[col] = (value, text, self.number_format)
 
     def _cached(self, raw: str, inline: list[str] | None) -> object:
         """The cached value as openpyxl's `data_only` reading converts it."""
