@@ -3,7 +3,8 @@
 Content-addressed, so storing the same bytes twice (a crash and a retry, a resync) writes nothing new, and no
 file name ever comes from a sender. Once a plan is placed, a hard link (or a copy where links are impossible)
 files it where the auxiliar administrativa looks: planes/<vigencia>/<dependencia>/<ronda>/v<version>-….xlsx.
-Files are written atomically (temporary file, fsync, rename) and readable by the service user only.
+Files are written atomically (temporary file, fsync, rename, fsync of the folder) and readable by the service
+user only.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class FileArchive:
                     os.fsync(out.fileno())
                 Path(temporary).chmod(0o600)
                 Path(temporary).replace(target)
+                _sync_folder(target.parent)  # the rename itself survives a power cut only once its folder is synced
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
@@ -143,6 +145,16 @@ class FileArchive:
             folder = folder.parent
         for path in reversed(missing):
             path.mkdir(mode=0o700, exist_ok=True)
+            _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that the entries just made in it (a renamed file, a new folder) are on disk too."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _copy(source: Path, out: BinaryIO) -> None:

@@ -6,6 +6,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
+
 from mailbot.adapters.archive import FileArchive, sha256_of
 
 
@@ -30,3 +32,24 @@ def test_store_is_content_addressed_idempotent_and_private(tmp_path: Path) -> No
     for path in [p for p in (tmp_path / "archivo").rglob("*")]:
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
+
+
+def test_a_stored_file_and_the_folders_made_for_it_are_synced_after_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename or a mkdir is on disk only once its folder is fsynced: the archive is the record of what came in."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(str(Path(f"/proc/self/fd/{fd}").readlink()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    archive = FileArchive(tmp_path / "archivo")
+    stored = archive.store_message(b"raw message", dt.datetime(2027, 1, 15, tzinfo=dt.UTC))
+    target = tmp_path / "archivo" / stored.path
+    assert synced[-1] == str(target.parent)  # last: the folder, after the file's rename
+    assert any(Path(path).name.startswith(".tmp-") for path in synced)  # the file itself, before
+    for folder in (tmp_path / "archivo", tmp_path / "archivo" / "recibidos"):  # each new folder's entry
+        assert str(folder) in synced
