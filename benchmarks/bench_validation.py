@@ -2,6 +2,7 @@
 
     python benchmarks/bench_validation.py                  # the full run behind benchmarks/README.md
     python benchmarks/bench_validation.py --sizes 5 --repeat 1 --no-hostile   # a smoke run
+    python benchmarks/bench_validation.py --sizes 3 --repeat 1 --hostile xxe.xlsx too-wide.xlsx   # CI's smoke
 
 Each measurement runs in a fresh process (spawn), so its peak memory (ru_maxrss) is its own; the figure shown is
 the peak above that process's baseline after imports. Times come from one more process that runs the operations in
@@ -186,11 +187,17 @@ def build_plans(sizes: list[int], folder: Path) -> dict[int, Path]:
     return paths
 
 
-def build_hostile(folder: Path) -> dict[str, Path]:
+def build_hostile(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
     from tests.support import hostile
 
+    files = hostile.all_files()
+    unknown = sorted(set(names or ()) - set(files))
+    if unknown:
+        raise SystemExit(f"unknown hostile file(s) {unknown}; known: {sorted(files)}")
     paths = {}
-    for name, data in hostile.all_files().items():
+    for name, data in files.items():
+        if names is not None and name not in names:
+            continue
         path = folder / name
         path.write_bytes(data)
         paths[name] = path
@@ -202,6 +209,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-hostile", action="store_true")
+    parser.add_argument(
+        "--hostile", nargs="+", default=None, metavar="NAME", help="only these hostile files (default: every one)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
     args = parser.parse_args()
 
@@ -225,7 +235,7 @@ def main() -> None:
             from tests.support.configs import write_config
 
             config = write_config(folder)
-            for name, path in build_hostile(folder).items():
+            for name, path in build_hostile(folder, args.hostile).items():
                 figures = cli_validate(path, config)
                 report["hostile"].append({"file": name, "bytes": path.stat().st_size, **figures})
 

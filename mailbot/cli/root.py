@@ -241,7 +241,11 @@ def shown_time(iso: str | None) -> str:
 
 
 def today(state: CliState) -> dt.date:
-    return state.app().clock.today()
+    """The municipality's date, without building the App: `validate` needs no database (alembic and SQLAlchemy
+    would cost a second of start-up); it is the same clock the App builds from the configuration."""
+    from mailbot.adapters.clock import SystemClock
+
+    return SystemClock(state.config().municipality.timezone).today()
 
 
 def vigencia_for(state: CliState, given: int | None, ronda: Ronda = Ronda.FORMULACION) -> int:
