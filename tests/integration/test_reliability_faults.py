@@ -27,6 +27,7 @@ from mailbot.app import App
 from mailbot.errors import TemporaryError
 from mailbot.services import outbox
 from mailbot.services.daemon import Watcher
+from mailbot.services.inbox import worker as inbox_worker
 from tests.integration.test_daemon import later, prepared, send_plan
 from tests.integration.test_inbox_cycle import filled, mailing_of
 from tests.support.configs import SERVER_DEPENDENCIAS, storage_engine
@@ -243,21 +244,22 @@ def test_dovecot_stopped_while_fetching_loses_nothing_and_answers_each_once(
     mail.wait_for(PLANEACION, count=4, timeout=30)
     app.mailboxes = functools.partial(ImapMailbox, app.config.imap, fetch_batch=2)  # the composition root's seam
     watcher = Watcher(app, threading.Event())  # two fetch batches of two: the outage falls between them
-    moved: list[int] = []
-    original = watcher.processor._move
+    decided: list[object] = []
+    original = inbox_worker.work_one
 
-    def move_then_stop_dovecot(mailbox: ImapMailbox, row_id: int) -> int:
-        result = original(mailbox, row_id)
-        moved.append(row_id)
-        if len(moved) == 2:
-            mail.stop_dovecot()  # the first batch is done; the second FETCH meets a dead server
+    def decide_then_stop_dovecot(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if "row_id" in kwargs:  # a message just fetched (not the claim of a pending one)
+            decided.append(result)
+            if len(decided) == 2:
+                mail.stop_dovecot()  # the first batch is decided; the second FETCH meets a dead server
         return result
 
-    monkeypatch.setattr(watcher.processor, "_move", move_then_stop_dovecot)
+    monkeypatch.setattr(inbox_worker, "work_one", decide_then_stop_dovecot)
     try:
         with pytest.raises(TemporaryError, match="FETCH"):
             watcher.once()
-        assert len(moved) == 2
+        assert len(decided) == 2
     finally:
         mail.start_dovecot()
         watcher.close()
