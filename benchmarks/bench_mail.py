@@ -357,16 +357,17 @@ def main() -> None:
     args = parser.parse_args()
     sizes = (
         {
-            "floor": 3,
-            "idle": 3,
-            "poll": 2,
+            "floor": 2,
+            "idle": 2,
+            "poll": 1,
             "interval": 5,
-            "backlog": 8,
+            "backlog": 4,
             "metas": 40,
-            "big": 2,
+            "big": 1,
             "big_metas": 200,
             "old": 200,
             "large_mb": [3],
+            "others": 3,
         }
         if args.quick
         else {
@@ -380,6 +381,7 @@ def main() -> None:
             "big_metas": 1000,
             "old": 100_000,
             "large_mb": [20, 50, 70],
+            "others": 20,
         }
     )
     if args.backlog:
@@ -400,7 +402,10 @@ def main() -> None:
             report["floor"] = idle_floor(servers, sizes["floor"])
             report["idle"] = latency(servers, sizes["idle"], idle=True, spacing=0)
         if "poll" in only:
-            report["poll"] = latency(servers, sizes["poll"], idle=False, spacing=6, poll_interval=sizes["interval"])
+            spacing = 6 if sizes["poll"] > 1 else 0  # one reply alone needs no gaps between replies
+            report["poll"] = latency(
+                servers, sizes["poll"], idle=False, spacing=spacing, poll_interval=sizes["interval"]
+            )
         if "backlog" in only:
             report["backlog"] = backlog(servers, sizes["backlog"], sizes["metas"])
         if "corrections" in only:
@@ -408,7 +413,7 @@ def main() -> None:
         if "big" in only:
             report["backlog_big"] = backlog(servers, sizes["big"], sizes["big_metas"])
         if "large" in only:
-            report["large"] = [large_message(servers, mb) for mb in sizes["large_mb"]]
+            report["large"] = [large_message(servers, mb, sizes["others"]) for mb in sizes["large_mb"]]
         if "cost" in only:
             report["poll_cost"] = poll_cost(servers, sizes["old"])
     print(render(report))
