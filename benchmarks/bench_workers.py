@@ -154,14 +154,14 @@ def render(results: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: a few replies, SQLite and 1-2 workers")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: a few replies, SQLite and 2 workers")
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--metas", type=int, default=40)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL set-ups only")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    replies, metas, counts = (8, 3, [1, 2]) if args.quick else (args.replies, args.metas, args.workers)
+    replies, metas, counts = (6, 3, [2]) if args.quick else (args.replies, args.metas, args.workers)
     reason = MailServers.available()
     if reason:
         raise SystemExit(reason)
