@@ -15,8 +15,9 @@ does not depend on the engine (an IMAP reconnect, OAuth2 renewals, secrets kept 
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,15 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def mail_servers() -> Iterator[MailServers]:
     """Dovecot and Postfix on loopback for the whole session (skipped where not installed)."""
-    reason = MailServers.available()
-    if reason is not None:
-        pytest.skip(reason)
-    servers = MailServers()
-    servers.start()
-    try:
-        yield servers
-    finally:
-        servers.stop()
+    yield from _started(MailServers)
 
 
 @pytest.fixture
@@ -94,10 +87,19 @@ def hosting_servers() -> Iterator[MailServers]:
     """A second Dovecot + Postfix pair shaped like a hosting provider's (cPanel): LOGIN refused before TLS on
     SECURE_ADDRESS, submission (STARTTLS + AUTH) and SMTPS (AUTH) through Dovecot's SASL, and the `INBOX.`
     namespace with "." as separator. Started only by the tests that ask for it."""
+    yield from _started(
+        functools.partial(
+            MailServers, secure_address=SECURE_ADDRESS, submission=True, namespace_prefix="INBOX.", separator="."
+        )
+    )
+
+
+def _started(make: Callable[[], MailServers]) -> Iterator[MailServers]:
+    """A pair of servers started for the session and stopped after it (the test skips where they are missing)."""
     reason = MailServers.available()
     if reason is not None:
         pytest.skip(reason)
-    servers = MailServers(secure_address=SECURE_ADDRESS, submission=True, namespace_prefix="INBOX.", separator=".")
+    servers = make()
     servers.start()
     try:
         yield servers

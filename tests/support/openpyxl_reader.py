@@ -18,7 +18,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from mailbot.adapters.workbook.reader import ReaderLimits, SheetSource
-from mailbot.adapters.workbook.refusals import Problem, Refused, problem
+from mailbot.adapters.workbook.refusals import sheet_too_big
 from mailbot.adapters.workbook.stream import MAX_MERGES, Merge, SheetData
 from mailbot.domain.workbook_format import HEADER_ROW, column_letter
 
@@ -45,15 +45,7 @@ class OpenpyxlSource:
                 continue
             if row > limits.max_rows or col > limits.max_columns:
                 where = f"la celda {column_letter(col)}{row}"
-                finding = problem(
-                    Problem.SHEET_TOO_BIG,
-                    f"{name}: {where}",
-                    sheet=name,
-                    where=where,
-                    rows=limits.max_rows,
-                    columns=limits.max_columns,
-                )
-                raise Refused(finding, "sheet_too_big")
+                raise sheet_too_big(name, where, limits.max_rows, limits.max_columns)
             data.last_row = max(data.last_row, row)
             if row == HEADER_ROW:
                 data.header_width = max(data.header_width, col)

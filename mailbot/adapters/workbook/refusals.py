@@ -191,5 +191,13 @@ class Refused(Exception):
         self.reason = reason
 
 
+def sheet_too_big(sheet: str, where: str, max_rows: int, max_columns: int) -> Refused:
+    """Content of `sheet` at `where` (e.g. "la celda XFD9") beyond the caps every reader enforces."""
+    finding = problem(
+        Problem.SHEET_TOO_BIG, f"{sheet}: {where}", sheet=sheet, where=where, rows=max_rows, columns=max_columns
+    )
+    return Refused(finding, "sheet_too_big")
+
+
 def megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB".replace(".", ",")

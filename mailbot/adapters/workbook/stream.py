@@ -28,7 +28,7 @@ from openpyxl.formula.translate import Translator
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
-from mailbot.adapters.workbook.refusals import Problem, Refused, problem
+from mailbot.adapters.workbook.refusals import sheet_too_big
 from mailbot.domain.workbook_format import HEADER_ROW, column_letter
 
 EXCEL_MAX_ROWS: Final = 1_048_576
@@ -534,16 +534,7 @@ class _SheetPass:
             merges.append(Merge(str(ref), min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
 
     def _refuse(self, where: str) -> None:
-        sheet = self.data.name
-        finding = problem(
-            Problem.SHEET_TOO_BIG,
-            f"{sheet}: {where}",
-            sheet=sheet,
-            where=where,
-            rows=self.max_rows,
-            columns=self.max_columns,
-        )
-        raise Refused(finding, "sheet_too_big")
+        raise sheet_too_big(self.data.name, where, self.max_rows, self.max_columns)
 
 
 def read_sheet(
