@@ -94,8 +94,12 @@ class FileArchive:
                 try:
                     os.link(self.root / stored.path, target)
                 except OSError:
-                    shutil.copyfile(self.root / stored.path, target)
+                    with (self.root / stored.path).open("rb") as source, target.open("wb") as out:
+                        shutil.copyfileobj(source, out, PIECE)
+                        out.flush()
+                        os.fsync(out.fileno())
                     target.chmod(0o600)
+                _sync_folder(target.parent)  # filed_as is committed after this: the entry must be on disk
         except OSError as exc:
             raise StorageError(f"cannot file the plan in the archive ({target}): {exc}") from exc
         return relative

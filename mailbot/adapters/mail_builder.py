@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
-from email.generator import BytesGenerator
+from email.generator import NLCRE, BytesGenerator  # type: ignore[attr-defined]  # NLCRE: not in typeshed
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -112,7 +112,7 @@ class _Generator(BytesGenerator):
 
     def _write_lines(self, lines: str) -> None:
         if lines:
-            self.write(_NEWLINES.sub(self._NL, lines))  # type: ignore[attr-defined]
+            self.write(NLCRE.sub(self._NL, lines))  # type: ignore[attr-defined]
 
     @classmethod
     def _make_boundary(cls, text: bytes | None = None) -> str:
@@ -120,9 +120,6 @@ class _Generator(BytesGenerator):
         if text is None or f"--{boundary}".encode("ascii") not in text:
             return boundary
         return str(super()._make_boundary(text))  # type: ignore[misc]
-
-
-_NEWLINES = re.compile(r"\r\n|\r|\n")  # what the stdlib generator takes for a line's end
 
 
 QUICK_SMTP = QuickFoldPolicy(header_factory=_HeaderClasses()).clone(linesep="\r\n")

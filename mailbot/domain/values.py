@@ -44,17 +44,18 @@ def formula_error(value: object) -> str | None:
 
 def text(value: object) -> str:
     """Trimmed text of a cell; numbers written without a trailing `.0`; blank → ''."""
-    if type(value) is str and "\t" not in value and "  " not in value:
-        return value.strip()  # the common case first: text with nothing to collapse
-    if value is None:
+    if type(value) is str:  # the common case first
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
+    elif isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    text = str(value)
+    else:
+        text = str(value)
     if "\t" not in text and "  " not in text:
-        return text.strip()  # the common case: nothing to collapse
+        return text.strip()  # nothing to collapse
     return _BLANKS.sub(" ", text).strip()
 
 

@@ -193,8 +193,10 @@ METAS_BY_KEY: Final = {c.key: c for c in METAS_COLUMNS}
 #: Columns the generator pre-fills from the PDM catalogue. A pre-filled row in which the secretario wrote
 #: nothing else is an offer not taken, not a meta (it is skipped, never reported as incomplete).
 PREFILL_KEYS: Final = frozenset({"linea", "program_code", "program", "meta_code", "meta", "indicator", "unit"})
+#: The columns the secretario fills in (colored cells).
+METAS_INPUT_KEYS: Final = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 #: Input columns whose content makes a row a meta the secretario is planning.
-CONTENT_KEYS: Final = frozenset(c.key for c in METAS_COLUMNS if c.is_input) - PREFILL_KEYS
+CONTENT_KEYS: Final = METAS_INPUT_KEYS - PREFILL_KEYS
 
 
 def column_letter(index: int) -> str:

@@ -167,3 +167,17 @@ def test_an_odd_workbook_gives_a_valid_copy() -> None:
     assert len(metas.data_validations.dataValidation) == 1
     assert workbook.calculation.fullCalcOnLoad, "a restored total (no cached value) is computed on opening"
     assert workbook[SHEET_CORRECTIONS]["E5"].hyperlink.location == "'Metas'!A1"
+
+
+def test_a_cell_inside_an_error_range_stays_red_under_a_later_warning() -> None:
+    """An error on M7:P7 then a warning on N7: every cell of the range is red; N7's comment is the warning's."""
+    from mailbot.adapters.workbook.annotate_plan import cell_marks
+    from mailbot.domain.findings import error, warning
+
+    findings = [
+        error("P03", "Metas", "M7:P7", None, "Reduzca estos valores."),
+        warning("P04", "Metas", "N7", None, "Revise este valor."),
+    ]
+    marks = cell_marks([("Metas", "visible")], findings)
+    assert {col: marks[("Metas", 7, col)].error for col in range(13, 17)} == dict.fromkeys(range(13, 17), True)
+    assert [f.code for f in marks[("Metas", 7, 14)].findings] == ["P04"]

@@ -185,7 +185,7 @@ class OutboxMail(Base):
     envelope_from: Mapped[str] = mapped_column(String(320))
     recipients: Mapped[list[Any]]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sending | sent | failed
+    status: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed (ix_outbox_due leads with it)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[dt.datetime | None]  # when the current attempt began (recorded before any SMTP traffic)
     next_attempt_at: Mapped[dt.datetime]

@@ -116,9 +116,8 @@ def cell_marks(sheets: list[SheetInfo], findings: list[Finding]) -> dict[tuple[s
             continue
         for index, (row, col) in enumerate(_cells(finding.cell)):
             mark = marks.setdefault((sheet[0], row, col), Mark())
-            is_error = finding.severity is Severity.ERROR
-            if is_error or not any(f.severity is Severity.ERROR for f in mark.findings):
-                mark.error = is_error
+            # red once any finding marks it as an error (a range's error counts on every cell, not only its first)
+            mark.error = finding.severity is Severity.ERROR or mark.error is True
             if index == 0:
                 mark.findings.append(finding)
     return marks

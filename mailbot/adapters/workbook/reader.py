@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final, Protocol
 
 import openpyxl
@@ -57,6 +57,7 @@ from mailbot.domain.workbook_format import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     METAS_COLUMNS,
+    METAS_INPUT_KEYS,
     SEGUIMIENTO_COLUMNS,
     SHEET_CONTROL,
     SHEET_HEADER,
@@ -71,7 +72,6 @@ log = get_logger(__name__)
 
 SEGUIMIENTO_KEYS: Final = tuple(c.key for c in SEGUIMIENTO_COLUMNS)
 METAS_KEYS: Final = tuple(c.key for c in METAS_COLUMNS)
-METAS_INPUT_KEYS: Final = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 #: A `Seguimiento` row counts when anything but the row number and the total is filled: its fixed columns come
 #: from the accepted plan, so a meta with no execution yet is still a row the rules must see (S01).
 SEGUIMIENTO_CONTENT_KEYS: Final = frozenset(SEGUIMIENTO_KEYS) - {"number", "total"}
@@ -360,7 +360,7 @@ def _presented(value: object, number_format: str) -> object:
     return value
 
 
-@cache
+@lru_cache(maxsize=256)  # keys come from senders' styles.xml: bounded
 def _is_percent(number_format: str) -> bool:
     """A % outside quoted text, escapes and [colour]/[condition] brackets scales the shown number by 100."""
     bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format)

@@ -19,7 +19,7 @@ import posixpath
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import IO, Any, Final
 from xml.parsers import expat
 
@@ -273,7 +273,7 @@ def _number(text: str | None) -> int:
 # ------------------------------------------------------------------------------------------------ a sheet
 
 
-@cache
+@lru_cache(maxsize=4096)  # keys come from senders' files: bounded
 def _column(letters: str) -> int:
     col = 0
     for letter in letters.upper():

@@ -15,6 +15,7 @@ from mailbot.domain.workbook_format import (
     HEADER_OPTIONAL,
     HEADER_ROW,
     METAS_COLUMNS,
+    METAS_INPUT_KEYS,
     SHEET_CONTROL,
     SHEET_HEADER,
     SHEET_METAS,
@@ -27,7 +28,6 @@ from mailbot.domain.workbook_format import (
 )
 
 SUPPORTED_VERSIONS = frozenset({FORMAT_VERSION})
-_INPUT_KEYS = frozenset(c.key for c in METAS_COLUMNS if c.is_input)
 _UNALTERED = "Use el formato que le envió Planeación sin eliminar, renombrar ni mover hojas o columnas."
 
 
@@ -161,7 +161,7 @@ def formula_errors(view: PlanView) -> Iterator[Finding]:
             if not isinstance(cell.value, str):
                 continue  # an error shows as text: most cells (numbers, blanks) need no closer look
             shown = values.formula_error(cell.value)
-            if shown and key in _INPUT_KEYS:
+            if shown and key in METAS_INPUT_KEYS:
                 yield error(
                     "F05",
                     SHEET_METAS,

@@ -56,8 +56,10 @@ class InboxProcessor:
         report = PassReport()
         report.moved += self.move_decided(mailbox)  # what earlier passes or other workers left behind
         self._pass(mailbox, report, stop, work, between)
-        # This pass's decisions, one UID MOVE of a set per folder (a failed pass leaves them to the next one).
-        report.moved += self.move_decided(mailbox)
+        # This pass's decisions since its last round, one UID MOVE of a set per folder (a failed pass leaves them to
+        # the next one); a fetcher that decides nothing itself moves what the workers decided meanwhile.
+        if not work or report.outcomes.total() % ROUND_EVERY:
+            report.moved += self.move_decided(mailbox)
         if report.fetched or report.outcomes:
             log.info("inbox_pass", fetched=report.fetched, **dict(report.outcomes.items()), moved=report.moved)
         return report
@@ -73,13 +75,15 @@ class InboxProcessor:
         def decided(outcome: str) -> None:
             report.outcomes[outcome] += 1
             if report.outcomes.total() % ROUND_EVERY == 0:
-                report.moved += self.move_decided(mailbox)
+                # work_one filed each plan already; the filing sweep (for failures) stays once per pass
+                report.moved += fetcher.move_decided(self.inbox, mailbox)
                 if between is not None:
                     between()
 
-        if work:  # rows left without an outcome by a crash or a storage fault: decide them first
-            for _, outcome in self.work_pending(stop):
-                decided(outcome)
+        if work:  # rows left without an outcome by a crash or a storage fault: decide them first, a round at a time
+            while batch := self.work_pending(stop, limit=ROUND_EVERY):
+                for _, outcome in batch:
+                    decided(outcome)
         state = mailbox.state(self.inbox.folder)
         last_uid = self.checkpoint(state, mailbox)
         uids = mailbox.uids_after(self.inbox.folder, last_uid)

@@ -18,7 +18,10 @@ depends_on = None
 def upgrade() -> None:
     # On SQLite next_attempt_at is stored after each row's raw bytes: without it a claim walks every pending mail
     op.create_index("ix_outbox_due", "outbox", ["status", "next_attempt_at", "id"], unique=False)
+    # it leads with status, so status's own index is only upkeep now
+    op.drop_index("ix_outbox_status", table_name="outbox")
 
 
 def downgrade() -> None:
+    op.create_index("ix_outbox_status", "outbox", ["status"], unique=False)
     op.drop_index("ix_outbox_due", table_name="outbox")
