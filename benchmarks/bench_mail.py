@@ -210,11 +210,16 @@ def latency(servers: MailServers, n: int, *, idle: bool, spacing: float, poll_in
 
 
 _LAUNCHER = """
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
+def busy():
+    fields = [int(f) for f in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+machine = busy()
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": time.perf_counter() - start, "peak_kb": peak,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_kb": usage.ru_maxrss,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime, "machine_cpu_seconds": busy() - machine,
                   "exit": done.returncode, "out": done.stdout, "err": done.stderr[-2000:]}))
 """
 
@@ -243,6 +248,8 @@ def backlog(servers: MailServers, n: int, metas: int, *, corrections: bool = Fal
         "seconds": figures["seconds"],
         "plans_per_second": n / figures["seconds"],
         "peak_rss_mb": figures["peak_kb"] / 1024,
+        "cpu_seconds": figures["cpu_seconds"],
+        "machine_cpu_seconds": figures["machine_cpu_seconds"],
         "answers_sent": answered,
         "summary": figures["out"].strip(),
     }
@@ -280,6 +287,8 @@ def poll_once(path: Path) -> dict[str, Any]:
     command = [sys.executable, "-m", "mailbot", "--config", str(path), "--log-format", "json", "poll", "--once"]
     if os.environ.get("BENCH_PROFILE"):  # a cProfile of the run, for finding what to cut (not for the figures)
         command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+    if os.environ.get("BENCH_PYSPY"):  # a sampling profile (py-spy, installed apart): true shares, no call overhead
+        command[:0] = ["py-spy", "record", "--rate", "200", "--format", "raw", "-o", os.environ["BENCH_PYSPY"], "--"]
     launched = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True)
     figures: dict[str, Any] = json.loads(launched.stdout)
     assert figures["exit"] == 0, figures["err"]
@@ -427,7 +436,10 @@ def render(r: dict[str, Any]) -> str:
         return f"p50 {percentile(values, 0.5):.2f} s, p95 {percentile(values, 0.95):.2f} s (n={len(values)})"
 
     def pile(b: dict[str, Any]) -> str:
-        return f"{b['seconds']:.1f} s, {b['plans_per_second']:.2f} plans/s, peak RSS {b['peak_rss_mb']:.0f} MB"
+        return (
+            f"{b['seconds']:.1f} s, {b['plans_per_second']:.2f} plans/s, peak RSS {b['peak_rss_mb']:.0f} MB, "
+            f"CPU {b['cpu_seconds']:.0f} s mailbot / {b['machine_cpu_seconds']:.0f} s machine"
+        )
 
     rows = []
     if "floor" in r:
