@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # the commands import their services lazily: `--version` and 
 from mailbot.cli.root import (
     CliState,
     cli,
+    exit_while_mail_waits,
     fail,
     flush_outbox,
     pass_state,
@@ -71,6 +72,7 @@ def poll_command(state: CliState, once: bool) -> None:
         finally:
             watcher.close()
     click.echo(f"inbox: {report.summary()}")
+    exit_while_mail_waits(app)  # as `outbox flush`: answers that could not leave yet mean "not done, retry later"
 
 
 @cli.command("run")

@@ -222,6 +222,13 @@ def flush_outbox(app: App) -> None:
         click.echo(f"outbox: {outbox.flush_due(app.sessions, app.senders, app.clock.now).summary()}")
     except PermanentError as exc:  # e.g. the SMTP server refused the credentials: the mail waits, said below
         click.echo(f"outbox: nothing sent: {exc}")
+    exit_while_mail_waits(app)
+
+
+def exit_while_mail_waits(app: App) -> None:
+    """Say how much mail waits, when it is tried next and why, and exit 75; nothing when all mail is out."""
+    from mailbot.services import outbox
+
     waiting = outbox.next_waiting(app.sessions)
     if waiting is not None:
         local = waiting.next_attempt_at.astimezone(ZoneInfo(app.config.municipality.timezone))

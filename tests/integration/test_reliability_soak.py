@@ -69,7 +69,7 @@ def test_random_sigkills_lose_nothing_and_answer_each_reply_once(tmp_path: Path,
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
             try:
                 process.wait(timeout=rng.uniform(0.8, 2.2))  # start-up takes about a second: kill after it
-                if process.returncode == 0:
+                if process.returncode in (0, 75):  # 75: done, but a mail in doubt waits (below)
                     break
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)
@@ -79,7 +79,8 @@ def test_random_sigkills_lose_nothing_and_answer_each_reply_once(tmp_path: Path,
             break
     for _ in range(3):  # restart until a run finds nothing left (a run that was never killed counts too)
         done = mailbot(config, "poll", "--once", timeout=600)
-        assert done.returncode == 0, done.stderr[-3000:]
+        # 75 only while a mail claimed by a killed run is in doubt (it waits for its claim to go stale)
+        assert done.returncode == 0 or "waiting to be sent" in done.stderr, done.stderr[-3000:]
     outbox.flush(app.sessions, app.senders, later(1))  # rows claimed when a process died: in doubt, re-sent
     print(f"soak: {REPLIES} replies, {killed} of {KILLS} runs killed (seed {SEED})")
     assert killed >= 1, "no run was killed: the kills came too late for this machine"
