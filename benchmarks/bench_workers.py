@@ -102,7 +102,7 @@ def measure(servers: MailServers, url: str, n_workers: int, replies: int, metas:
         prefix = ["-c", _PROFILED, f"{profile}.{setup_name}.{name}"] if profile else None
         return workers.start(path, role, folder, name, python_args=prefix)
 
-    started = time.monotonic()
+    started, busy_at_start = time.monotonic(), machine_busy_seconds()
     if n_workers == 0:
         processes = [launch("all", "all")]
     else:
@@ -113,6 +113,7 @@ def measure(servers: MailServers, url: str, n_workers: int, replies: int, metas:
         queued = time.monotonic() - started
         monitor.wait(lambda p: p.answers_sent >= replies, timeout=600)
         sent = time.monotonic() - started
+        busy = machine_busy_seconds() - busy_at_start
         final = monitor.wait(lambda p: p.moved >= replies, timeout=600)
     finally:
         codes = [process.terminate() for process in processes]
@@ -128,15 +129,24 @@ def measure(servers: MailServers, url: str, n_workers: int, replies: int, metas:
         "seconds_queued": round(queued, 2),
         "seconds_sent": round(sent, 2),
         "replies_per_second": round(replies / sent, 2),
+        "machine_cpu_seconds": round(busy, 1),
         "received": final.received,
     }
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (every core, every process: mailbot, PostgreSQL, Dovecot, Postfix)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
 
 
 def render(results: list[dict[str, Any]]) -> str:
     base = next((r for r in results if r["engine"] == "postgresql" and r["workers"] == 1), None)
     lines = [
-        "| set-up | replies | all answers queued (s) | all answers sent (s) | replies/s | vs 1 worker |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| set-up | replies | all answers queued (s) | all answers sent (s) | replies/s | vs 1 worker "
+        "| machine CPU per reply (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         name = (
@@ -147,7 +157,7 @@ def render(results: list[dict[str, Any]]) -> str:
         ratio = f"{r['replies_per_second'] / base['replies_per_second']:.2f}×" if base else "—"
         lines.append(
             f"| {name} | {r['replies']} | {r['seconds_queued']:.1f} | {r['seconds_sent']:.1f} | "
-            f"{r['replies_per_second']:.2f} | {ratio} |"
+            f"{r['replies_per_second']:.2f} | {ratio} | {1000 * r['machine_cpu_seconds'] / r['replies']:.0f} |"
         )
     return "\n".join(lines)
 
