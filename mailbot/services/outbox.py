@@ -179,11 +179,17 @@ class FlushReport:
 
 @dataclass(frozen=True)
 class _Claimed:
+    """What a flush needs of a claimed row: its bytes to send, and what settling it writes (the row is not read
+    again: on SQLite loading it walks the mail's bytes)."""
+
     id: int
     envelope_from: str
     recipients: list[str]
     raw: bytes
     attempts: int
+    message_id: str
+    kind: str
+    mailing_id: int | None
 
 
 def flush(
@@ -197,9 +203,9 @@ def flush(
     """Send the due rows over one connection from `senders`; stop the batch at the first connection failure."""
     report = FlushReport(reclaimed=_requeue_stale(sessions, now()))
     connection: Sender | None = None
+    claimed = _claim_next(sessions, now()) if limit > 0 else None
     try:
-        for _ in range(limit):
-            claimed = _claim_next(sessions, now())
+        for left in range(limit - 1, -1, -1):
             if claimed is None:
                 break  # nothing due, or every due row is being sent by another flush
             try:
@@ -210,16 +216,17 @@ def flush(
                 result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
             except SendFailedError as exc:
                 _answered_with_error(sessions, claimed, exc, now(), report)
+                claimed = _claim_next(sessions, now()) if left else None
                 continue
             except (TemporaryError, PermanentError) as exc:
                 _retry(sessions, claimed, str(exc), now(), report)
                 if isinstance(exc, PermanentError):
                     raise  # a refused login is the operator's to fix: say it loudly
                 break  # the connection is gone: the rest of the batch waits for the next flush
-            _mark_sent(sessions, claimed, result, now())
-            report.sent.append(claimed.id)
+            sent, claimed = claimed, _mark_sent(sessions, claimed, result, now(), claim_next=left > 0)
+            report.sent.append(sent.id)
             if on_sent is not None:
-                on_sent(claimed.id)
+                on_sent(sent.id)
     finally:
         if connection is not None:
             connection.close()
@@ -304,17 +311,40 @@ def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:
 def _claim_next(sessions: UnitOfWork, now: dt.datetime) -> _Claimed | None:
     """The oldest due row no other flush holds: pending → sending, attempt counted, committed before any SMTP."""
     with sessions.begin() as session:
-        row = session.scalars(
-            select(OutboxMail)
-            .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
-            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if row is None:
-            return None
-        row.status, row.attempts, row.claimed_at = SENDING, row.attempts + 1, now
-        return _Claimed(row.id, row.envelope_from, list(row.recipients), row.raw, row.attempts)
+        return _claim(session, now)
+
+
+def _claim(session: Session, now: dt.datetime) -> _Claimed | None:
+    """`_claim_next` in the caller's transaction, which must commit before the mail is sent."""
+    row = session.execute(
+        select(
+            OutboxMail.id,
+            OutboxMail.envelope_from,
+            OutboxMail.recipients,
+            OutboxMail.raw,
+            OutboxMail.attempts,
+            OutboxMail.message_id,
+            OutboxMail.kind,
+            OutboxMail.mailing_id,
+        )
+        .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
+        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        return None
+    row_id, envelope_from, recipients, raw, attempts, message_id, kind, mailing_id = row
+    _set(session, row_id, status=SENDING, attempts=attempts + 1, claimed_at=now)
+    return _Claimed(row_id, envelope_from, list(recipients), raw, attempts + 1, message_id, kind, mailing_id)
+
+
+def _set(session: Session, row_id: int, **values: object) -> None:
+    """One UPDATE of an outbox row by its id, without loading it (nor syncing the session: nothing holds it)."""
+    session.execute(
+        update(OutboxMail).where(OutboxMail.id == row_id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -325,12 +355,11 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def _retry(sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport) -> None:
     give_up = claimed.attempts >= MAX_ATTEMPTS
+    row_next = now + backoff(claimed.attempts)
     with sessions.begin() as session:
-        row = session.get_one(OutboxMail, claimed.id)
-        row.status = FAILED if give_up else PENDING
-        row.next_attempt_at = row_next = now + backoff(claimed.attempts)
-        row.last_error = error[:2000]
-        _audit(session, row, "mail_failed" if give_up else "mail_retry", now, error=error[:500])
+        status = FAILED if give_up else PENDING
+        _set(session, claimed.id, status=status, next_attempt_at=row_next, last_error=error[:2000])
+        _audit(session, claimed, "mail_failed" if give_up else "mail_retry", now, error=error[:500])
     (report.failed if give_up else report.retrying).append(claimed.id)
     log.warning(
         "outbox_retry" if not give_up else "outbox_gave_up",
@@ -347,27 +376,37 @@ def _answered_with_error(
     if not exc.permanent:
         _retry(sessions, claimed, f"{exc.code} {exc.text}", now, report)
         return
+    error = f"{exc.code} {exc.text}"[:2000]
+    results = _results(claimed.recipients, exc.refused, default=Refusal(exc.code, exc.text))
     with sessions.begin() as session:
-        row = session.get_one(OutboxMail, claimed.id)
-        row.status = FAILED
-        row.last_error = f"{exc.code} {exc.text}"[:2000]
-        row.recipient_results = _results(claimed.recipients, exc.refused, default=Refusal(exc.code, exc.text))
-        _audit(session, row, "mail_failed", now, error=row.last_error)
+        _set(session, claimed.id, status=FAILED, last_error=error, recipient_results=results)
+        _audit(session, claimed, "mail_failed", now, error=error)
     report.failed.append(claimed.id)
     log.warning("outbox_refused", id=claimed.id, code=exc.code)
 
 
-def _mark_sent(sessions: UnitOfWork, claimed: _Claimed, result: SendResult, now: dt.datetime) -> None:
+def _mark_sent(
+    sessions: UnitOfWork, claimed: _Claimed, result: SendResult, now: dt.datetime, *, claim_next: bool = False
+) -> _Claimed | None:
+    """`claimed` is sent; with `claim_next`, the next due row is claimed in the same transaction (one commit a mail
+    instead of two). The next row is still claimed and committed before its SMTP, and a failure before this commit
+    leaves `claimed` in `sending`: in doubt, as any crash between the server's 250 and the commit."""
     with sessions.begin() as session:
-        row = session.get_one(OutboxMail, claimed.id)
-        row.status = SENT
-        row.sent_at = now
-        row.last_error = None
-        row.recipient_results = _results(claimed.recipients, result.refused)
-        if row.mailing_id is not None and row.kind == "mailing":
-            mailing = session.get_one(Mailing, row.mailing_id)
-            mailing.sent_at = mailing.sent_at or now
-        _audit(session, row, "mail_sent", now, refused=sorted(result.refused))
+        _set(
+            session,
+            claimed.id,
+            status=SENT,
+            sent_at=now,
+            last_error=None,
+            recipient_results=_results(claimed.recipients, result.refused),
+        )
+        if claimed.mailing_id is not None and claimed.kind == "mailing":
+            session.execute(
+                update(Mailing).where(Mailing.id == claimed.mailing_id, Mailing.sent_at.is_(None)).values(sent_at=now),
+                execution_options={"synchronize_session": False},
+            )
+        _audit(session, claimed, "mail_sent", now, refused=sorted(result.refused))
+        return _claim(session, now) if claim_next else None
 
 
 def _results(recipients: list[str], refused: dict[str, Refusal], default: Refusal | None = None) -> dict[str, object]:
@@ -379,13 +418,13 @@ def _results(recipients: list[str], refused: dict[str, Refusal], default: Refusa
     return out
 
 
-def _audit(session: Session, row: OutboxMail, kind: str, now: dt.datetime, **detail: object) -> None:
+def _audit(session: Session, claimed: _Claimed, kind: str, now: dt.datetime, **detail: object) -> None:
     session.add(
         AuditEvent(
             at=now,
             kind=kind,
             subject_type="outbox",
-            subject_id=row.id,
-            detail={"message_id": row.message_id, "kind": row.kind, "attempts": row.attempts, **detail},
+            subject_id=claimed.id,
+            detail={"message_id": claimed.message_id, "kind": claimed.kind, "attempts": claimed.attempts, **detail},
         )
     )

@@ -27,6 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+#: The longest address kept in a column (RFC 5321 allows 254 in a path): a longer one is kept cut to it.
+ADDRESS_LENGTH = 320
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -195,6 +198,23 @@ class OutboxMail(Base):
     sent_at: Mapped[dt.datetime | None]
     mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id"), index=True)
     received_message_id: Mapped[int | None] = mapped_column(ForeignKey("received_messages.id"), index=True)
+
+
+class AnswerRecipient(Base):
+    """One recipient (To or Cc) of an automatic answer, written with it: the per-address daily cap is one indexed
+    count instead of reading the JSON recipients of every answer of the day (on SQLite each after its mail's bytes).
+    """
+
+    __tablename__ = "answer_recipients"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "address"),
+        Index("ix_answer_recipients_address_created_at", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    created_at: Mapped[dt.datetime]  # the answer's own created_at
 
 
 class ImapCheckpoint(Base):

@@ -5,12 +5,13 @@ claim's transaction; nothing here inserts a submission or touches the archive.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail, ReceivedMessage, Round
+from mailbot.adapters.db.models import ADDRESS_LENGTH, AnswerRecipient, AuditEvent, Mailing, ReceivedMessage, Round
 from mailbot.adapters.workbook.refusals import megabytes
 from mailbot.domain import attention as attention_items
 from mailbot.domain.decisions import Answer, Outcome, candidates
@@ -34,7 +35,7 @@ from mailbot.services.inbox.persist import Persisted
 
 log = get_logger("mailbot.inbox")
 
-ANSWER_KINDS = (*(a.value for a in Answer), ACKNOWLEDGEMENT)  # what the per-address daily cap counts
+ANSWER_KINDS = (*(a.value for a in Answer), ACKNOWLEDGEMENT)  # what queue_answer queues: what the daily cap counts
 
 
 def answer_facts(
@@ -97,7 +98,7 @@ def queue_answer(
         _withhold(inbox, session, row, sender, facts, now)
         return
     mail = compose(inbox, session, row, answer, parsed, facts, now)
-    outbox.queue(
+    queued, created = outbox.queue(
         session,
         inbox.config,
         mail,
@@ -106,6 +107,8 @@ def queue_answer(
         mailing_id=row.mailing_id,
         received_message_id=row.id,
     )
+    if created:
+        count_for_cap(session, queued.id, mail.recipients, now)
 
 
 def _withhold(
@@ -163,24 +166,32 @@ def compose(
 
 
 def over_daily_limit(inbox: Inbox, session: Session, address: str, now: dt.datetime) -> bool:
-    start = now.astimezone(inbox.app.clock.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    return answers_since(session, address, start) >= inbox.config.limits.auto_mails_per_address_per_day
+    return answers_since(session, address, day_start(now, inbox.app.clock.tz)) >= (
+        inbox.config.limits.auto_mails_per_address_per_day
+    )
+
+
+def day_start(now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """Midnight of `now`'s day in the municipality's time zone: where the daily cap's day begins."""
+    return now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def count_for_cap(session: Session, outbox_id: int, recipients: Iterable[str], now: dt.datetime) -> None:
+    """One row per recipient (To and Cc) of an automatic answer just queued, with the answer's time."""
+    for address in dict.fromkeys(a[:ADDRESS_LENGTH] for a in recipients):
+        session.add(AnswerRecipient(outbox_id=outbox_id, address=address, created_at=now))
 
 
 def answers_since(session: Session, address: str, start: dt.datetime) -> int:
-    """Automatic answers queued to `address` (To or Cc) since `start`.
-
-    The JSON list of recipients names a plain address in quotes: that text is tested first, so that only the
-    address's own rows are read further. On SQLite `created_at` is stored after the mail's bytes, and reading it
-    walks each row's overflow pages: without the pre-filter every answer of the day, each time (a backlog's
-    answers grew quadratic). The exact test stays in Python; an address the JSON text could escape is not
-    pre-filtered.
-    """
-    query = select(OutboxMail.recipients)
-    if address.isascii() and address.isprintable() and '"' not in address and "\\" not in address:
-        query = query.where(cast(OutboxMail.recipients, String).like(f'%"{address}"%'))
-    query = query.where(OutboxMail.kind.in_(ANSWER_KINDS), OutboxMail.created_at >= start)
-    return sum(1 for recipients in session.scalars(query) if address in recipients)
+    """Automatic answers queued to `address` (To or Cc) since `start`: one count on the address's index."""
+    return int(
+        session.scalar(
+            select(func.count(AnswerRecipient.id)).where(
+                AnswerRecipient.address == address[:ADDRESS_LENGTH], AnswerRecipient.created_at >= start
+            )
+        )
+        or 0
+    )
 
 
 def forward(

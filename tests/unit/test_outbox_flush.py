@@ -1,0 +1,94 @@
+"""The flush settles a sent mail and claims the next in one transaction: each mail is still claimed and committed
+before its SMTP, and a process that dies after the server's 250 leaves that mail in doubt, sent again later with the
+same bytes, and the next one untouched."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.adapters.db import migrate
+from mailbot.adapters.db.engine import make_engine, make_session_factory
+from mailbot.adapters.db.models import AuditEvent, OutboxMail
+from mailbot.adapters.smtp import SendResult
+from mailbot.services import outbox
+from tests.support.configs import database_url
+
+pytestmark = pytest.mark.storage
+
+NOW = dt.datetime(2026, 12, 3, 14, 0, tzinfo=dt.UTC)
+
+
+class Died(BaseException):
+    """The process killed right after the server took a mail (nothing below `flush` catches it)."""
+
+
+class WatchingSender:
+    """Records each mail handed over and, at that moment, every row's status as another connection sees it."""
+
+    def __init__(self, sessions: outbox.UnitOfWork, die_after: int | None = None) -> None:
+        self.sessions, self.die_after = sessions, die_after
+        self.sent: list[bytes] = []
+        self.seen: list[dict[bytes, str]] = []
+
+    def open(self) -> None:
+        pass
+
+    def send(self, envelope_from: str, recipients: Sequence[str], raw: bytes) -> SendResult:
+        with self.sessions() as session:
+            rows = session.execute(select(OutboxMail.raw, OutboxMail.status))
+            self.seen.append({mail: status for mail, status in rows})
+        self.sent.append(raw)
+        if self.die_after is not None and len(self.sent) > self.die_after:
+            raise Died
+        return SendResult()
+
+    def close(self) -> None:
+        pass
+
+
+def test_each_mail_is_committed_as_sending_before_smtp_and_a_death_after_the_250_leaves_it_in_doubt(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database_url(tmp_path / "db"))
+    migrate.upgrade(engine)
+    sessions = make_session_factory(engine)
+    mails = [f"mail {i}".encode() for i in range(4)]
+    with sessions.begin() as session:
+        for i, raw in enumerate(mails):
+            outbox.enqueue(
+                session,
+                dedup_key=f"k{i}",
+                kind="aceptacion",
+                raw=raw,
+                message_id=f"<m{i}@municipio.test>",
+                envelope_from="planeacion@municipio.test",
+                recipients=["ana@municipio.test"],
+                now=NOW - dt.timedelta(minutes=4 - i),  # sent in this order
+            )
+
+    dying = WatchingSender(sessions, die_after=2)
+    with pytest.raises(Died):
+        outbox.flush(sessions, lambda: dying, lambda: NOW)
+    assert dying.sent == mails[:3]
+    for i, seen in enumerate(dying.seen):  # at each handover: this one committed as sending, the earlier ones sent
+        assert seen == {
+            raw: outbox.SENT if j < i else outbox.SENDING if j == i else outbox.PENDING for j, raw in enumerate(mails)
+        }
+
+    later = NOW + outbox.STALE_CLAIM + dt.timedelta(seconds=1)
+    healthy = WatchingSender(sessions)
+    report = outbox.flush(sessions, lambda: healthy, lambda: later)
+    assert len(report.reclaimed) == 1  # the third: its outcome was never committed
+    assert sorted(healthy.sent) == mails[2:]  # the third again with the same bytes, the fourth; the first two never
+    with sessions() as session:
+        rows = [tuple(r) for r in session.execute(select(OutboxMail.raw, OutboxMail.status, OutboxMail.attempts))]
+        sent_events = session.scalars(select(AuditEvent.detail).where(AuditEvent.kind == "mail_sent")).all()
+    assert sorted(rows) == sorted((raw, outbox.SENT, 2 if i == 2 else 1) for i, raw in enumerate(mails))
+    assert sorted(e["message_id"] for e in sent_events) == [f"<m{i}@municipio.test>" for i in range(4)]
+    assert {e["attempts"] for e in sent_events if e["message_id"] == "<m2@municipio.test>"} == {2}
+    engine.dispose()
