@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import event, select
 from structlog.testing import capture_logs
 
 from mailbot.adapters.db.models import OutboxMail, ReceivedMessage, Submission
@@ -333,3 +333,36 @@ def test_a_long_pass_moves_sets_and_sends_answers_as_it_goes(world: World, monke
     assert moves == [(uids[:2], 0), (uids[2:4], 2), (uids[4:], 4)]  # each round moves, then flushes
     assert world.inbox.uids("INBOX") == []
     assert len(world.smtp.to(address)) == 1 + 5  # the mailing, and the fifth answer by the flush after the pass
+
+
+GROWING = ("outbox", "received_messages", "submissions", "attachments", "answer_recipients", "audit_events")
+
+
+@pytest.mark.sqlite_only
+def test_no_statement_of_a_pass_scans_a_table_that_grows_with_the_mail(world: World) -> None:
+    """Each query a pass runs (fetch, decide, answer with the daily cap, file, flush, move) reads an index: its cost
+    stays flat as the day's backlog and the years of history grow. SQLite's plan says so: no bare SCAN of a table
+    that grows (a SCAN through a partial index holds only the rows still to do)."""
+    statements: set[str] = set()
+    event.listen(world.app.engine, "before_cursor_execute", lambda *a: statements.add(a[2]))
+    first = parse(world.plan_reply("HAC"))
+    plan = next(p.get_content() for p in first.iter_attachments())
+    for _ in range(2):  # the same file twice: a duplicate, which looks for the first version
+        world.receive(
+            reply(
+                parse(world.smtp.to(world.address("HAC"))[0]),
+                sender=world.address("HAC"),
+                attachments=[("Plan.xlsx", plan)],
+            )
+        )
+    world.receive(reply(parse(world.smtp.to(world.address("SAL"))[0]), sender=world.address("SAL"), body="Hola"))
+
+    assert dict(world.poll().outcomes) == {"accepted": 1, "duplicate": 1, "no_attachment": 1}
+
+    scans = []
+    with world.app.engine.connect() as connection:
+        for statement in sorted(s for s in statements if s.lstrip().startswith(("SELECT", "UPDATE"))):
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (None,) * statement.count("?"))
+            scans += [(step, statement) for *_, step in plan if step.split()[:2] in (["SCAN", t] for t in GROWING)]
+    assert [s for s in scans if "USING" not in s[0]] == []
+    assert len(statements) > 20  # the pass was seen

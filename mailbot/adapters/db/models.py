@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -114,7 +115,18 @@ class ReceivedMessage(Base):
     """A message seen in the mailbox; its outcome is NULL only while it is being processed."""
 
     __tablename__ = "received_messages"
-    __table_args__ = (UniqueConstraint("account", "folder", "uidvalidity", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("account", "folder", "uidvalidity", "uid"),
+        # Every pass looks for the messages not yet moved: only those are in this index, not the folder's history.
+        Index(
+            "ix_received_messages_unmoved",
+            "account",
+            "folder",
+            "id",
+            sqlite_where=text("moved_to IS NULL"),
+            postgresql_where=text("moved_to IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(250))
@@ -159,7 +171,17 @@ class Submission(Base):
     """One version of a dependencia's plan for a round; the accepted one is the plan of record."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("mailing_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("mailing_id", "version"),
+        # The filing sweep of every pass reads the versions not yet filed from here, not every version ever
+        # (on SQLite each row's filed_as is stored after its plan).
+        Index(
+            "ix_submissions_unfiled",
+            "id",
+            sqlite_where=text("filed_as IS NULL"),
+            postgresql_where=text("filed_as IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"), index=True)

@@ -27,8 +27,10 @@ def load(app: App) -> Directory:
             by_message_id[mailing.message_id] = ref
             current[dependencia.code] = ref  # ordered: the latest round wins
         refs = {ref.mailing_id: ref for ref in by_token.values()}
+        # `>= 1` (ids start at 1), not IS NOT NULL: a range reads ix_outbox_mailing_id, where SQLite's planner
+        # scanned the outbox, walking every mail's bytes to reach its mailing_id (once a pass, growing with the outbox)
         for message_id, mailing_id in session.execute(
-            select(OutboxMail.message_id, OutboxMail.mailing_id).where(OutboxMail.mailing_id.is_not(None))
+            select(OutboxMail.message_id, OutboxMail.mailing_id).where(OutboxMail.mailing_id >= 1)
         ):
             if mailing_id in refs:
                 by_message_id[message_id] = refs[mailing_id]

@@ -9,6 +9,7 @@ holds a version that the database does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -17,6 +18,19 @@ from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.models import Attachment, Dependencia, Mailing, Round, Submission
 from mailbot.app import App
 from mailbot.faults import failpoint
+
+
+@dataclass(frozen=True)
+class ToFile:
+    """A committed submission as its link needs it: its own values, which the sweep reads back from the rows."""
+
+    submission_id: int
+    version: int
+    decision: str
+    stored: Stored  # the attachment's archived file
+    vigencia: int
+    ronda: str
+    dependencia: str
 
 
 def file_pending(app: App, submission_ids: list[int] | None = None) -> int:
@@ -47,12 +61,25 @@ def file_pending(app: App, submission_ids: list[int] | None = None) -> int:
     with app.sessions() as session:
         pending = session.execute(query).all()
     for submission_id, version, decision, path, sha256, size, vigencia, ronda, code in pending:
-        failpoint("before_filing")
-        stored = Stored(Path(path), sha256, size)
-        filed = app.archive.file_plan(
-            stored, vigencia=vigencia, dependencia=code, ronda=ronda, version=version, outcome=decision
-        )
-        failpoint("after_filing")
-        with app.sessions.begin() as session:  # one UPDATE: the row is not loaded again
-            session.execute(update(Submission).where(Submission.id == submission_id).values(filed_as=str(filed)))
+        file_one(app, ToFile(submission_id, version, decision, Stored(Path(path), sha256, size), vigencia, ronda, code))
     return len(pending)
+
+
+def file_one(app: App, submission: ToFile) -> None:
+    """Link one committed submission under planes/, then note where (the worker's path right after its commit: it
+    knows the values, so it reads nothing back)."""
+    failpoint("before_filing")
+    filed = app.archive.file_plan(
+        submission.stored,
+        vigencia=submission.vigencia,
+        dependencia=submission.dependencia,
+        ronda=submission.ronda,
+        version=submission.version,
+        outcome=submission.decision,
+    )
+    failpoint("after_filing")
+    with app.sessions.begin() as session:  # one UPDATE: the row is not loaded again
+        session.execute(
+            update(Submission).where(Submission.id == submission.submission_id).values(filed_as=str(filed)),
+            execution_options={"synchronize_session": False},
+        )

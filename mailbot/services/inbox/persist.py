@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mailbot.adapters.archive import Stored
 from mailbot.adapters.db.locks import serialize
 from mailbot.adapters.db.models import Attachment, AuditEvent, Dependencia, OutboxMail, ReceivedMessage, Submission
 from mailbot.domain import attention as attention_items
@@ -26,6 +28,7 @@ from mailbot.domain.reply import Earlier, Verdict
 from mailbot.domain.workbook_format import Ronda
 from mailbot.services import attention, outbox, seguimiento
 from mailbot.services.inbox.common import Files, Inbox, text
+from mailbot.services.inbox.filing import ToFile
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Persisted:
     """A submission just inserted (not yet filed under planes/: that comes after the commit)."""
 
     submission: Submission
+    to_file: ToFile  # what filing it after the commit needs
     evaluation: dict[str, Any] = field(default_factory=dict)  # an accepted seguimiento's, as the mail shows it
 
 
@@ -67,24 +71,25 @@ def earlier_submission(session: Session, verdict: Verdict) -> Earlier | None:
     ref = verdict.match.mailing if verdict.match else None
     if verdict.chosen is None or ref is None:
         return None
-    first = session.scalars(
-        select(Submission)
+    first = session.execute(
+        select(Submission.id, Submission.created_at, Submission.radicado, Submission.decision)
         .join(Attachment, Submission.attachment_id == Attachment.id)
         .where(Submission.mailing_id == ref.mailing_id, Attachment.sha256 == verdict.chosen.sha256)
         .order_by(Submission.version)
+        .limit(1)
     ).first()
-    return None if first is None else Earlier(first.id, first.created_at, first.radicado, first.decision)
+    return None if first is None else Earlier(*first)
 
 
 def record_outcome(
     session: Session, row: ReceivedMessage, parsed: ParsedMessage, verdict: Verdict, now: dt.datetime
 ) -> None:
     decision, ref = verdict.decision, verdict.match.mailing if verdict.match else None
+    if ref is not None:  # read before the row changes: its query would flush a first UPDATE
+        row.dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == ref.dependencia)).one()
+        row.mailing_id = ref.mailing_id
     row.outcome, row.decided_at = decision.outcome.value, now
     row.reason = parsed.reason_with_defects(decision.reason)[:2000]  # a workbook lost in parsing says why
-    if ref is not None:
-        row.mailing_id = ref.mailing_id
-        row.dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == ref.dependencia)).one()
 
 
 def mark_bounced(session: Session, message_ids: Iterable[str], parsed: ParsedMessage) -> None:
@@ -111,10 +116,13 @@ def insert_submission(
     if outcome not in (Outcome.ACCEPTED, Outcome.CORRECTION_REQUESTED) or verdict.chosen is None or ref is None:
         return None
     sha256 = next(f.sha256 for p, f in files if p.sha256 == verdict.chosen.sha256)
-    attachment_id = session.scalars(
-        select(Attachment.id).where(Attachment.received_message_id == row.id, Attachment.sha256 == sha256)
+    attachment = session.execute(
+        select(Attachment.id, Attachment.archive_path, Attachment.size).where(
+            Attachment.received_message_id == row.id, Attachment.sha256 == sha256
+        )
     ).first()
-    assert attachment_id is not None
+    assert attachment is not None
+    attachment_id, archive_path, size = attachment
     version = 1 + (
         session.scalar(select(func.max(Submission.version)).where(Submission.mailing_id == ref.mailing_id)) or 0
     )
@@ -139,7 +147,9 @@ def insert_submission(
     )
     session.add(submission)
     session.flush()
-    return Persisted(submission, shown)
+    stored = Stored(Path(archive_path), sha256, size)
+    to_file = ToFile(submission.id, version, outcome.value, stored, ref.vigencia, ref.ronda, ref.dependencia)
+    return Persisted(submission, to_file, shown)
 
 
 def audit_decided(session: Session, row: ReceivedMessage, verdict: Verdict, now: dt.datetime) -> None:

@@ -39,7 +39,7 @@ class Done:
 
     row_id: int
     outcome: str
-    submission_id: int | None = None  # a version to file under planes/ once committed
+    to_file: filing.ToFile | None = None  # a version to file under planes/ once committed
     sender: str | None = None
     dependencia: str | None = None
     radicado: str | None = None
@@ -81,8 +81,8 @@ def work_one(
         radicado=done.radicado,
     )
     metrics.DECIDED.labels(outcome=done.outcome).inc()
-    if done.submission_id is not None:
-        filing.file_pending(inbox.app, [done.submission_id])
+    if done.to_file is not None:
+        filing.file_one(inbox.app, done.to_file)
     return done.row_id, done.outcome
 
 
@@ -154,7 +154,7 @@ def persist_decision(
     return Done(
         row.id,
         str(row.outcome),
-        persisted.submission.id if persisted else None,
+        persisted.to_file if persisted else None,
         sender=parsed.facts.from_address,
         dependencia=ref.dependencia if ref else None,
         radicado=facts.radicado,

@@ -1,4 +1,5 @@
-"""answer recipients: one row per recipient of an automatic answer, so the daily cap is one indexed count
+"""answer recipients: one row per recipient of an automatic answer, so the daily cap is one indexed count; partial
+indexes of the messages not yet moved and the submissions not yet filed, which every pass looks for
 
 Revision ID: 0007
 Revises: 0006
@@ -48,6 +49,18 @@ def upgrade() -> None:
         "ix_answer_recipients_address_created_at", "answer_recipients", ["address", "created_at"], unique=False
     )
     _backfill()
+    unmoved, unfiled = sa.text("moved_to IS NULL"), sa.text("filed_as IS NULL")
+    op.create_index(
+        "ix_received_messages_unmoved",
+        "received_messages",
+        ["account", "folder", "id"],
+        unique=False,
+        sqlite_where=unmoved,
+        postgresql_where=unmoved,
+    )
+    op.create_index(
+        "ix_submissions_unfiled", "submissions", ["id"], unique=False, sqlite_where=unfiled, postgresql_where=unfiled
+    )
 
 
 def _backfill() -> None:
@@ -81,5 +94,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submissions_unfiled", table_name="submissions")
+    op.drop_index("ix_received_messages_unmoved", table_name="received_messages")
     op.drop_index("ix_answer_recipients_address_created_at", table_name="answer_recipients")
     op.drop_table("answer_recipients")
