@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,26 +80,51 @@ def resolve_on_acceptance(
     session: Session, dependencia_id: int, mailing_id: int, radicado: str | None, now: dt.datetime
 ) -> int:
     """An accepted plan closes the dependencia's open items about that plan (its mailing's, or tied to none)."""
-    rows = session.scalars(
-        select(AttentionItem).where(
-            AttentionItem.resolved_at.is_(None),
-            AttentionItem.dependencia_id == dependencia_id,
-            or_(AttentionItem.mailing_id.is_(None), AttentionItem.mailing_id == mailing_id),
-        )
-    )
-    return _close([r for r in rows if attention.resolves_on_acceptance(r.kind)], f"accepted {radicado or ''}", now)
+    rows = _open_of(session, dependencia_id)
+    return _close([r for r in rows if _by_acceptance(r, mailing_id)], f"accepted {radicado or ''}", now)
 
 
 def resolve_on_reply(session: Session, dependencia_id: int, received_id: int, now: dt.datetime) -> int:
     """A message a person of the dependencia wrote closes its away item: the secretario is back."""
-    rows = session.scalars(
-        select(AttentionItem).where(
-            AttentionItem.resolved_at.is_(None),
-            AttentionItem.dependencia_id == dependencia_id,
-            AttentionItem.received_message_id != received_id,
+    rows = _open_of(session, dependencia_id)
+    return _close([r for r in rows if _by_reply(r, received_id)], f"reply #{received_id}", now)
+
+
+def resolve_on_decision(
+    session: Session,
+    dependencia_id: int,
+    received_id: int,
+    now: dt.datetime,
+    *,
+    accepted_mailing: int | None,
+    radicado: str | None,
+) -> int:
+    """`resolve_on_acceptance` (when `accepted_mailing` is the plan just accepted), then `resolve_on_reply`, from one
+    read of the dependencia's open items: what a decided message closes."""
+    rows = _open_of(session, dependencia_id)
+    accepted = [r for r in rows if accepted_mailing is not None and _by_acceptance(r, accepted_mailing)]
+    closed = _close(accepted, f"accepted {radicado or ''}", now)
+    rest = [r for r in rows if r.resolved_at is None and _by_reply(r, received_id)]
+    return closed + _close(rest, f"reply #{received_id}", now)
+
+
+def _open_of(session: Session, dependencia_id: int) -> list[AttentionItem]:
+    return list(
+        session.scalars(
+            select(AttentionItem).where(
+                AttentionItem.resolved_at.is_(None), AttentionItem.dependencia_id == dependencia_id
+            )
         )
     )
-    return _close([r for r in rows if attention.resolves_on_reply(r.kind)], f"reply #{received_id}", now)
+
+
+def _by_acceptance(row: AttentionItem, mailing_id: int) -> bool:
+    return row.mailing_id in (None, mailing_id) and attention.resolves_on_acceptance(row.kind)
+
+
+def _by_reply(row: AttentionItem, received_id: int) -> bool:
+    """Not an item this message opened itself (nor one tied to no message, as SQL's `!=` leaves NULL out)."""
+    return row.received_message_id not in (None, received_id) and attention.resolves_on_reply(row.kind)
 
 
 def _close(rows: list[AttentionItem], by: str, now: dt.datetime) -> int:

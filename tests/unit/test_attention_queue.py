@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from mailbot.adapters.db.models import AttentionItem, Dependencia, Mailing, OutboxMail
+from mailbot.adapters.db.models import AttentionItem, Dependencia, Mailing, OutboxMail, ReceivedMessage
 from mailbot.app import App
 from mailbot.config import load_config
 from mailbot.domain.attention import Kind, Opening
@@ -100,3 +100,60 @@ def test_a_person_resolves_an_open_item_once(app: App) -> None:
     assert not attention.resolve(app, row["id"])
     assert not attention.resolve(app, 424242)
     assert attention.list_rows(app) == []
+
+
+def test_what_a_decision_closes_from_one_read_is_what_acceptance_then_reply_closed(app: App) -> None:
+    """`resolve_on_decision` (one query) closes the same items, with the same words, as the two steps it replaces."""
+    resolved: dict[str, dict[str, str | None]] = {}
+    for code, other in (("HAC", "EDU"), ("SAL", "GOB")):
+        dep, mailing = ids(app, code)
+        with app.sessions.begin() as session:
+            messages = [
+                ReceivedMessage(
+                    account="a",
+                    folder="INBOX",
+                    uidvalidity=1,
+                    uid=uid,
+                    sha256="0" * 64,
+                    size=1,
+                    raw_path="x",
+                    received_at=NOW,
+                )
+                for uid in (ids(app, code)[0] * 10, ids(app, code)[0] * 10 + 1)
+            ]
+            session.add_all(messages)
+            session.flush()
+            this, earlier = messages[0].id, messages[1].id
+        _, other_mailing = ids(app, other)
+        items = [  # (kind, key, mailing, received message)
+            (Kind.QUARANTINED, "untied", None, None),
+            (Kind.ANSWER_FAILED, "same-plan", mailing, this),
+            (Kind.WITHHELD, "other-round", other_mailing, earlier),
+            (Kind.QUESTION, "question", None, earlier),
+            (Kind.AWAY, "away-earlier", None, earlier),
+            (Kind.AWAY, "away-this", None, this),  # opened by the message itself: stays
+            (Kind.AWAY, "away-no-message", None, None),
+        ]
+        with app.sessions.begin() as session:
+            for kind, key, mailing_id, received in items:
+                opening = Opening(kind, code, f"{kind} {code}")
+                attention.open_item(
+                    session, opening, key=f"{code}:{key}", now=NOW, mailing_id=mailing_id, received_message_id=received
+                )
+        with app.sessions.begin() as session:
+            if code == "HAC":
+                attention.resolve_on_acceptance(session, dep, mailing, "PA-1", NOW)
+                attention.resolve_on_reply(session, dep, this, NOW)
+            else:
+                attention.resolve_on_decision(session, dep, this, NOW, accepted_mailing=mailing, radicado="PA-1")
+        with app.sessions() as session:
+            rows = session.execute(
+                select(AttentionItem.key, AttentionItem.resolved_by).where(AttentionItem.dependencia_id == dep)
+            )
+            resolved[code] = {
+                key.split(":", 1)[1]: by.replace(f"reply #{this}", "reply #N") if by else None for key, by in rows
+            }
+    assert resolved["SAL"] == resolved["HAC"]
+    assert resolved["HAC"]["untied"] == "accepted PA-1"
+    assert resolved["HAC"]["away-earlier"] == "reply #N"
+    assert resolved["HAC"]["away-this"] is None

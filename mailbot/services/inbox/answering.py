@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import ADDRESS_LENGTH, AnswerRecipient, AuditEvent, Mailing, ReceivedMessage, Round
@@ -178,8 +178,12 @@ def day_start(now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 
 def count_for_cap(session: Session, outbox_id: int, recipients: Iterable[str], now: dt.datetime) -> None:
     """One row per recipient (To and Cc) of an automatic answer just queued, with the answer's time."""
-    for address in dict.fromkeys(a[:ADDRESS_LENGTH] for a in recipients):
-        session.add(AnswerRecipient(outbox_id=outbox_id, address=address, created_at=now))
+    rows = [
+        {"outbox_id": outbox_id, "address": address, "created_at": now}
+        for address in dict.fromkeys(a[:ADDRESS_LENGTH] for a in recipients)
+    ]
+    if rows:  # one statement, no identity to fetch back
+        session.execute(insert(AnswerRecipient), rows)
 
 
 def answers_since(session: Session, address: str, start: dt.datetime) -> int:

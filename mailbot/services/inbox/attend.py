@@ -44,10 +44,11 @@ def attend(
         _bounce(session, row, parsed, verdict, now)
     elif verdict.away is not None:
         _away(inbox, session, row, sender, verdict.away, now)
-    if outcome is Outcome.ACCEPTED and row.dependencia_id is not None and row.mailing_id is not None:
-        attention.resolve_on_acceptance(session, row.dependencia_id, row.mailing_id, radicado, now)
-    if outcome not in (Outcome.AUTOMATIC, Outcome.BOUNCE) and row.dependencia_id is not None:
-        attention.resolve_on_reply(session, row.dependencia_id, row.id, now)
+    if outcome not in (Outcome.AUTOMATIC, Outcome.BOUNCE) and row.dependencia_id is not None:  # an acceptance too
+        accepted = row.mailing_id if outcome is Outcome.ACCEPTED else None
+        attention.resolve_on_decision(
+            session, row.dependencia_id, row.id, now, accepted_mailing=accepted, radicado=radicado
+        )
 
 
 def _bounce(session: Session, row: ReceivedMessage, parsed: ParsedMessage, verdict: Verdict, now: dt.datetime) -> None:

@@ -102,11 +102,12 @@ def advance(inbox: Inbox, uidvalidity: int, uid: int, session: Session | None = 
         )
         .values(last_uid=uid, updated_at=inbox.app.clock.now())
     )
+    options = {"synchronize_session": False}  # no checkpoint is held by the session: nothing to bring up to date
     if session is not None:
-        session.execute(statement)
+        session.execute(statement, execution_options=options)
         return
     with inbox.app.sessions.begin() as own:
-        own.execute(statement)
+        own.execute(statement, execution_options=options)
 
 
 # ------------------------------------------------------------------------------------------------ record
