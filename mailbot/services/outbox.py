@@ -15,10 +15,12 @@ are serialised by `BEGIN IMMEDIATE` (SQLite), and only a `pending` row can be cl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import AuditEvent, Mailing, OutboxMail
@@ -314,24 +316,34 @@ def _claim_next(sessions: UnitOfWork, now: dt.datetime) -> _Claimed | None:
         return _claim(session, now)
 
 
+# The flush's statements, built once: building a statement and its cache key costs more than SQLite's running it.
+_DUE = (
+    select(
+        OutboxMail.id,
+        OutboxMail.envelope_from,
+        OutboxMail.recipients,
+        OutboxMail.raw,
+        OutboxMail.attempts,
+        OutboxMail.message_id,
+        OutboxMail.kind,
+        OutboxMail.mailing_id,
+    )
+    .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= bindparam("now"))
+    .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_MAILING_SENT = (
+    update(Mailing)
+    .where(Mailing.id == bindparam("mailing_id"), Mailing.sent_at.is_(None))
+    .values(sent_at=bindparam("sent_at"))
+)
+_NO_SYNC = {"synchronize_session": False}  # nothing the session holds is changed: nothing to bring up to date
+
+
 def _claim(session: Session, now: dt.datetime) -> _Claimed | None:
     """`_claim_next` in the caller's transaction, which must commit before the mail is sent."""
-    row = session.execute(
-        select(
-            OutboxMail.id,
-            OutboxMail.envelope_from,
-            OutboxMail.recipients,
-            OutboxMail.raw,
-            OutboxMail.attempts,
-            OutboxMail.message_id,
-            OutboxMail.kind,
-            OutboxMail.mailing_id,
-        )
-        .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
-        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
+    row = session.execute(_DUE, {"now": now}).first()
     if row is None:
         return None
     row_id, envelope_from, recipients, raw, attempts, message_id, kind, mailing_id = row
@@ -340,11 +352,16 @@ def _claim(session: Session, now: dt.datetime) -> _Claimed | None:
 
 
 def _set(session: Session, row_id: int, **values: object) -> None:
-    """One UPDATE of an outbox row by its id, without loading it (nor syncing the session: nothing holds it)."""
-    session.execute(
-        update(OutboxMail).where(OutboxMail.id == row_id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
+    """One UPDATE of an outbox row by its id, without loading it."""
+    parameters = {"row_id": row_id, **{f"new_{column}": value for column, value in values.items()}}
+    session.execute(_update_of(tuple(values)), parameters, execution_options=_NO_SYNC)
+
+
+@functools.cache
+def _update_of(columns: tuple[str, ...]) -> Update:
+    """UPDATE outbox SET `columns` WHERE id, built once for each set of columns the flush writes."""
+    values: dict[str, BindParameter[Any]] = {column: bindparam(f"new_{column}") for column in columns}
+    return update(OutboxMail).where(OutboxMail.id == bindparam("row_id")).values(values)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -402,8 +419,7 @@ def _mark_sent(
         )
         if claimed.mailing_id is not None and claimed.kind == "mailing":
             session.execute(
-                update(Mailing).where(Mailing.id == claimed.mailing_id, Mailing.sent_at.is_(None)).values(sent_at=now),
-                execution_options={"synchronize_session": False},
+                _MAILING_SENT, {"mailing_id": claimed.mailing_id, "sent_at": now}, execution_options=_NO_SYNC
             )
         _audit(session, claimed, "mail_sent", now, refused=sorted(result.refused))
         return _claim(session, now) if claim_next else None

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.db.models import ADDRESS_LENGTH, AnswerRecipient, AuditEvent, Mailing, ReceivedMessage, Round
@@ -45,7 +45,7 @@ def answer_facts(
     ref = verdict.match.mailing if verdict.match else None
     deadline = None
     if ref is not None:
-        deadline = session.scalars(select(Round.deadline).join(Mailing).where(Mailing.id == ref.mailing_id)).first()
+        deadline = session.scalars(_DEADLINE, {"mailing_id": ref.mailing_id}).first()
     facts = AnswerFacts(
         dependencia=ref.dependencia if ref else None,
         vigencia=ref.vigencia if ref else None,
@@ -188,14 +188,14 @@ def count_for_cap(session: Session, outbox_id: int, recipients: Iterable[str], n
 
 def answers_since(session: Session, address: str, start: dt.datetime) -> int:
     """Automatic answers queued to `address` (To or Cc) since `start`: one count on the address's index."""
-    return int(
-        session.scalar(
-            select(func.count(AnswerRecipient.id)).where(
-                AnswerRecipient.address == address[:ADDRESS_LENGTH], AnswerRecipient.created_at >= start
-            )
-        )
-        or 0
-    )
+    return int(session.scalar(_ANSWERS_SINCE, {"address": address[:ADDRESS_LENGTH], "start": start}) or 0)
+
+
+# Built once: building a statement and its cache key costs more than SQLite's running it.
+_ANSWERS_SINCE = select(func.count(AnswerRecipient.id)).where(
+    AnswerRecipient.address == bindparam("address"), AnswerRecipient.created_at >= bindparam("start")
+)
+_DEADLINE = select(Round.deadline).join(Mailing).where(Mailing.id == bindparam("mailing_id"))
 
 
 def forward(

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.archive import Stored
@@ -92,22 +92,32 @@ def _first_uid_to_process(inbox: Inbox, session: Session, state: FolderState, ma
 
 
 def advance(inbox: Inbox, uidvalidity: int, uid: int, session: Session | None = None) -> None:
-    statement = (
-        update(ImapCheckpoint)
-        .where(
-            ImapCheckpoint.account == inbox.account,
-            ImapCheckpoint.folder == inbox.folder,
-            ImapCheckpoint.uidvalidity == uidvalidity,
-            ImapCheckpoint.last_uid < uid,
-        )
-        .values(last_uid=uid, updated_at=inbox.app.clock.now())
-    )
+    parameters = {
+        "b_account": inbox.account,
+        "b_folder": inbox.folder,
+        "b_uidvalidity": uidvalidity,
+        "b_uid": uid,
+        "b_now": inbox.app.clock.now(),
+    }
     options = {"synchronize_session": False}  # no checkpoint is held by the session: nothing to bring up to date
     if session is not None:
-        session.execute(statement, execution_options=options)
+        session.execute(_ADVANCE, parameters, execution_options=options)
         return
     with inbox.app.sessions.begin() as own:
-        own.execute(statement, execution_options=options)
+        own.execute(_ADVANCE, parameters, execution_options=options)
+
+
+# Built once (as `_FIND` below): building a statement and its cache key costs more than SQLite's running it.
+_ADVANCE = (
+    update(ImapCheckpoint)
+    .where(
+        ImapCheckpoint.account == bindparam("b_account"),  # (an UPDATE's parameters may not be named as columns)
+        ImapCheckpoint.folder == bindparam("b_folder"),
+        ImapCheckpoint.uidvalidity == bindparam("b_uidvalidity"),
+        ImapCheckpoint.last_uid < bindparam("b_uid"),
+    )
+    .values(last_uid=bindparam("b_uid"), updated_at=bindparam("b_now"))
+)
 
 
 # ------------------------------------------------------------------------------------------------ record
@@ -172,14 +182,16 @@ def _record(
 
 
 def _find(inbox: Inbox, session: Session, uidvalidity: int, uid: int) -> int | None:
-    return session.scalars(
-        select(ReceivedMessage.id).where(
-            ReceivedMessage.account == inbox.account,
-            ReceivedMessage.folder == inbox.folder,
-            ReceivedMessage.uidvalidity == uidvalidity,
-            ReceivedMessage.uid == uid,
-        )
-    ).first()
+    parameters = {"account": inbox.account, "folder": inbox.folder, "uidvalidity": uidvalidity, "uid": uid}
+    return session.scalars(_FIND, parameters).first()
+
+
+_FIND = select(ReceivedMessage.id).where(
+    ReceivedMessage.account == bindparam("account"),
+    ReceivedMessage.folder == bindparam("folder"),
+    ReceivedMessage.uidvalidity == bindparam("uidvalidity"),
+    ReceivedMessage.uid == bindparam("uid"),
+)
 
 
 def outcome_of(inbox: Inbox, row_id: int) -> str:

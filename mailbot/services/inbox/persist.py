@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.adapters.archive import Stored
@@ -49,14 +49,29 @@ def same_message_decided(session: Session, row: ReceivedMessage) -> ReceivedMess
     """The same message (Message-ID and bytes) already decided: a resynchronised mailbox shows it again."""
     if not row.message_id:
         return None
-    return session.scalars(
-        select(ReceivedMessage).where(
-            ReceivedMessage.id != row.id,
-            ReceivedMessage.message_id == row.message_id,
-            ReceivedMessage.sha256 == row.sha256,
-            ReceivedMessage.outcome.is_not(None),
-        )
-    ).first()
+    return session.scalars(_SAME_MESSAGE, {"id": row.id, "message_id": row.message_id, "sha256": row.sha256}).first()
+
+
+# The statements of every decision, built once: building a statement and its cache key costs more than SQLite's
+# running it.
+_SAME_MESSAGE = select(ReceivedMessage).where(
+    ReceivedMessage.id != bindparam("id"),
+    ReceivedMessage.message_id == bindparam("message_id"),
+    ReceivedMessage.sha256 == bindparam("sha256"),
+    ReceivedMessage.outcome.is_not(None),
+)
+_FIRST_OF_FILE = (
+    select(Submission.id, Submission.created_at, Submission.radicado, Submission.decision)
+    .join(Attachment, Submission.attachment_id == Attachment.id)
+    .where(Submission.mailing_id == bindparam("mailing_id"), Attachment.sha256 == bindparam("sha256"))
+    .order_by(Submission.version)
+    .limit(1)
+)
+_DEPENDENCIA_ID = select(Dependencia.id).where(Dependencia.code == bindparam("code"))
+_ATTACHMENT = select(Attachment.id, Attachment.archive_path, Attachment.size).where(
+    Attachment.received_message_id == bindparam("received_id"), Attachment.sha256 == bindparam("sha256")
+)
+_LAST_VERSION = select(func.max(Submission.version)).where(Submission.mailing_id == bindparam("mailing_id"))
 
 
 def adopt(row: ReceivedMessage, earlier: ReceivedMessage, now: dt.datetime) -> str:
@@ -71,13 +86,7 @@ def earlier_submission(session: Session, verdict: Verdict) -> Earlier | None:
     ref = verdict.match.mailing if verdict.match else None
     if verdict.chosen is None or ref is None:
         return None
-    first = session.execute(
-        select(Submission.id, Submission.created_at, Submission.radicado, Submission.decision)
-        .join(Attachment, Submission.attachment_id == Attachment.id)
-        .where(Submission.mailing_id == ref.mailing_id, Attachment.sha256 == verdict.chosen.sha256)
-        .order_by(Submission.version)
-        .limit(1)
-    ).first()
+    first = session.execute(_FIRST_OF_FILE, {"mailing_id": ref.mailing_id, "sha256": verdict.chosen.sha256}).first()
     return None if first is None else Earlier(*first)
 
 
@@ -86,7 +95,7 @@ def record_outcome(
 ) -> None:
     decision, ref = verdict.decision, verdict.match.mailing if verdict.match else None
     if ref is not None:  # read before the row changes: its query would flush a first UPDATE
-        row.dependencia_id = session.scalars(select(Dependencia.id).where(Dependencia.code == ref.dependencia)).one()
+        row.dependencia_id = session.scalars(_DEPENDENCIA_ID, {"code": ref.dependencia}).one()
         row.mailing_id = ref.mailing_id
     row.outcome, row.decided_at = decision.outcome.value, now
     row.reason = parsed.reason_with_defects(decision.reason)[:2000]  # a workbook lost in parsing says why
@@ -116,16 +125,10 @@ def insert_submission(
     if outcome not in (Outcome.ACCEPTED, Outcome.CORRECTION_REQUESTED) or verdict.chosen is None or ref is None:
         return None
     sha256 = next(f.sha256 for p, f in files if p.sha256 == verdict.chosen.sha256)
-    attachment = session.execute(
-        select(Attachment.id, Attachment.archive_path, Attachment.size).where(
-            Attachment.received_message_id == row.id, Attachment.sha256 == sha256
-        )
-    ).first()
+    attachment = session.execute(_ATTACHMENT, {"received_id": row.id, "sha256": sha256}).first()
     assert attachment is not None
     attachment_id, archive_path, size = attachment
-    version = 1 + (
-        session.scalar(select(func.max(Submission.version)).where(Submission.mailing_id == ref.mailing_id)) or 0
-    )
+    version = 1 + (session.scalar(_LAST_VERSION, {"mailing_id": ref.mailing_id}) or 0)
     accepted = outcome is Outcome.ACCEPTED
     number = radicado(ref.vigencia, ref.dependencia, version, Ronda(ref.ronda).quarter) if accepted else None
     plan: dict[str, Any] | None = {"summary": verdict.summary.to_json()} if verdict.summary is not None else None
