@@ -76,7 +76,10 @@ def enqueue(
 
 
 def _queued(session: Session, dedup_key: str) -> OutboxMail | None:
-    return session.scalars(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key)).first()
+    return session.scalars(_BY_DEDUP_KEY, {"dedup_key": dedup_key}).first()
+
+
+_BY_DEDUP_KEY = select(OutboxMail).where(OutboxMail.dedup_key == bindparam("dedup_key"))  # built once (see _DUE)
 
 
 def _insert(

@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -113,14 +113,25 @@ def decide_one(
 
 
 def claim(inbox: Inbox, session: Session, row_id: int | None) -> ReceivedMessage | None:
-    query = select(ReceivedMessage).where(
-        ReceivedMessage.account == inbox.account,
-        ReceivedMessage.folder == inbox.folder,
+    parameters = {"account": inbox.account, "folder": inbox.folder}
+    if row_id is None:
+        return session.scalars(_OLDEST_FREE, parameters).first()
+    return session.scalars(_THIS_IF_FREE, {**parameters, "id": row_id}).first()
+
+
+# Built once: building a statement and its cache key costs more than the database's running it.
+_OLDEST_FREE = (
+    select(ReceivedMessage)
+    .where(
+        ReceivedMessage.account == bindparam("account"),
+        ReceivedMessage.folder == bindparam("folder"),
         ReceivedMessage.outcome.is_(None),
     )
-    if row_id is not None:
-        query = query.where(ReceivedMessage.id == row_id)
-    return session.scalars(query.order_by(ReceivedMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+    .order_by(ReceivedMessage.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_THIS_IF_FREE = _OLDEST_FREE.where(ReceivedMessage.id == bindparam("id"))
 
 
 def persist_decision(
