@@ -12,6 +12,12 @@
 # Each pass runs on MAILBOT_TEST_WORKERS pytest-xdist workers (default 4: the server tests mostly wait on Dovecot,
 # Postfix, LibreOffice and subprocess daemons, so two per core keep both cores busy; 0 runs in one process):
 # every worker starts its own mail servers and PostgreSQL on free loopback ports, so they share nothing.
+# How the tests are dealt to the workers (tests/conftest.py puts the files with slow tests first): xdist's default
+# hands each worker a run of ~1/16 of the tests up front and tops it up in runs, so one worker could be left
+# alone with a queue of slow tests at the end of the pass while the others idled (measured: minutes). Pass 1
+# deals whole files, one at a time as a worker frees up (`loadfile`, in conftest's order): a module-scoped fixture
+# (the demo's run) is built once, not once per worker. Pass 2 has a tenth of the tests and one file
+# (tests/integration/test_daemon.py) holds a third of its time, so it deals single tests, one at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,15 +44,17 @@ unset PYTHONDONTWRITEBYTECODE
 
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
 workers=(-n "${MAILBOT_TEST_WORKERS:-4}" --durations=15)  # the slowest tests, named in the log
+by_file=(--dist loadfile --no-loadscope-reorder)
+by_test=(--dist load --maxschedchunk 1)
 for pass in $passes; do
     case $pass in
         sqlite)
             echo "== tests on SQLite =="
-            MAILBOT_TEST_DATABASE=sqlite .venv/bin/python -m pytest "${workers[@]}" "$@"
+            MAILBOT_TEST_DATABASE=sqlite .venv/bin/python -m pytest "${workers[@]}" "${by_file[@]}" "$@"
             ;;
         postgresql)
             echo "== tests that touch storage, on PostgreSQL =="
-            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "${workers[@]}" "$@"  # keeps the storage tests alone
+            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "${workers[@]}" "${by_test[@]}" "$@"  # keeps the storage tests alone
             ;;
         *)
             echo "test.sh: unknown pass '$pass' in MAILBOT_TEST_PASSES (sqlite, postgresql)" >&2
