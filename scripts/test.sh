@@ -16,8 +16,8 @@
 # hands each worker a run of ~1/16 of the tests up front and tops it up in runs, so one worker could be left
 # alone with a queue of slow tests at the end of the pass while the others idled (measured: minutes). Pass 1
 # deals whole files, one at a time as a worker frees up (`loadfile`, in conftest's order): a module-scoped fixture
-# (the demo's run) is built once, not once per worker. Pass 2 has a tenth of the tests and one file
-# (tests/integration/test_daemon.py) holds a third of its time, so it deals single tests, one at a time.
+# (the demo's run) is built once, not once per worker. Pass 2 keeps the default: its runs are a few tests long,
+# and one file (tests/integration/test_daemon.py) holds a third of its time, too much for one worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +45,6 @@ unset PYTHONDONTWRITEBYTECODE
 passes=${MAILBOT_TEST_PASSES:-sqlite postgresql}
 workers=(-n "${MAILBOT_TEST_WORKERS:-4}" --durations=15)  # the slowest tests, named in the log
 by_file=(--dist loadfile --no-loadscope-reorder)
-by_test=(--dist load --maxschedchunk 1)
 for pass in $passes; do
     case $pass in
         sqlite)
@@ -54,7 +53,7 @@ for pass in $passes; do
             ;;
         postgresql)
             echo "== tests that touch storage, on PostgreSQL =="
-            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "${workers[@]}" "${by_test[@]}" "$@"  # keeps the storage tests alone
+            MAILBOT_TEST_DATABASE=postgresql .venv/bin/python -m pytest "${workers[@]}" "$@"  # keeps the storage tests alone
             ;;
         *)
             echo "test.sh: unknown pass '$pass' in MAILBOT_TEST_PASSES (sqlite, postgresql)" >&2
