@@ -87,19 +87,19 @@ class FileArchive:
         relative = plan_path(
             stored, vigencia=vigencia, dependencia=dependencia, ronda=ronda, version=version, outcome=outcome
         )
-        target = self.root / relative
+        target, source = self.root / relative, self.root / stored.path
         try:
             self._folder(target.parent)
-            if not target.exists():
-                try:
-                    os.link(self.root / stored.path, target)
-                except OSError:
-                    with (self.root / stored.path).open("rb") as source, target.open("wb") as out:
-                        shutil.copyfileobj(source, out, PIECE)
-                        out.flush()
-                        os.fsync(out.fileno())
-                    target.chmod(0o600)
-                _sync_folder(target.parent)  # filed_as is committed after this: the entry must be on disk
+            if target.exists():
+                return relative
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                pass  # filed meanwhile by another process (a worker and the fetcher's sweep): the same file
+            except OSError:  # no hard links here: a copy, written aside and renamed, never opened in place (the
+                # name may be a link to the archived file itself, which writing into it would empty)
+                return self._write(relative, stored.sha256, stored.size, lambda out: _copy(source, out)).path
+            _sync_folder(target.parent)  # filed_as is committed after this: the entry must be on disk
         except OSError as exc:
             raise StorageError(f"cannot file the plan in the archive ({target}): {exc}") from exc
         return relative

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.adapters.archive import FileArchive, sha256_of
+from mailbot.adapters.archive import FileArchive, Stored, sha256_of
 
 
 def test_store_is_content_addressed_idempotent_and_private(tmp_path: Path) -> None:
@@ -53,3 +53,45 @@ def test_a_stored_file_and_the_folders_made_for_it_are_synced_after_the_rename(
     assert any(Path(path).name.startswith(".tmp-") for path in synced)  # the file itself, before
     for folder in (tmp_path / "archivo", tmp_path / "archivo" / "recibidos"):  # each new folder's entry
         assert str(folder) in synced
+
+
+def _filed(archive: FileArchive, part: Stored) -> Path:
+    return archive.file_plan(part, vigencia=2027, dependencia="HAC", ronda="formulacion", version=1, outcome="accepted")
+
+
+def test_a_plan_filed_meanwhile_by_another_process_leaves_the_archived_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker and the fetcher's sweep may file the same version at once: the loser finds the name taken."""
+    archive = FileArchive(tmp_path / "archivo")
+    part = archive.store_attachment(b"PK\x03\x04 workbook", "xlsx")
+    real_link = os.link
+
+    def link_lost_the_race(source: Path, target: Path) -> None:
+        real_link(source, target)  # the other process's link, made just before this one
+        raise FileExistsError(17, "File exists", str(target))
+
+    monkeypatch.setattr(os, "link", link_lost_the_race)
+    filed = _filed(archive, part)
+    assert archive.read(part.path) == b"PK\x03\x04 workbook"
+    assert archive.read(filed) == b"PK\x03\x04 workbook"
+
+
+def test_without_hard_links_the_plan_is_a_private_copy_and_the_original_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = FileArchive(tmp_path / "archivo")
+    part = archive.store_attachment(b"PK\x03\x04 workbook", "xlsx")
+
+    def no_hard_links(source: Path, target: Path) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    filed = _filed(archive, part)
+    assert _filed(archive, part) == filed  # filing again changes nothing
+    assert archive.read(part.path) == b"PK\x03\x04 workbook"
+    assert archive.read(filed) == b"PK\x03\x04 workbook"
+    copy = tmp_path / "archivo" / filed
+    assert copy.stat().st_ino != (tmp_path / "archivo" / part.path).stat().st_ino
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".tmp-")]
