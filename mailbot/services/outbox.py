@@ -409,8 +409,12 @@ def _mark_sent(
     sessions: UnitOfWork, claimed: _Claimed, result: SendResult, now: dt.datetime, *, claim_next: bool = False
 ) -> _Claimed | None:
     """`claimed` is sent; with `claim_next`, the next due row is claimed in the same transaction (one commit a mail
-    instead of two). The next row is still claimed and committed before its SMTP, and a failure before this commit
-    leaves `claimed` in `sending`: in doubt, as any crash between the server's 250 and the commit."""
+    instead of two). The next row is still claimed and committed before its SMTP, and a crash before this commit
+    leaves `claimed` in `sending`: in doubt, as any crash between the server's 250 and the commit. The claim runs
+    in a savepoint: a next row that cannot be claimed is raised after `claimed` is committed as sent, never undoes it
+    (else that mail would go out again after each stale-claim wait)."""
+    failure: Exception | None = None
+    following: _Claimed | None = None
     with sessions.begin() as session:
         _set(
             session,
@@ -425,7 +429,15 @@ def _mark_sent(
                 _MAILING_SENT, {"mailing_id": claimed.mailing_id, "sent_at": now}, execution_options=_NO_SYNC
             )
         _audit(session, claimed, "mail_sent", now, refused=sorted(result.refused))
-        return _claim(session, now) if claim_next else None
+        if claim_next:
+            try:
+                with session.begin_nested():
+                    following = _claim(session, now)
+            except Exception as exc:  # raised below, once the sent mark is committed
+                failure = exc
+    if failure is not None:
+        raise failure
+    return following
 
 
 def _results(recipients: list[str], refused: dict[str, Refusal], default: Refusal | None = None) -> dict[str, object]:

@@ -92,3 +92,42 @@ def test_each_mail_is_committed_as_sending_before_smtp_and_a_death_after_the_250
     assert sorted(e["message_id"] for e in sent_events) == [f"<m{i}@municipio.test>" for i in range(4)]
     assert {e["attempts"] for e in sent_events if e["message_id"] == "<m2@municipio.test>"} == {2}
     engine.dispose()
+
+
+def test_a_next_row_that_cannot_be_claimed_never_undoes_the_sent_mark_of_the_mail_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else that mail would go back to `sending`, and out again after the stale-claim wait: once per flush."""
+    engine = make_engine(database_url(tmp_path / "db"))
+    migrate.upgrade(engine)
+    sessions = make_session_factory(engine)
+    mails = [b"first", b"second"]
+    with sessions.begin() as session:
+        for i, raw in enumerate(mails):
+            outbox.enqueue(
+                session,
+                dedup_key=f"k{i}",
+                kind="aceptacion",
+                raw=raw,
+                message_id=f"<m{i}@municipio.test>",
+                envelope_from="planeacion@municipio.test",
+                recipients=["ana@municipio.test"],
+                now=NOW - dt.timedelta(minutes=2 - i),
+            )
+    real_claim, claims = outbox._claim, []
+
+    def claim(session: object, now: dt.datetime) -> object:
+        claims.append(now)
+        if len(claims) == 2:  # the second row's claim, in the first mail's settling transaction
+            raise ValueError("a row that cannot be read")
+        return real_claim(session, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "_claim", claim)
+    sender = WatchingSender(sessions)
+    with pytest.raises(ValueError, match="cannot be read"):
+        outbox.flush(sessions, lambda: sender, lambda: NOW)
+    assert sender.sent == [b"first"]
+    with sessions() as session:
+        statuses = {raw: status for raw, status in session.execute(select(OutboxMail.raw, OutboxMail.status))}
+    assert statuses == {b"first": outbox.SENT, b"second": outbox.PENDING}
+    engine.dispose()
