@@ -379,7 +379,10 @@ def flush_outbox(app: App, smtp_state: ConnectionState, smtp_auth: AuthBackoff |
         for result, ids in (("sent", report.sent), ("retry", report.retrying), ("failed", report.failed)):
             if ids:
                 metrics.OUTBOX_RESULTS.labels(result=result).inc(len(ids))
-        smtp_state.restored()
+        if report.connection_error is not None:  # an outage: one line when it starts, one when it ends
+            smtp_state.lost(report.connection_error)
+        elif report.sent or report.failed:  # the server answered (a flush with nothing due proves nothing)
+            smtp_state.restored()
         if smtp_auth is not None and (report.sent or report.failed):
             smtp_auth.succeeded()
     except AuthenticationError as exc:

@@ -164,6 +164,8 @@ class FlushReport:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     reclaimed: list[int] = field(default_factory=list)
+    #: Why the batch stopped early: the SMTP connection could not be made or was lost (None: it held).
+    connection_error: str | None = None
 
     @property
     def handled(self) -> int:
@@ -175,6 +177,7 @@ class FlushReport:
         self.retrying += other.retrying
         self.failed += other.failed
         self.reclaimed += other.reclaimed
+        self.connection_error = other.connection_error or self.connection_error
 
     def summary(self) -> str:
         return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed" + (
@@ -227,6 +230,7 @@ def flush(
                 _retry(sessions, claimed, str(exc), now(), report)
                 if isinstance(exc, PermanentError):
                     raise  # a refused login is the operator's to fix: say it loudly
+                report.connection_error = str(exc)
                 break  # the connection is gone: the rest of the batch waits for the next flush
             sent, claimed = claimed, _mark_sent(sessions, claimed, result, now(), claim_next=left > 0)
             report.sent.append(sent.id)

@@ -22,7 +22,7 @@ from mailbot.adapters.sd_notify import Notifier
 from mailbot.app import App
 from mailbot.cli import cli
 from mailbot.config import load_config
-from mailbot.errors import AuthenticationError
+from mailbot.errors import AuthenticationError, TemporaryError
 from mailbot.services import health, metrics, outbox, setup
 from mailbot.services.daemon import flush_outbox
 from tests.support.configs import write_config
@@ -133,6 +133,57 @@ def test_after_refused_smtp_credentials_no_flush_logs_in_until_the_wait_is_over(
     flush_outbox(app, state, gate)
     assert server.logins == 2
     assert not gate.refused
+    assert outbox.next_waiting(app.sessions) is None
+
+
+class DownSender:
+    """An SMTP server that cannot be reached until `up`, counting the connections tried."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+        self.up = False
+        self.delegate = FakeSmtpServer()
+
+    def __call__(self) -> DownSender:
+        return self
+
+    def open(self) -> None:
+        self.tries += 1
+        if not self.up:
+            raise TemporaryError("cannot connect to SMTP 127.0.0.1:2525: ConnectionRefusedError: [Errno 111]")
+        self._sender = self.delegate.sender()
+        self._sender.open()
+
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> object:
+        return self._sender.send(envelope_from, recipients, raw)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.storage
+def test_an_smtp_outage_is_logged_once_when_it_starts_and_once_when_it_ends(app: App) -> None:
+    server = DownSender()
+    app.senders = server  # type: ignore[assignment]
+    _queue_one(app)
+    state = ConnectionState("smtp")
+    with capture_logs() as logs:
+        flush_outbox(app, state)
+        flush_outbox(app, state)  # its retry not yet due: nothing tried, which proves nothing
+        assert not state.up
+        for _ in range(2):
+            app.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]  # the retry is due again
+            flush_outbox(app, state)
+        assert not state.up
+        server.up = True
+        app.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
+        flush_outbox(app, state)
+    assert server.tries == 4
+    events = [e["event"] for e in logs if e["event"].startswith("smtp_connection")]
+    assert events == ["smtp_connection_lost", "smtp_connection_restored"]
+    lost = next(e for e in logs if e["event"] == "smtp_connection_lost")
+    assert "ConnectionRefusedError" in lost["error"]
+    assert state.up
     assert outbox.next_waiting(app.sessions) is None
 
 
