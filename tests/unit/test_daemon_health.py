@@ -67,21 +67,22 @@ def test_refused_credentials_wait_the_configured_time_doubling_to_the_cap_and_lo
     assert not gate.refused
 
 
-class RefusingSender:
-    """An SMTP server that refuses the credentials, counting the logins tried."""
+class FailingSender:
+    """An SMTP server whose every login fails with `error` until `fixed`, counting the logins tried."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
         self.logins = 0
-        self.refuse = True
+        self.fixed = False
         self.delegate = FakeSmtpServer()
 
-    def __call__(self) -> RefusingSender:
+    def __call__(self) -> FailingSender:
         return self
 
     def open(self) -> None:
         self.logins += 1
-        if self.refuse:
-            raise AuthenticationError("SMTP login refused for 'planeacion' (535 5.7.8)", "smtp")
+        if not self.fixed:
+            raise self.error
         self._sender = self.delegate.sender()
         self._sender.open()
 
@@ -117,7 +118,8 @@ def _queue_one(app: App) -> None:
 
 @pytest.mark.storage
 def test_after_refused_smtp_credentials_no_flush_logs_in_until_the_wait_is_over(app: App) -> None:
-    server, ticks = RefusingSender(), Ticks()
+    server = FailingSender(AuthenticationError("SMTP login refused for 'planeacion' (535 5.7.8)", "smtp"))
+    ticks = Ticks()
     app.senders = server  # type: ignore[assignment]
     gate = AuthBackoff("smtp", initial=900, maximum=3600, clock=ticks)
     _queue_one(app)
@@ -129,41 +131,16 @@ def test_after_refused_smtp_credentials_no_flush_logs_in_until_the_wait_is_over(
         flush_outbox(app, state, gate)  # ... but the credentials' wait is not over: no login at all
     assert server.logins == 1
     ticks.now += 900
-    server.refuse = False  # fixed meanwhile
+    server.fixed = True  # the credentials mended meanwhile
     flush_outbox(app, state, gate)
     assert server.logins == 2
     assert not gate.refused
     assert outbox.next_waiting(app.sessions) is None
 
 
-class DownSender:
-    """An SMTP server that cannot be reached until `up`, counting the connections tried."""
-
-    def __init__(self) -> None:
-        self.tries = 0
-        self.up = False
-        self.delegate = FakeSmtpServer()
-
-    def __call__(self) -> DownSender:
-        return self
-
-    def open(self) -> None:
-        self.tries += 1
-        if not self.up:
-            raise TemporaryError("cannot connect to SMTP 127.0.0.1:2525: ConnectionRefusedError: [Errno 111]")
-        self._sender = self.delegate.sender()
-        self._sender.open()
-
-    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> object:
-        return self._sender.send(envelope_from, recipients, raw)
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.mark.storage
 def test_an_smtp_outage_is_logged_once_when_it_starts_and_once_when_it_ends(app: App) -> None:
-    server = DownSender()
+    server = FailingSender(TemporaryError("cannot connect to SMTP 127.0.0.1:2525: ConnectionRefusedError: [Errno 111]"))
     app.senders = server  # type: ignore[assignment]
     _queue_one(app)
     state = ConnectionState("smtp")
@@ -175,10 +152,10 @@ def test_an_smtp_outage_is_logged_once_when_it_starts_and_once_when_it_ends(app:
             app.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]  # the retry is due again
             flush_outbox(app, state)
         assert not state.up
-        server.up = True
+        server.fixed = True
         app.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
         flush_outbox(app, state)
-    assert server.tries == 4
+    assert server.logins == 4
     events = [e["event"] for e in logs if e["event"].startswith("smtp_connection")]
     assert events == ["smtp_connection_lost", "smtp_connection_restored"]
     lost = next(e for e in logs if e["event"] == "smtp_connection_lost")

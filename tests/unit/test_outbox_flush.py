@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from mailbot.adapters.db import migrate
 from mailbot.adapters.db.engine import make_engine, make_session_factory
@@ -51,13 +51,11 @@ class WatchingSender:
         pass
 
 
-def test_each_mail_is_committed_as_sending_before_smtp_and_a_death_after_the_250_leaves_it_in_doubt(
-    tmp_path: Path,
-) -> None:
-    engine = make_engine(database_url(tmp_path / "db"))
+def _outbox_of(folder: Path, mails: list[bytes]) -> tuple[Engine, outbox.UnitOfWork]:
+    """A new database whose outbox holds `mails`, due in this order."""
+    engine = make_engine(database_url(folder / "db"))
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
-    mails = [f"mail {i}".encode() for i in range(4)]
     with sessions.begin() as session:
         for i, raw in enumerate(mails):
             outbox.enqueue(
@@ -68,8 +66,16 @@ def test_each_mail_is_committed_as_sending_before_smtp_and_a_death_after_the_250
                 message_id=f"<m{i}@municipio.test>",
                 envelope_from="planeacion@municipio.test",
                 recipients=["ana@municipio.test"],
-                now=NOW - dt.timedelta(minutes=4 - i),  # sent in this order
+                now=NOW - dt.timedelta(minutes=len(mails) - i),
             )
+    return engine, sessions
+
+
+def test_each_mail_is_committed_as_sending_before_smtp_and_a_death_after_the_250_leaves_it_in_doubt(
+    tmp_path: Path,
+) -> None:
+    mails = [f"mail {i}".encode() for i in range(4)]
+    engine, sessions = _outbox_of(tmp_path, mails)
 
     dying = WatchingSender(sessions, die_after=2)
     with pytest.raises(Died):
@@ -98,22 +104,8 @@ def test_a_next_row_that_cannot_be_claimed_never_undoes_the_sent_mark_of_the_mai
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Else that mail would go back to `sending`, and out again after the stale-claim wait: once per flush."""
-    engine = make_engine(database_url(tmp_path / "db"))
-    migrate.upgrade(engine)
-    sessions = make_session_factory(engine)
     mails = [b"first", b"second"]
-    with sessions.begin() as session:
-        for i, raw in enumerate(mails):
-            outbox.enqueue(
-                session,
-                dedup_key=f"k{i}",
-                kind="aceptacion",
-                raw=raw,
-                message_id=f"<m{i}@municipio.test>",
-                envelope_from="planeacion@municipio.test",
-                recipients=["ana@municipio.test"],
-                now=NOW - dt.timedelta(minutes=2 - i),
-            )
+    engine, sessions = _outbox_of(tmp_path, mails)
     real_claim, claims = outbox._claim, []
 
     def claim(session: object, now: dt.datetime) -> object:
