@@ -399,8 +399,10 @@ class MailServers:
         """Leave every user with an empty INBOX and no other folder, as a fresh account.
 
         Expunging (not deleting the Maildirs) keeps UIDVALIDITY and lets UIDs keep rising, as
-        on a real server.
+        on a real server. Postfix's queue is drained first: a mail (or bounce) the previous test left on its
+        way would otherwise land in the next test's emptied mailbox.
         """
+        self.wait_until_delivered()
         doveadm = [_binary("doveadm"), "-c", str(self._dovecot_conf)]
         everyone = ["-F", str(self._user_list)]
         folders = _run([*doveadm, "mailbox", "list", *everyone], "doveadm mailbox list")
