@@ -166,6 +166,8 @@ class FlushReport:
     reclaimed: list[int] = field(default_factory=list)
     #: Why the batch stopped early: the SMTP connection could not be made or was lost (None: it held).
     connection_error: str | None = None
+    #: The batch stopped before sending anything: no connection could be made (an outage, not a mail's failure).
+    waiting_for_server: bool = False
 
     @property
     def handled(self) -> int:
@@ -178,6 +180,7 @@ class FlushReport:
         self.failed += other.failed
         self.reclaimed += other.reclaimed
         self.connection_error = other.connection_error or self.connection_error
+        self.waiting_for_server = other.waiting_for_server or self.waiting_for_server
 
     def summary(self) -> str:
         return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed" + (
@@ -216,10 +219,17 @@ def flush(
         for left in range(limit - 1, -1, -1):
             if claimed is None:
                 break  # nothing due, or every due row is being sent by another flush
-            try:
-                if connection is None:
-                    connection = senders()
+            if connection is None:
+                connection = senders()
+                try:
                     connection.open()
+                except (TemporaryError, PermanentError) as exc:
+                    _wait_for_server(sessions, claimed, str(exc), now(), report)
+                    if isinstance(exc, PermanentError):
+                        raise  # refused credentials, an unverifiable certificate: the operator's to fix, loudly
+                    report.connection_error, report.waiting_for_server = str(exc), True
+                    break  # no server to send to: every due row waits for the next flush
+            try:
                 failpoint("before_send")
                 result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
             except SendFailedError as exc:
@@ -229,7 +239,7 @@ def flush(
             except (TemporaryError, PermanentError) as exc:
                 _retry(sessions, claimed, str(exc), now(), report)
                 if isinstance(exc, PermanentError):
-                    raise  # a refused login is the operator's to fix: say it loudly
+                    raise  # the operator's to fix: say it loudly
                 report.connection_error = str(exc)
                 break  # the connection is gone: the rest of the batch waits for the next flush
             sent, claimed = claimed, _mark_sent(sessions, claimed, result, now(), claim_next=left > 0)
@@ -239,7 +249,7 @@ def flush(
     finally:
         if connection is not None:
             connection.close()
-    if report.sent or report.failed or report.retrying:
+    if report.sent or report.failed or (report.retrying and not report.waiting_for_server):
         log.info("outbox_flushed", sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed))
     return report
 
@@ -284,7 +294,8 @@ class Waiting:
 
 
 def next_waiting(sessions: UnitOfWork) -> Waiting | None:
-    """The mail waiting to be sent (pending or being sent) and its earliest next attempt; None when all is out."""
+    """The mail waiting to be sent (pending or being sent), its earliest next attempt and the latest error; None when
+    all is out."""
     with sessions() as session:
         count = int(
             session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.status.in_((PENDING, SENDING)))) or 0
@@ -297,7 +308,14 @@ def next_waiting(sessions: UnitOfWork) -> Waiting | None:
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(1)
         ).one()
-        return Waiting(count, first.next_attempt_at, first.last_error)
+        # Why: the error of the latest attempt, which need not be the next row's (a row never tried has none).
+        why = session.scalar(
+            select(OutboxMail.last_error)
+            .where(OutboxMail.status.in_((PENDING, SENDING)), OutboxMail.last_error.is_not(None))
+            .order_by(OutboxMail.claimed_at.desc().nulls_last(), OutboxMail.id.desc())
+            .limit(1)
+        )
+        return Waiting(count, first.next_attempt_at, why)
 
 
 def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:
@@ -392,6 +410,29 @@ def _retry(sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime
         next_attempt_at=None if give_up else row_next.isoformat(),
         error=error[:500],
     )
+
+
+def _wait_for_server(
+    sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport
+) -> None:
+    """The server could not be reached or refused the login: not this mail's failure, so not one of its attempts.
+
+    However long the outage (a long weekend, credentials expired on a Friday), no mail gives up because of it; the
+    claim is undone and the row is due again a minute later, keeping the error for `outbox list` and `health`.
+    The outage itself is logged by whoever flushes (`smtp_connection_lost` in the daemon, exit 75 for a command).
+    """
+    row_next = now + RETRY_BASE
+    with sessions.begin() as session:
+        _set(
+            session,
+            claimed.id,
+            status=PENDING,
+            attempts=claimed.attempts - 1,
+            next_attempt_at=row_next,
+            last_error=error[:2000],
+        )
+    report.retrying.append(claimed.id)
+    log.debug("outbox_waiting_for_server", id=claimed.id, next_attempt_at=row_next.isoformat(), error=error[:500])
 
 
 def _answered_with_error(

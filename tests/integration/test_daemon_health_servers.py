@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from mailbot.adapters.db.models import OutboxMail
 from mailbot.app import App
 from mailbot.cli import EXIT_TEMPORARY, cli
 from mailbot.config import load_config
@@ -106,16 +108,20 @@ def test_campaign_and_flush_exit_75_while_mail_waits_saying_when_and_why(tmp_pat
     assert "-05:00" in started.stderr  # America/Bogota, with its offset
     flushed = runner.invoke(cli, ["--config", str(config), "outbox", "flush"])
     assert flushed.exit_code == EXIT_TEMPORARY, flushed.output
-    assert "0 sent" in flushed.stdout  # nothing due yet: the retry waits for its backoff ...
+    assert "0 sent" in flushed.stdout
     assert "4 mail(s) waiting" in flushed.stderr
-    # ... and the reason is the connection's failure, as recorded on the row.
-    assert "SMTP" in flushed.stderr or "smtp" in flushed.stderr.lower()
+    # The reason is the connection's failure, as recorded on the row last tried.
+    assert "cannot connect to SMTP" in flushed.stderr
     app = App(load_config(config, environ={}))
     with capture_logs() as logs:
-        outbox.flush(app.sessions, app.senders, lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
-    (retry,) = [e for e in logs if e["event"] == "outbox_retry"]  # the batch stops at the first lost connection
-    assert retry["error"]
-    assert retry["next_attempt_at"]
+        report = outbox.flush(app.sessions, app.senders, lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    # The batch stops at the first connection that cannot be made, and an outage is no mail's failed attempt.
+    assert (report.sent, len(report.retrying), report.waiting_for_server) == ([], 1, True)
+    assert "cannot connect to SMTP" in (report.connection_error or "")
+    assert "outbox_retry" not in [e["event"] for e in logs]
+    with app.sessions() as session:
+        assert [row.attempts for row in session.scalars(select(OutboxMail))] == [0, 0, 0, 0]
+    app.close()
 
 
 @pytest.mark.slow  # a real `mailbot run` started and stopped, about 10 s

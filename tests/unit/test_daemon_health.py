@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from mailbot.adapters.backoff import AuthBackoff, ConnectionState
+from mailbot.adapters.db.models import OutboxMail
 from mailbot.adapters.sd_notify import Notifier
 from mailbot.app import App
 from mailbot.cli import cli
@@ -130,6 +132,10 @@ def test_after_refused_smtp_credentials_no_flush_logs_in_until_the_wait_is_over(
     for _ in range(3):
         flush_outbox(app, state, gate)  # ... but the credentials' wait is not over: no login at all
     assert server.logins == 1
+    with app.sessions() as session:
+        (row,) = session.scalars(select(OutboxMail))
+        assert (row.status, row.attempts) == ("pending", 0)  # refused credentials: no attempt of the mail spent
+        assert "login refused" in (row.last_error or "")
     ticks.now += 900
     server.fixed = True  # the credentials mended meanwhile
     flush_outbox(app, state, gate)
