@@ -219,7 +219,10 @@ def flush_outbox(app: App) -> None:
     from mailbot.services import outbox
 
     try:
-        click.echo(f"outbox: {outbox.flush_due(app.sessions, app.senders, app.clock.now).summary()}")
+        report = outbox.flush_due(app.sessions, app.senders, app.clock.now)
+        click.echo(f"outbox: {report.summary()}")
+        if report.waiting_for_server:  # the daemon logs an outage once; a command run says it each time
+            log.warning("outbox_server_unreachable", error=report.connection_error)
     except PermanentError as exc:  # e.g. the SMTP server refused the credentials: the mail waits, said below
         click.echo(f"outbox: nothing sent: {exc}")
     exit_while_mail_waits(app)

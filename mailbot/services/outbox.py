@@ -28,7 +28,7 @@ from mailbot.adapters.mail_builder import build_message, new_message_id
 from mailbot.adapters.smtp import Refusal, SendFailedError, SendResult
 from mailbot.config import MailbotConfig
 from mailbot.domain.outgoing import OutgoingMail
-from mailbot.errors import PermanentError, TemporaryError
+from mailbot.errors import MailbotError, PermanentError, TemporaryError
 from mailbot.faults import failpoint
 from mailbot.log import get_logger
 from mailbot.ports import Sender, SenderFactory, UnitOfWork
@@ -36,6 +36,10 @@ from mailbot.ports import Sender, SenderFactory, UnitOfWork
 RETRY_BASE = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about two days of retries with the cap above
+#: After the server could not be reached, and after it refused the credentials (`daemon.auth_retry`'s default):
+#: every due mail waits this long, spending none of its attempts (`_wait_for_server`).
+SERVER_WAIT = dt.timedelta(minutes=1)
+CREDENTIALS_WAIT = dt.timedelta(minutes=15)
 STALE_CLAIM = dt.timedelta(minutes=10)
 FLUSH_BATCH = 200  # mails sent over one SMTP connection
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -183,8 +187,10 @@ class FlushReport:
         self.waiting_for_server = other.waiting_for_server or self.waiting_for_server
 
     def summary(self) -> str:
-        return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed" + (
-            f", {len(self.reclaimed)} in doubt re-queued" if self.reclaimed else ""
+        return (
+            f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed"
+            + (f", {len(self.reclaimed)} in doubt re-queued" if self.reclaimed else "")
+            + (", the server could not be reached" if self.waiting_for_server else "")
         )
 
 
@@ -220,15 +226,15 @@ def flush(
             if claimed is None:
                 break  # nothing due, or every due row is being sent by another flush
             if connection is None:
-                connection = senders()
                 try:
+                    connection = senders()
                     connection.open()
                 except (TemporaryError, PermanentError) as exc:
-                    _wait_for_server(sessions, claimed, str(exc), now(), report)
+                    report.connection_error, report.waiting_for_server = str(exc), True
+                    _wait_for_server(sessions, claimed, exc, now())
                     if isinstance(exc, PermanentError):
                         raise  # refused credentials, an unverifiable certificate: the operator's to fix, loudly
-                    report.connection_error, report.waiting_for_server = str(exc), True
-                    break  # no server to send to: every due row waits for the next flush
+                    break  # no server to send to: every due row waits
             try:
                 failpoint("before_send")
                 result = connection.send(claimed.envelope_from, claimed.recipients, claimed.raw)
@@ -249,7 +255,7 @@ def flush(
     finally:
         if connection is not None:
             connection.close()
-    if report.sent or report.failed or (report.retrying and not report.waiting_for_server):
+    if report.handled:
         log.info("outbox_flushed", sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed))
     return report
 
@@ -294,8 +300,7 @@ class Waiting:
 
 
 def next_waiting(sessions: UnitOfWork) -> Waiting | None:
-    """The mail waiting to be sent (pending or being sent), its earliest next attempt and the latest error; None when
-    all is out."""
+    """The mail waiting to be sent (pending or being sent) and its earliest next attempt; None when all is out."""
     with sessions() as session:
         count = int(
             session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.status.in_((PENDING, SENDING)))) or 0
@@ -308,14 +313,7 @@ def next_waiting(sessions: UnitOfWork) -> Waiting | None:
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(1)
         ).one()
-        # Why: the error of the latest attempt, which need not be the next row's (a row never tried has none).
-        why = session.scalar(
-            select(OutboxMail.last_error)
-            .where(OutboxMail.status.in_((PENDING, SENDING)), OutboxMail.last_error.is_not(None))
-            .order_by(OutboxMail.claimed_at.desc().nulls_last(), OutboxMail.id.desc())
-            .limit(1)
-        )
-        return Waiting(count, first.next_attempt_at, why)
+        return Waiting(count, first.next_attempt_at, first.last_error)
 
 
 def _requeue_stale(sessions: UnitOfWork, now: dt.datetime) -> list[int]:
@@ -412,27 +410,26 @@ def _retry(sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime
     )
 
 
-def _wait_for_server(
-    sessions: UnitOfWork, claimed: _Claimed, error: str, now: dt.datetime, report: FlushReport
-) -> None:
-    """The server could not be reached or refused the login: not this mail's failure, so not one of its attempts.
+def _wait_for_server(sessions: UnitOfWork, claimed: _Claimed, exc: MailbotError, now: dt.datetime) -> None:
+    """The server could not be reached or refused the login: not a failure of any mail, so none spends an attempt.
 
-    However long the outage (a long weekend, credentials expired on a Friday), no mail gives up because of it; the
-    claim is undone and the row is due again a minute later, keeping the error for `outbox list` and `health`.
-    The outage itself is logged by whoever flushes (`smtp_connection_lost` in the daemon, exit 75 for a command).
+    However long the outage (a long weekend, credentials expired on a Friday), no mail gives up because of it. The
+    claim is undone, and every due row waits `SERVER_WAIT` (`CREDENTIALS_WAIT` after refused credentials, which a
+    provider answers by locking the account if tried every minute) with the error, for `outbox list`, exit 75 and
+    `health`: a command run every minute by cron then tries the server once per wait, not once per mail. The outage
+    itself is logged by whoever flushes (`smtp_connection_lost` in the daemon, `outbox_server_unreachable` for a
+    command).
     """
-    row_next = now + RETRY_BASE
+    due_again = now + (CREDENTIALS_WAIT if isinstance(exc, PermanentError) else SERVER_WAIT)
+    values = {"next_attempt_at": due_again, "last_error": str(exc)[:2000]}
+    # Still this flush's claim (not re-queued as stale and claimed again meanwhile: that would count one more).
+    mine = (OutboxMail.id == claimed.id) & (OutboxMail.status == SENDING) & (OutboxMail.attempts == claimed.attempts)
+    due = (OutboxMail.status == PENDING) & (OutboxMail.next_attempt_at <= now)
     with sessions.begin() as session:
-        _set(
-            session,
-            claimed.id,
-            status=PENDING,
-            attempts=claimed.attempts - 1,
-            next_attempt_at=row_next,
-            last_error=error[:2000],
-        )
-    report.retrying.append(claimed.id)
-    log.debug("outbox_waiting_for_server", id=claimed.id, next_attempt_at=row_next.isoformat(), error=error[:500])
+        undone = update(OutboxMail).where(mine).values(status=PENDING, attempts=claimed.attempts - 1, **values)
+        session.execute(undone, execution_options=_NO_SYNC)
+        session.execute(update(OutboxMail).where(due).values(**values), execution_options=_NO_SYNC)
+    log.debug("outbox_waiting_for_server", id=claimed.id, next_attempt_at=due_again.isoformat())
 
 
 def _answered_with_error(

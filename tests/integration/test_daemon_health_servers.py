@@ -104,19 +104,25 @@ def test_campaign_and_flush_exit_75_while_mail_waits_saying_when_and_why(tmp_pat
     started = runner.invoke(cli, ["--config", str(config), "campaign", "start", "formulacion", "--vigencia", "2027"])
     assert started.exit_code == EXIT_TEMPORARY, started.output
     assert "4 mailing(s) queued" in started.stdout
+    assert "the server could not be reached" in started.stdout
     assert "4 mail(s) waiting to be sent; next attempt at" in started.stderr
     assert "-05:00" in started.stderr  # America/Bogota, with its offset
     flushed = runner.invoke(cli, ["--config", str(config), "outbox", "flush"])
     assert flushed.exit_code == EXIT_TEMPORARY, flushed.output
     assert "0 sent" in flushed.stdout
     assert "4 mail(s) waiting" in flushed.stderr
-    # The reason is the connection's failure, as recorded on the row last tried.
+    # The reason is the connection's failure, recorded on every mail it held back ...
     assert "cannot connect to SMTP" in flushed.stderr
     app = App(load_config(config, environ={}))
+    with app.sessions() as session:
+        rows = list(session.scalars(select(OutboxMail)))
+    assert all("cannot connect to SMTP" in (row.last_error or "") for row in rows)
+    # ... which all wait the same minute: a command run every minute tries the server once, not once per mail.
+    assert len({row.next_attempt_at for row in rows}) == 1
     with capture_logs() as logs:
         report = outbox.flush(app.sessions, app.senders, lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
     # The batch stops at the first connection that cannot be made, and an outage is no mail's failed attempt.
-    assert (report.sent, len(report.retrying), report.waiting_for_server) == ([], 1, True)
+    assert (report.sent, report.retrying, report.waiting_for_server) == ([], [], True)
     assert "cannot connect to SMTP" in (report.connection_error or "")
     assert "outbox_retry" not in [e["event"] for e in logs]
     with app.sessions() as session:
