@@ -26,8 +26,14 @@ def storage_engine() -> str:
     return value
 
 
+#: The PostgreSQL database of each test folder, so that a second configuration written in the same folder (a
+#: restart with other settings) finds the first one's database, as it finds the same SQLite file.
+_POSTGRES_BY_FOLDER: dict[Path, str] = {}
+
+
 def database_url(folder: Path) -> str:
-    """A fresh, empty database for one test: a SQLite file in `folder`, or a new database of the session's server."""
+    """The database of one test folder, empty when first asked for: a SQLite file in `folder`, or a new database of
+    the session's server."""
     if storage_engine() == "sqlite":
         return f"sqlite:///{folder / 'state' / 'mailbot.db'}"
     import pytest
@@ -37,7 +43,10 @@ def database_url(folder: Path) -> str:
     reason = postgres.unavailable()
     if reason is not None:
         pytest.skip(reason)
-    return postgres.session_server().new_database()
+    key = folder.resolve()
+    if key not in _POSTGRES_BY_FOLDER:
+        _POSTGRES_BY_FOLDER[key] = postgres.session_server().new_database()
+    return _POSTGRES_BY_FOLDER[key]
 
 
 def example_data() -> dict[str, Any]:
