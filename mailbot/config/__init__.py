@@ -1,0 +1,73 @@
+"""The YAML configuration: its schema (`schema`: every field documented where it is defined), its loader (`loading`:
+lines, `${ENV}`, unknown and duplicated keys) and the secrets a live command needs (`secret_checks`).
+
+Everything else imports from here, never from the modules: they are this package's own arrangement.
+"""
+
+from mailbot.config.loading import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, load_config, resolve_config_path
+from mailbot.config.schema import (
+    SQLITE_PREFIX,
+    Budget,
+    Contact,
+    Daemon,
+    Dependencia,
+    DevelopmentPlan,
+    Digest,
+    DigestSchedule,
+    Evaluation,
+    FormulacionRound,
+    GradeBand,
+    Head,
+    Imap,
+    Limits,
+    MailbotConfig,
+    Metrics,
+    Municipality,
+    OAuth2,
+    OutcomeFolders,
+    Rounds,
+    Section,
+    SeguimientoRound,
+    SenderPolicy,
+    Signing,
+    Smtp,
+    Storage,
+    Workers,
+)
+from mailbot.config.secret_checks import EXAMPLE_SECRET_PREFIX, secret_problems
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_CONFIG_PATH",
+    "EXAMPLE_SECRET_PREFIX",
+    "SQLITE_PREFIX",
+    "Budget",
+    "Contact",
+    "Daemon",
+    "Dependencia",
+    "DevelopmentPlan",
+    "Digest",
+    "DigestSchedule",
+    "Evaluation",
+    "FormulacionRound",
+    "GradeBand",
+    "Head",
+    "Imap",
+    "Limits",
+    "MailbotConfig",
+    "Metrics",
+    "Municipality",
+    "OAuth2",
+    "OutcomeFolders",
+    "Rounds",
+    "Section",
+    "SeguimientoRound",
+    "SenderPolicy",
+    "Signing",
+    "Smtp",
+    "Storage",
+    "Workers",
+    "load_config",
+    "resolve_config_path",
+    "secret_problems",
+]
