@@ -8,7 +8,7 @@ to its `client` (imaplib) directly (each case is tested in tests/integration/tes
 - `flag()` and the fallback of `move()` run a plain EXPUNGE, which also removes unrelated messages someone marked
   \\Deleted: we use UID MOVE, or UID COPY + UID STORE + UID EXPUNGE of that one UID (UIDPLUS);
 - its `xoauth2()` answers a refused XOAUTH2 with the token again instead of an empty line: the exchange runs on
-  imaplib with `mailbot.adapters.oauth2.xoauth2`, and a renewed token (`OAuth2Tokens`) is tried once;
+  imaplib (`mailbot.adapters.imap_login`, which opens the connection and logs in), and a renewed token is tried once;
 - imaplib keeps the capabilities announced before login (no MOVE on Dovecot): we read them again after login;
 - its IDLE poll returns `[]` forever once the server has gone (a busy loop), and misses mail that arrived before
   IDLE: Dovecot sends that EXISTS right behind "+ idling", imaplib's buffered reader takes both lines, and a
@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import imaplib
 import selectors
-import ssl
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
@@ -37,15 +36,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError, MailboxLoginError
+from imap_tools import BaseMailBox
+from imap_tools.errors import ImapToolsError
 
+from mailbot.adapters import imap_login
 from mailbot.adapters import imap_wire as wire
-from mailbot.adapters.connections import describe, tls_context
+from mailbot.adapters.connections import describe
 from mailbot.adapters.imap_wire import parse_fetch
-from mailbot.adapters.oauth2 import OAuth2Tokens, xoauth2
+from mailbot.adapters.oauth2 import OAuth2Tokens
 from mailbot.config import Imap
-from mailbot.errors import AuthenticationError, PermanentError, TemporaryError
+from mailbot.errors import PermanentError, TemporaryError
 from mailbot.log import get_logger
 
 log = get_logger(__name__)
@@ -59,9 +59,7 @@ FETCH_GROUP_BYTES = 8 * 2**20  # small messages fetched in one command, at most 
 _STOP_CHECK_SECONDS = 0.5  # how often a wait looks at its stop event
 _SEARCH_ROUNDS = 3  # re-searches when a SEARCH itself announces new mail (see uids_after)
 _NOT_A_FOLDER = ("\\NONEXISTENT", "\\NOSELECT")
-# RFC 5530: the server cannot check the credentials right now, unlike AUTHENTICATIONFAILED and friends.
-_TEMPORARY_LOGIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[SERVERBUG]")
-_CONNECTION_LOST = (imaplib.IMAP4.abort, OSError, EOFError)
+_CONNECTION_LOST = imap_login.CONNECTION_LOST
 
 
 @dataclass(frozen=True)
@@ -123,9 +121,9 @@ class ImapMailbox:
     def connect(self) -> None:
         """Open, secure and log in. Refused, reset or silent server: TemporaryError; bad credentials: Permanent."""
         self.close()
-        box = self._open()
+        box = imap_login.open_connection(self.config)
         try:
-            self._login(box)
+            imap_login.log_in(box, self.config, self._tokens)
             capabilities = self._read_capabilities(box)
         except BaseException:
             wire.shutdown(box.client)
@@ -405,98 +403,6 @@ class ImapMailbox:
         return False
 
     # -- internals: connection ----------------------------------------------------------------------------
-
-    def _open(self) -> BaseMailBox:
-        """Connect (and STARTTLS); certificate problems are permanent, network problems temporary."""
-        cfg = self.config
-        where = f"{cfg.host}:{cfg.effective_port}"
-        context = tls_context(cfg.ca_file, "imap.ca_file") if cfg.security != "none" else None
-        try:
-            if cfg.security == "ssl":
-                return MailBox(cfg.host, cfg.effective_port, timeout=cfg.timeout, ssl_context=context)
-            if cfg.security == "starttls":
-                return MailBoxStartTls(cfg.host, cfg.effective_port, timeout=cfg.timeout, ssl_context=context)
-            return MailBoxUnencrypted(cfg.host, cfg.effective_port, timeout=cfg.timeout)
-        except ssl.SSLCertVerificationError as exc:
-            raise PermanentError(
-                f"IMAP server {where}: its TLS certificate could not be verified ({exc.verify_message}); "
-                "set imap.ca_file to the CA that signed it, or fix the server's certificate"
-            ) from None
-        except ImapToolsError as exc:  # STARTTLS refused by the server
-            raise PermanentError(f"IMAP server {where} refused STARTTLS ({exc}); check imap.security") from None
-        except ValueError as exc:  # imap-tools: STARTTLS on port 993
-            raise PermanentError(f"IMAP server {where}: {exc}; check imap.security and imap.port") from None
-        except _CONNECTION_LOST as exc:
-            raise TemporaryError(f"IMAP server {where} cannot be reached: {describe(exc)}") from None
-        except imaplib.IMAP4.error as exc:  # a BYE greeting (busy server), or no STARTTLS offered
-            if cfg.security == "starttls" and "TLS" in str(exc).upper():
-                raise PermanentError(f"IMAP server {where} does not offer STARTTLS; check imap.security") from None
-            raise TemporaryError(f"IMAP server {where} refused the connection: {exc}") from None
-
-    def _login(self, box: BaseMailBox) -> None:
-        """LOGIN (AUTHENTICATE PLAIN for non-ASCII) or XOAUTH2; no folder is selected yet (no wasted SELECT)."""
-        cfg = self.config
-        token = cfg.oauth2_token.get_secret_value() if cfg.oauth2_token else ""
-        password = cfg.password.get_secret_value() if cfg.password else ""
-        if not cfg.user or not (token or password or self._tokens):
-            raise PermanentError("imap.user and imap.password (or imap.oauth2_token) are needed to read the mailbox")
-        if not (token or self._tokens) and "LOGINDISABLED" in box.client.capabilities:
-            raise PermanentError(
-                f"IMAP server {cfg.host} refuses passwords on an unencrypted connection (LOGINDISABLED); "
-                "set imap.security to ssl or starttls"
-            )
-        box.client.untagged_responses.clear()  # so CAPABILITY afterwards can only come from the login answer
-        user = cfg.user
-        try:
-            if self._tokens is not None:
-                self._tokens.authenticate(lambda fresh: self._xoauth2(box, user, fresh))
-            elif token:
-                if refused := self._xoauth2(box, user, token):
-                    raise refused
-            elif password.isascii() and cfg.user.isascii():
-                box.login(cfg.user, password, initial_folder=None)
-            else:
-                box.login_utf8(cfg.user, password, initial_folder=None)
-        except MailboxLoginError as exc:
-            raise self._refusal(wire.text(exc.command_result[1]), token or password) from None
-        except _CONNECTION_LOST as exc:
-            where = f"{cfg.host}:{cfg.effective_port}"
-            raise TemporaryError(f"IMAP server {where} dropped the connection at login: {describe(exc)}") from None
-        except imaplib.IMAP4.error as exc:
-            raise self._refusal(str(exc), token or password) from None
-
-    @staticmethod
-    def _xoauth2(box: BaseMailBox, user: str, token: str) -> imaplib.IMAP4.error | None:
-        """AUTHENTICATE XOAUTH2 with our SASL client (imap-tools' answers a refusal with the token again).
-
-        Returns the server's NO, for OAuth2Tokens.authenticate to renew the token once; "try later" codes and a
-        lost connection raise.
-        """
-        try:
-            box.client.authenticate("XOAUTH2", xoauth2(user, token))  # type: ignore[arg-type]  # imaplib encodes str
-        except imaplib.IMAP4.abort:
-            raise
-        except imaplib.IMAP4.error as exc:
-            if any(code in str(exc).upper() for code in _TEMPORARY_LOGIN_CODES):
-                raise
-            return exc
-        return None
-
-    def _refusal(self, server_text: str, secret: str) -> TemporaryError | AuthenticationError:
-        """A refused login as an error naming user and server, never the secret (even if the server echoed it)."""
-        cfg = self.config
-        text = server_text.replace(secret, "[redacted]") if secret else server_text
-        where = f"{cfg.host}:{cfg.effective_port}"
-        if any(code in text.upper() for code in _TEMPORARY_LOGIN_CODES):
-            return TemporaryError(f"IMAP server {where} cannot check logins right now: {text}")
-        how = "imap.password"
-        if self._tokens is not None:
-            how = "the oauth2 section (the account the token was issued to)"
-        elif cfg.oauth2_token:
-            how = "imap.oauth2_token"
-        return AuthenticationError(
-            f"IMAP login refused for '{cfg.user}' at {where} ({text}); check imap.user and {how}", "imap"
-        )
 
     def _read_capabilities(self, box: BaseMailBox) -> frozenset[str]:
         """The capabilities after login: from the login answer when it carries them, else one CAPABILITY."""
